@@ -1,0 +1,121 @@
+//! Command-line arguments (clap). Nothing else: `lib.rs` turns these into work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "runner",
+    version,
+    about = "Release Java services onto plain Linux hosts: plan, back up, install, restart, verify, roll back"
+)]
+pub struct Cli {
+    /// Config file (else $RUNNER_CONFIG, ./runner.toml, /etc/runner/runner.toml)
+    #[arg(short, long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// More output (-v: list unchanged files, debug logs; -vv: trace)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Only errors and warnings
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Print reports as JSON on stdout
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Colour output
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what a release would change: files added / modified / removed / unchanged. Changes nothing.
+    Plan {
+        /// Apps to plan (default: all configured apps)
+        apps: Vec<String>,
+        /// Per modified jar, list the entries (classes, resources) added, removed or changed
+        #[arg(long)]
+        entries: bool,
+    },
+    /// Release apps: lock, plan, back up, install, restart, verify (roll back on failure)
+    Release {
+        /// Apps to release (in a terminal, none offers a pick list)
+        apps: Vec<String>,
+        /// Release every configured app that has pending changes
+        #[arg(long, conflicts_with = "apps")]
+        all: bool,
+        #[command(flatten)]
+        flags: ReleaseFlags,
+        /// Per modified jar, list the entries that changed
+        #[arg(long)]
+        entries: bool,
+    },
+    /// Install staged common libs into every app that already has a jar of that name
+    Common {
+        /// Apps to update (default: every app containing one of the libs)
+        apps: Vec<String>,
+        #[command(flatten)]
+        flags: ReleaseFlags,
+    },
+    /// Put back the files of the last (or named) release from its backup, restart, verify
+    Rollback {
+        app: String,
+        /// The release to undo (default: the last successful one not yet rolled back)
+        #[arg(long, value_name = "RELEASE_ID")]
+        to: Option<String>,
+        #[command(flatten)]
+        flags: ReleaseFlags,
+    },
+    /// Past releases: id, time, user, files, outcome, duration
+    History {
+        app: Option<String>,
+        /// Show at most this many (newest)
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Config commands
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Parse and validate the config; print the resolved view
+    Check,
+}
+
+#[derive(Debug, Clone, Copy, Args)]
+pub struct ReleaseFlags {
+    /// Print the plan and stop
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Install but do not restart (or verify)
+    #[arg(long)]
+    pub no_restart: bool,
+    /// On a failed verify, leave the new files in place instead of rolling back
+    #[arg(long)]
+    pub no_rollback: bool,
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Release on this host even if the app lists `hosts` (what a fleet release runs on each host)
+    #[arg(long)]
+    pub local: bool,
+}

@@ -1,0 +1,639 @@
+//! `runner.toml`: the schema, its defaults, and validation that names file, line, column and key.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use toml::Spanned;
+
+use crate::error::{Error, Result};
+
+/// The Spring Boot start-up line, the default `ready` pattern.
+pub const DEFAULT_READY: &str = r"Started \w+ in [\d.]+ seconds";
+/// The Spring Boot failure banner, the default `fail` pattern.
+pub const DEFAULT_FAIL: &str = "APPLICATION FAILED TO START";
+/// Deployed paths never planned, backed up or removed unless the app sets its own `exclude`.
+pub const DEFAULT_EXCLUDE: &[&str] = &[
+    "logs/**", "log/**", "run/**", "tmp/**", "temp/**", "*.log", "*.pid", "*.out",
+];
+
+/// The validated configuration the rest of runner works from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Config {
+    pub file: PathBuf,
+    pub staging: PathBuf,
+    pub deploy_root: PathBuf,
+    pub backup_root: PathBuf,
+    pub state_dir: PathBuf,
+    pub common: PathBuf,
+    pub keep_releases: usize,
+    pub apps: BTreeMap<String, App>,
+    pub sync: Vec<SyncTarget>,
+    pub plugins: Vec<Plugin>,
+}
+
+/// One service and how to release it.
+#[derive(Debug, Clone, Serialize)]
+pub struct App {
+    pub name: String,
+    pub staging: PathBuf,
+    pub deploy: PathBuf,
+    pub restart: Restart,
+    pub log: Option<PathBuf>,
+    pub ready: Pattern,
+    pub fail: Pattern,
+    pub health: Option<String>,
+    #[serde(with = "humantime_serde_str")]
+    pub ready_timeout: Duration,
+    #[serde(with = "humantime_serde_str")]
+    pub restart_timeout: Duration,
+    pub hosts: Vec<String>,
+    pub mirror: bool,
+    pub auto_release: bool,
+    pub exclude: Vec<String>,
+}
+
+/// How an app is restarted: argv lists, never a shell.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Restart {
+    None,
+    Restart(Vec<String>),
+    StopStart {
+        stop: Vec<String>,
+        start: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncTarget {
+    pub source: PathBuf,
+    pub target: String,
+    pub password_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plugin {
+    pub name: String,
+    pub wasm: PathBuf,
+    pub hooks: Vec<String>,
+    pub on_error: String,
+    #[serde(with = "humantime_serde_str")]
+    pub timeout: Duration,
+    pub memory: u64,
+    pub allow: Allow,
+    pub config: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Allow {
+    #[serde(default)]
+    pub exec: Vec<String>,
+    #[serde(default)]
+    pub dirs: Vec<PathBuf>,
+    #[serde(default)]
+    pub rw: Vec<PathBuf>,
+    #[serde(default)]
+    pub http: Vec<String>,
+}
+
+/// A compiled regex that keeps its source text for display.
+#[derive(Clone)]
+pub struct Pattern(pub regex::Regex);
+
+impl fmt::Debug for Pattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0.as_str())
+    }
+}
+
+impl Serialize for Pattern {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Pattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        regex::Regex::new(&s)
+            .map(Pattern)
+            .map_err(|e| serde::de::Error::custom(format!("invalid regex: {e}")))
+    }
+}
+
+/// A duration written as `120s`, `2m`, `500ms`.
+#[derive(Debug, Clone, Copy)]
+struct HumanDuration(Duration);
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(&s)
+            .map(HumanDuration)
+            .map_err(|e| {
+                serde::de::Error::custom(format!(
+                    "invalid duration `{s}` ({e}); write e.g. \"120s\""
+                ))
+            })
+    }
+}
+
+/// A size written as `64MiB`, `512KiB`, or a plain byte count.
+#[derive(Debug, Clone, Copy)]
+struct ByteSize(u64);
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        parse_size(&s).map(ByteSize).ok_or_else(|| {
+            serde::de::Error::custom(format!("invalid size `{s}`; write e.g. \"64MiB\""))
+        })
+    }
+}
+
+fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let mult = match unit.trim() {
+        "" | "B" => 1,
+        "KiB" | "K" | "KB" => 1 << 10,
+        "MiB" | "M" | "MB" => 1 << 20,
+        "GiB" | "G" | "GB" => 1 << 30,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
+
+mod humantime_serde_str {
+    use std::time::Duration;
+    pub fn serialize<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&humantime::format_duration(*d).to_string())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    staging: PathBuf,
+    deploy_root: PathBuf,
+    backup_root: PathBuf,
+    state_dir: PathBuf,
+    common: Option<PathBuf>,
+    keep_releases: Option<Spanned<usize>>,
+    #[serde(default)]
+    apps: BTreeMap<String, Spanned<RawApp>>,
+    #[serde(default)]
+    sync: Vec<Spanned<RawSync>>,
+    #[serde(default)]
+    plugin: Vec<Spanned<RawPlugin>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawApp {
+    staging: Option<PathBuf>,
+    deploy: Option<PathBuf>,
+    restart: Option<Vec<String>>,
+    stop: Option<Vec<String>>,
+    start: Option<Vec<String>>,
+    log: Option<PathBuf>,
+    ready: Option<Pattern>,
+    fail: Option<Pattern>,
+    health: Option<String>,
+    ready_timeout: Option<HumanDuration>,
+    restart_timeout: Option<HumanDuration>,
+    #[serde(default)]
+    hosts: Vec<String>,
+    #[serde(default)]
+    mirror: bool,
+    #[serde(default)]
+    auto_release: bool,
+    exclude: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSync {
+    source: PathBuf,
+    target: String,
+    password_file: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlugin {
+    name: String,
+    wasm: PathBuf,
+    #[serde(default)]
+    hooks: Vec<String>,
+    on_error: Option<String>,
+    timeout: Option<HumanDuration>,
+    memory: Option<ByteSize>,
+    #[serde(default)]
+    allow: Allow,
+    #[serde(default)]
+    config: BTreeMap<String, String>,
+}
+
+/// Hook names a plugin may subscribe to.
+pub const HOOKS: &[&str] = &[
+    "release-start",
+    "release-end",
+    "before-host",
+    "after-host",
+    "before-sync",
+    "after-sync",
+    "before-plan",
+    "after-plan",
+    "before-backup",
+    "after-backup",
+    "before-install",
+    "after-install",
+    "before-restart",
+    "after-restart",
+    "before-verify",
+    "after-verify",
+    "before-rollback",
+    "after-rollback",
+];
+
+/// Where to look for the config when `-c` is not given.
+pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
+    if let Some(p) = explicit {
+        return Ok(p.to_path_buf());
+    }
+    if let Some(p) = std::env::var_os("RUNNER_CONFIG").filter(|p| !p.is_empty()) {
+        return Ok(PathBuf::from(p));
+    }
+    let candidates = [
+        PathBuf::from("runner.toml"),
+        PathBuf::from("/etc/runner/runner.toml"),
+    ];
+    for c in &candidates {
+        if c.is_file() {
+            return Ok(c.clone());
+        }
+    }
+    Err(Error::NoConfig {
+        tried: "$RUNNER_CONFIG, ./runner.toml, /etc/runner/runner.toml".into(),
+    })
+}
+
+/// Reads and validates a config file.
+pub fn load(path: &Path) -> Result<Config> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(path, &text)
+}
+
+/// Parses config text; `path` is used for messages and to resolve relative paths.
+pub fn parse(path: &Path, text: &str) -> Result<Config> {
+    let raw: RawConfig = deserialize(path, text)?;
+    let base = path
+        .parent()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        })
+        .unwrap_or(Path::new("."));
+    let base = std::path::absolute(base).unwrap_or_else(|_| base.to_path_buf());
+    let resolve = |p: &Path| -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            base.join(p)
+        }
+    };
+    let at = |span: std::ops::Range<usize>, key: String, message: String| {
+        let (line, column) = line_col(text, span.start);
+        Error::Config {
+            file: path.to_path_buf(),
+            line,
+            column,
+            key,
+            message,
+        }
+    };
+
+    let staging = resolve(&raw.staging);
+    let deploy_root = resolve(&raw.deploy_root);
+    let keep_releases = match raw.keep_releases {
+        Some(k) if *k.get_ref() == 0 => {
+            return Err(at(
+                k.span(),
+                "keep_releases".into(),
+                "must be at least 1 (the last backup is needed to roll back)".into(),
+            ));
+        }
+        Some(k) => k.into_inner(),
+        None => 10,
+    };
+
+    let default_ready = Pattern(regex::Regex::new(DEFAULT_READY).expect("valid default"));
+    let default_fail = Pattern(regex::Regex::new(DEFAULT_FAIL).expect("valid default"));
+    let mut apps = BTreeMap::new();
+    for (name, spanned) in raw.apps {
+        let span = spanned.span();
+        let key = format!("apps.{name}");
+        if !valid_name(&name) || name == "common" {
+            return Err(at(
+                span,
+                key,
+                "app names use letters, digits, `.`, `_`, `-` and `common` is reserved".into(),
+            ));
+        }
+        let a = spanned.into_inner();
+        let restart = match (a.restart, a.stop, a.start) {
+            (Some(r), None, None) => Restart::Restart(r),
+            (None, Some(stop), Some(start)) => Restart::StopStart { stop, start },
+            (None, None, None) => Restart::None,
+            (Some(_), _, _) => {
+                return Err(at(
+                    span,
+                    key,
+                    "set either `restart` or `stop` + `start`, not both".into(),
+                ));
+            }
+            _ => return Err(at(span, key, "`stop` and `start` go together".into())),
+        };
+        let empty_argv = match &restart {
+            Restart::Restart(r) => r.is_empty(),
+            Restart::StopStart { stop, start } => stop.is_empty() || start.is_empty(),
+            Restart::None => false,
+        };
+        if empty_argv {
+            return Err(at(
+                span,
+                key,
+                "a restart command needs at least a program".into(),
+            ));
+        }
+        if let Some(h) = &a.health
+            && !(h.starts_with("http://"))
+        {
+            return Err(at(
+                span,
+                format!("{key}.health"),
+                format!("`{h}` is not an http:// URL"),
+            ));
+        }
+        let exclude = a
+            .exclude
+            .unwrap_or_else(|| DEFAULT_EXCLUDE.iter().map(|s| s.to_string()).collect());
+        for g in &exclude {
+            if let Err(e) = globset::Glob::new(g) {
+                return Err(at(
+                    span,
+                    format!("{key}.exclude"),
+                    format!("bad glob `{g}`: {e}"),
+                ));
+            }
+        }
+        let app = App {
+            staging: a
+                .staging
+                .map(|p| resolve(&p))
+                .unwrap_or_else(|| staging.join(&name)),
+            deploy: a
+                .deploy
+                .map(|p| resolve(&p))
+                .unwrap_or_else(|| deploy_root.join(&name)),
+            restart,
+            log: a.log.map(|p| resolve(&p)),
+            ready: a.ready.unwrap_or_else(|| default_ready.clone()),
+            fail: a.fail.unwrap_or_else(|| default_fail.clone()),
+            health: a.health,
+            ready_timeout: a
+                .ready_timeout
+                .map(|d| d.0)
+                .unwrap_or(Duration::from_secs(120)),
+            restart_timeout: a
+                .restart_timeout
+                .map(|d| d.0)
+                .unwrap_or(Duration::from_secs(180)),
+            hosts: a.hosts,
+            mirror: a.mirror,
+            auto_release: a.auto_release,
+            exclude,
+            name: name.clone(),
+        };
+        apps.insert(name, app);
+    }
+
+    let mut sync = Vec::new();
+    for (i, s) in raw.sync.into_iter().enumerate() {
+        let span = s.span();
+        let s = s.into_inner();
+        let scheme = s.target.split_once("://").map(|(s, _)| s);
+        if !matches!(scheme, Some("file" | "ssh" | "rsync")) {
+            return Err(at(
+                span,
+                format!("sync[{i}].target"),
+                format!("`{}` is not a file://, ssh:// or rsync:// URL", s.target),
+            ));
+        }
+        if s.password_file.is_some() && scheme != Some("rsync") {
+            return Err(at(
+                span,
+                format!("sync[{i}].password_file"),
+                "only rsync:// targets take a password file".into(),
+            ));
+        }
+        sync.push(SyncTarget {
+            source: resolve(&s.source),
+            target: s.target,
+            password_file: s.password_file.map(|p| resolve(&p)),
+        });
+    }
+
+    let mut plugins = Vec::new();
+    for (i, p) in raw.plugin.into_iter().enumerate() {
+        let span = p.span();
+        let p = p.into_inner();
+        for h in &p.hooks {
+            if !HOOKS.contains(&h.as_str()) {
+                return Err(at(
+                    span,
+                    format!("plugin[{i}].hooks"),
+                    format!("unknown hook `{h}` (known: {})", HOOKS.join(", ")),
+                ));
+            }
+        }
+        let on_error = p.on_error.unwrap_or_else(|| "abort".into());
+        if on_error != "abort" && on_error != "warn" {
+            return Err(at(
+                span,
+                format!("plugin[{i}].on_error"),
+                format!("`{on_error}` is not `abort` or `warn`"),
+            ));
+        }
+        plugins.push(Plugin {
+            name: p.name,
+            wasm: resolve(&p.wasm),
+            hooks: p.hooks,
+            on_error,
+            timeout: p.timeout.map(|d| d.0).unwrap_or(Duration::from_secs(10)),
+            memory: p.memory.map(|m| m.0).unwrap_or(64 << 20),
+            allow: p.allow,
+            config: p.config,
+        });
+    }
+
+    Ok(Config {
+        file: path.to_path_buf(),
+        common: raw
+            .common
+            .map(|p| resolve(&p))
+            .unwrap_or_else(|| staging.join("common")),
+        staging,
+        deploy_root,
+        backup_root: resolve(&raw.backup_root),
+        state_dir: resolve(&raw.state_dir),
+        keep_releases,
+        apps,
+        sync,
+        plugins,
+    })
+}
+
+fn deserialize<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Result<T> {
+    let de = toml::Deserializer::parse(text).map_err(|e| toml_error(path, text, "", &e))?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let key = e
+            .path()
+            .to_string()
+            .replace("$__serde_spanned_private_value.", "");
+        toml_error(path, text, &key, e.inner())
+    })
+}
+
+fn toml_error(path: &Path, text: &str, key: &str, e: &toml::de::Error) -> Error {
+    let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+    let key = if key.is_empty() || key == "." {
+        key_at(text, line).unwrap_or_else(|| "(document)".into())
+    } else {
+        key.to_string()
+    };
+    Error::Config {
+        file: path.to_path_buf(),
+        line,
+        column,
+        key,
+        message: e.message().trim().to_string(),
+    }
+}
+
+/// For syntax errors serde gives no path: name the key written on that line, if any.
+fn key_at(text: &str, line: usize) -> Option<String> {
+    let l = text.lines().nth(line.saturating_sub(1))?;
+    let k = l.split('=').next()?.trim().trim_matches(['[', ']']);
+    (!k.is_empty()).then(|| k.to_string())
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+    (line, column)
+}
+
+fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && !name.starts_with('.')
+}
+
+impl Config {
+    /// Looks up an app by name, with the list of known apps in the error.
+    pub fn app(&self, name: &str) -> Result<&App> {
+        self.apps.get(name).ok_or_else(|| Error::UnknownApp {
+            name: name.to_string(),
+            known: self.apps.keys().cloned().collect::<Vec<_>>().join(", "),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: &str =
+        "staging = \"/s\"\ndeploy_root = \"/d\"\nbackup_root = \"/b\"\nstate_dir = \"/v\"\n";
+
+    fn err(extra: &str) -> String {
+        parse(Path::new("/etc/runner.toml"), &format!("{BASE}{extra}"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn bad_duration_names_line_and_key() {
+        let e = err("[apps.pdms]\nready_timeout = \"12 parsecs\"\n");
+        assert!(
+            e.starts_with("/etc/runner.toml:6:17: key `apps.pdms.ready_timeout`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = err("[apps.pdms]\nrestrat = [\"x\"]\n");
+        assert!(
+            e.contains(":6:1: key `apps.pdms.restrat`: unknown field"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_regex_is_named() {
+        let e = err("[apps.pdms]\nready = \"Started (\"\n");
+        assert!(
+            e.contains(":6:9: key `apps.pdms.ready`: invalid regex"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn syntax_error_names_line() {
+        let e = err("keep_releases = = 3\n");
+        assert!(e.contains(":5:") && e.contains("keep_releases"), "{e}");
+    }
+
+    #[test]
+    fn defaults_resolve() {
+        let c = parse(
+            Path::new("/etc/runner.toml"),
+            &format!("{BASE}[apps.pdms]\n"),
+        )
+        .unwrap();
+        let a = c.app("pdms").unwrap();
+        assert_eq!(a.deploy, Path::new("/d/pdms"));
+        assert_eq!(a.staging, Path::new("/s/pdms"));
+        assert_eq!(c.common, Path::new("/s/common"));
+        assert!(
+            a.ready
+                .0
+                .is_match("Started PdmsApplication in 12.3 seconds (process running for 13)")
+        );
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("64MiB"), Some(64 << 20));
+        assert_eq!(parse_size("12"), Some(12));
+        assert_eq!(parse_size("12 parsecs"), None);
+    }
+}

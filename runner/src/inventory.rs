@@ -1,0 +1,262 @@
+//! Walking a tree and hashing its files, with a sha256 cache keyed by (path, size, mtime, ctime, inode).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs;
+use std::io::Read;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// One regular file found by a walk; `rel` uses `/` and is relative to the walked root.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub rel: String,
+    pub size: u64,
+    pub mode: u32,
+    pub mtime_ns: i64,
+    key: CacheKey,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct CacheKey {
+    size: u64,
+    mtime_ns: i64,
+    ctime_ns: i64,
+    ino: u64,
+}
+
+/// Content of a file as runner records it (plans, manifests, history).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileMeta {
+    pub sha256: String,
+    pub size: u64,
+    pub mode: u32,
+    pub mtime_ns: i64,
+}
+
+/// Names that are never part of a tree: dotfiles (upload temp files such as rsync's
+/// `.name.XXXX`, runner's own `.name.runner-tmp`) and common partial-upload suffixes.
+pub fn is_transient(name: &str) -> bool {
+    name.starts_with('.')
+        || name.ends_with(".tmp")
+        || name.ends_with(".part")
+        || name.ends_with(".filepart")
+        || name.ends_with(".swp")
+}
+
+/// Builds a glob set from `exclude` patterns (already validated by config).
+pub fn globs(patterns: &[String]) -> GlobSet {
+    let mut b = GlobSetBuilder::new();
+    for p in patterns {
+        if let Ok(g) = Glob::new(p) {
+            b.add(g);
+        }
+    }
+    b.build().unwrap_or_else(|_| GlobSet::empty())
+}
+
+/// Lists the regular files under `root` (symlinks are not followed), skipping transient names
+/// and paths matching `exclude`. A missing root is an empty tree.
+pub fn walk(root: &Path, exclude: &GlobSet) -> Result<Vec<Entry>> {
+    let mut out = Vec::new();
+    if !root.exists() {
+        return Ok(out);
+    }
+    let walker = walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !(e.file_name().to_str().is_some_and(is_transient)
+                    || e.path()
+                        .strip_prefix(root)
+                        .is_ok_and(|r| exclude.is_match(r)))
+        });
+    for e in walker {
+        let e = e.map_err(|e| {
+            let path = e
+                .path()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| root.to_path_buf());
+            Error::Io {
+                op: "walk",
+                path,
+                source: e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("walk loop")),
+            }
+        })?;
+        if !e.file_type().is_file() {
+            continue;
+        }
+        let md = e.metadata().map_err(|err| Error::Io {
+            op: "stat",
+            path: e.path().to_path_buf(),
+            source: err
+                .into_io_error()
+                .unwrap_or_else(|| std::io::Error::other("stat")),
+        })?;
+        let Some(rel) = e.path().strip_prefix(root).ok().and_then(|r| r.to_str()) else {
+            tracing::warn!(path = %e.path().display(), "skipping a file whose name is not UTF-8");
+            continue;
+        };
+        out.push(Entry {
+            rel: rel.to_string(),
+            size: md.size(),
+            mode: md.mode() & 0o7777,
+            mtime_ns: md.mtime() * 1_000_000_000 + md.mtime_nsec(),
+            key: key_of(&md),
+        });
+    }
+    Ok(out)
+}
+
+fn key_of(md: &fs::Metadata) -> CacheKey {
+    CacheKey {
+        size: md.size(),
+        mtime_ns: md.mtime() * 1_000_000_000 + md.mtime_nsec(),
+        ctime_ns: md.ctime() * 1_000_000_000 + md.ctime_nsec(),
+        ino: md.ino(),
+    }
+}
+
+/// sha256 of a file, streamed; `progress` is told the bytes read.
+pub fn hash_file(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<String> {
+    let mut f = fs::File::open(path).map_err(Error::io("open", path))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = f.read(&mut buf).map_err(Error::io("read", path))?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        progress(n as u64);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+/// sha256 of a byte slice, hex.
+pub fn hash_bytes(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
+
+#[derive(Default, Serialize, Deserialize)]
+struct CacheFile {
+    version: u32,
+    entries: HashMap<String, (CacheKey, String)>,
+}
+
+/// Persistent sha256 cache for one tree, stored under `<state_dir>/cache/`.
+pub struct HashCache {
+    path: PathBuf,
+    root: PathBuf,
+    file: CacheFile,
+    dirty: bool,
+    now_ns: i64,
+}
+
+const CACHE_VERSION: u32 = 1;
+/// Files modified this recently are hashed but not cached: a write within the same
+/// timestamp tick after hashing would otherwise go unseen.
+const RACY_NS: i64 = 2_000_000_000;
+
+impl HashCache {
+    /// Opens the cache for `root`; an unreadable or foreign cache starts empty.
+    pub fn open(state_dir: &Path, root: &Path) -> HashCache {
+        let id = hash_bytes(root.as_os_str().as_encoded_bytes());
+        let path = state_dir.join("cache").join(format!("{}.json", &id[..16]));
+        let file = fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<CacheFile>(&b).ok())
+            .filter(|f| f.version == CACHE_VERSION)
+            .unwrap_or_default();
+        let now_ns = jiff::Timestamp::now().as_nanosecond() as i64;
+        HashCache {
+            path,
+            root: root.to_path_buf(),
+            file,
+            dirty: false,
+            now_ns,
+        }
+    }
+
+    /// Whether `e` would be answered from the cache.
+    pub fn is_cached(&self, e: &Entry) -> bool {
+        self.file
+            .entries
+            .get(&e.rel)
+            .is_some_and(|(k, _)| *k == e.key)
+    }
+
+    /// The sha256 of `e`, from the cache when its key is unchanged.
+    pub fn hash(&mut self, e: &Entry, progress: &mut dyn FnMut(u64)) -> Result<String> {
+        if let Some((k, sha)) = self.file.entries.get(&e.rel)
+            && *k == e.key
+        {
+            return Ok(sha.clone());
+        }
+        let sha = hash_file(&self.root.join(&e.rel), progress)?;
+        if self.now_ns - e.key.mtime_ns > RACY_NS && self.now_ns - e.key.ctime_ns > RACY_NS {
+            self.file
+                .entries
+                .insert(e.rel.clone(), (e.key, sha.clone()));
+            self.dirty = true;
+        }
+        Ok(sha)
+    }
+
+    /// Drops entries for files no longer present, so the cache does not grow forever.
+    pub fn retain(&mut self, present: &[Entry]) {
+        let names: std::collections::HashSet<&str> =
+            present.iter().map(|e| e.rel.as_str()).collect();
+        let before = self.file.entries.len();
+        self.file.entries.retain(|k, _| names.contains(k.as_str()));
+        self.dirty |= before != self.file.entries.len();
+    }
+
+    /// Writes the cache back (temp + rename) if anything changed; failures only warn.
+    pub fn save(mut self) {
+        if !self.dirty {
+            return;
+        }
+        self.file.version = CACHE_VERSION;
+        let write = || -> std::io::Result<()> {
+            fs::create_dir_all(self.path.parent().unwrap())?;
+            let tmp = self.path.with_extension("tmp");
+            fs::write(&tmp, serde_json::to_vec(&self.file)?)?;
+            fs::rename(&tmp, &self.path)
+        };
+        if let Err(e) = write() {
+            tracing::warn!(path = %self.path.display(), "cannot save hash cache: {e}");
+        }
+        self.dirty = false;
+    }
+}
+
+/// Metadata of a single file (no cache), for files runner writes itself.
+pub fn meta_of(path: &Path) -> Result<FileMeta> {
+    let md = fs::symlink_metadata(path).map_err(Error::io("stat", path))?;
+    Ok(FileMeta {
+        sha256: hash_file(path, &mut |_| {})?,
+        size: md.size(),
+        mode: md.mode() & 0o7777,
+        mtime_ns: md.mtime() * 1_000_000_000 + md.mtime_nsec(),
+    })
+}
+
+/// Index of a walk by file name, for the "same name anywhere in the deploy dir" rule.
+pub fn by_name(entries: &[Entry]) -> BTreeMap<&str, Vec<usize>> {
+    let mut m: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        let name = e.rel.rsplit('/').next().unwrap_or(&e.rel);
+        m.entry(name).or_default().push(i);
+    }
+    m
+}

@@ -1,0 +1,119 @@
+//! Jars as zips: is a staged jar complete, and which entries differ between two jars.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+/// Whether a file name is a zip-format archive runner should check before touching anything.
+pub fn is_archive(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".jar", ".war", ".ear", ".zip"]
+        .iter()
+        .any(|s| lower.ends_with(s))
+}
+
+/// Checks that `path` is a complete zip: the central directory reads and every entry's
+/// local header lies inside the file. A truncated or still-uploading jar fails here.
+pub fn check(path: &Path) -> Result<(), String> {
+    entries(path).map(|_| ())
+}
+
+/// The entries of a zip: name → (crc32, uncompressed size).
+pub fn entries(path: &Path) -> Result<BTreeMap<String, (u32, u64)>, String> {
+    let f = File::open(path).map_err(|e| e.to_string())?;
+    let len = f.metadata().map_err(|e| e.to_string())?.len();
+    let mut z = zip::ZipArchive::new(BufReader::new(f)).map_err(|e| e.to_string())?;
+    let mut out = BTreeMap::new();
+    for i in 0..z.len() {
+        let e = z.by_index_raw(i).map_err(|e| e.to_string())?;
+        let name = e.name().map_err(|e| e.to_string())?.to_string();
+        let end = e
+            .data_start()
+            .unwrap_or(0)
+            .saturating_add(e.compressed_size());
+        if end > len {
+            return Err(format!("entry {name} runs past the end of the file"));
+        }
+        out.insert(name, (e.crc32(), e.size()));
+    }
+    if out.is_empty() {
+        return Err("no entries".into());
+    }
+    Ok(out)
+}
+
+/// Which entries a new jar adds, removes or changes against the old one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EntryDiff {
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    pub changed: Vec<String>,
+}
+
+impl EntryDiff {
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
+/// Compares the central directories of two jars (crc32 + size per entry; nothing is inflated).
+pub fn diff(old: &Path, new: &Path) -> Result<EntryDiff, String> {
+    let a = entries(old)?;
+    let b = entries(new)?;
+    let mut d = EntryDiff::default();
+    for (name, v) in &b {
+        match a.get(name) {
+            None => d.added.push(name.clone()),
+            Some(o) if o != v => d.changed.push(name.clone()),
+            _ => {}
+        }
+    }
+    d.removed = a.keys().filter(|k| !b.contains_key(*k)).cloned().collect();
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn jar(path: &Path, files: &[(&str, &[u8])]) {
+        let mut z = zip::ZipWriter::new(File::create(path).unwrap());
+        for (n, b) in files {
+            z.start_file(*n, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            z.write_all(b).unwrap();
+        }
+        z.finish().unwrap();
+    }
+
+    #[test]
+    fn truncated_jar_is_refused_and_diff_sees_entries() {
+        let d = std::env::temp_dir().join(format!("runner-jar-{}", std::process::id()));
+        std::fs::create_dir_all(&d).unwrap();
+        let (a, b) = (d.join("a.jar"), d.join("b.jar"));
+        jar(&a, &[("A.class", b"one"), ("B.class", b"two")]);
+        jar(
+            &b,
+            &[
+                ("A.class", b"one"),
+                ("B.class", b"2"),
+                ("C.class", b"three"),
+            ],
+        );
+        assert!(check(&a).is_ok());
+        let diff = diff(&a, &b).unwrap();
+        assert_eq!(diff.added, ["C.class"]);
+        assert_eq!(diff.changed, ["B.class"]);
+        assert!(diff.removed.is_empty());
+        let bytes = std::fs::read(&b).unwrap();
+        for cut in [bytes.len() / 2, bytes.len() - 10, 10] {
+            std::fs::write(d.join("t.jar"), &bytes[..cut]).unwrap();
+            assert!(check(&d.join("t.jar")).is_err(), "cut at {cut} accepted");
+        }
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}

@@ -1,0 +1,102 @@
+//! One release per app per host: an flock'd file under `state_dir/locks` naming its holder.
+//!
+//! The kernel drops an flock when its holder dies, so a lock file that still names a holder
+//! but can be locked was left by a dead process: it is taken over with a warning.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Holder {
+    pub pid: u32,
+    pub user: String,
+    pub since: String,
+    pub command: String,
+}
+
+/// A held lock; dropping it clears the holder and releases the flock.
+#[derive(Debug)]
+pub struct Lock {
+    file: File,
+    path: PathBuf,
+}
+
+/// What acquiring found: the lock, and the holder of a stale lock it took over.
+pub struct Acquired {
+    pub lock: Lock,
+    pub stale: Option<Holder>,
+}
+
+/// Takes the lock named `name` (an app) or fails with `Error::Locked` naming the holder.
+pub fn acquire(state_dir: &Path, name: &str, command: &str) -> Result<Acquired> {
+    let dir = state_dir.join("locks");
+    fs::create_dir_all(&dir).map_err(Error::io("create", &dir))?;
+    let path = dir.join(format!("{name}.lock"));
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(Error::io("open", &path))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            let h = read_holder(&mut file).unwrap_or(Holder {
+                pid: 0,
+                user: "?".into(),
+                since: "?".into(),
+                command: "?".into(),
+            });
+            return Err(Error::Locked {
+                app: name.to_string(),
+                pid: h.pid,
+                user: h.user,
+                since: h.since,
+            });
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(Error::io("lock", &path)(e)),
+    }
+    let stale = read_holder(&mut file);
+    let me = Holder {
+        pid: std::process::id(),
+        user: crate::user(),
+        since: jiff::ZonedDateTime::now()
+            .strftime("%Y-%m-%d %H:%M:%S")
+            .to_string(),
+        command: command.to_string(),
+    };
+    let body = serde_json::to_vec(&me).unwrap_or_default();
+    (|| -> std::io::Result<()> {
+        file.set_len(0)?;
+        file.seek(SeekFrom::Start(0))?;
+        file.write_all(&body)?;
+        file.flush()
+    })()
+    .map_err(Error::io("write", &path))?;
+    Ok(Acquired {
+        lock: Lock { file, path },
+        stale,
+    })
+}
+
+fn read_holder(file: &mut File) -> Option<Holder> {
+    let mut s = String::new();
+    file.seek(SeekFrom::Start(0)).ok()?;
+    file.read_to_string(&mut s).ok()?;
+    serde_json::from_str(&s).ok()
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        if let Err(e) = self.file.set_len(0) {
+            tracing::warn!(path = %self.path.display(), "cannot clear lock holder: {e}");
+        }
+        let _ = self.file.unlock();
+    }
+}

@@ -1,0 +1,35 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+use runner::cli::{Cli, Color};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.color {
+        Color::Always => console::set_colors_enabled(true),
+        Color::Never => console::set_colors_enabled(false),
+        Color::Auto => {}
+    }
+    console::set_colors_enabled_stderr(console::colors_enabled());
+    let level = match (cli.quiet, cli.verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "debug",
+        _ => "trace",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("runner={level}"))),
+        )
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+    match runner::run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("{} {e}", console::style("runner:").red().bold());
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

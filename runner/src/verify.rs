@@ -1,0 +1,127 @@
+//! Verifying a restart: follow the start-up log from where it stood before the restart until
+//! `ready` or `fail` matches, then poll `health` until it answers 2xx — all before a deadline.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::config::App;
+
+/// Where the log stood before the restart.
+#[derive(Debug, Clone)]
+pub struct LogMark {
+    path: PathBuf,
+    offset: u64,
+    ino: Option<u64>,
+}
+
+/// Records the log's current end, so only lines written after the restart count.
+pub fn mark(path: &Path) -> LogMark {
+    let md = std::fs::metadata(path).ok();
+    LogMark {
+        path: path.to_path_buf(),
+        offset: md.as_ref().map(|m| m.len()).unwrap_or(0),
+        ino: md.map(|m| m.ino()),
+    }
+}
+
+const POLL: Duration = Duration::from_millis(50);
+
+/// Waits for the app to be up. `on_line` sees every new log line as it appears.
+/// Returns a short description of what proved the app ready.
+pub fn run(
+    app: &App,
+    mark: Option<LogMark>,
+    timeout: Duration,
+    on_line: &mut dyn FnMut(&str),
+) -> Result<String, String> {
+    let start = Instant::now();
+    let deadline = start + timeout;
+    let mut proof = Vec::new();
+    if let Some(mark) = mark {
+        let line = follow(app, mark, deadline, on_line)?;
+        proof.push(format!(
+            "ready after {:.1} s",
+            start.elapsed().as_secs_f64()
+        ));
+        tracing::debug!(%line, "ready line");
+    }
+    if let Some(url) = &app.health {
+        let status = health(url, deadline)?;
+        proof.push(format!("health {status}"));
+    }
+    if proof.is_empty() {
+        proof.push("restart succeeded (no log or health to check)".into());
+    }
+    Ok(proof.join(", "))
+}
+
+fn follow(
+    app: &App,
+    mut mark: LogMark,
+    deadline: Instant,
+    on_line: &mut dyn FnMut(&str),
+) -> Result<String, String> {
+    let mut pending = Vec::new();
+    loop {
+        if let Ok(md) = std::fs::metadata(&mark.path) {
+            // A restart that rotates or truncates the log starts a new file: read it from the top.
+            if Some(md.ino()) != mark.ino || md.len() < mark.offset {
+                mark.ino = Some(md.ino());
+                mark.offset = 0;
+                pending.clear();
+            }
+            if md.len() > mark.offset
+                && let Ok(mut f) = File::open(&mark.path)
+                && f.seek(SeekFrom::Start(mark.offset)).is_ok()
+            {
+                let mut buf = Vec::new();
+                let n = f.read_to_end(&mut buf).unwrap_or(0) as u64;
+                mark.offset += n;
+                pending.extend_from_slice(&buf);
+                while let Some(i) = pending.iter().position(|&b| b == b'\n') {
+                    let raw: Vec<u8> = pending.drain(..=i).collect();
+                    let line = String::from_utf8_lossy(&raw);
+                    let line = line.trim_end();
+                    on_line(line);
+                    if app.fail.0.is_match(line) {
+                        return Err(format!("the log says `{}`", line.trim()));
+                    }
+                    if app.ready.0.is_match(line) {
+                        return Ok(line.to_string());
+                    }
+                }
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "no line matching `{}` in {} within {}",
+                app.ready.0.as_str(),
+                mark.path.display(),
+                humantime::format_duration(app.ready_timeout)
+            ));
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+fn health(url: &str, deadline: Instant) -> Result<u16, String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(2)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    loop {
+        let last = match agent.get(url).call() {
+            Ok(r) if r.status().is_success() => return Ok(r.status().as_u16()),
+            Ok(r) => format!("answered {}", r.status()),
+            Err(e) => e.to_string(),
+        };
+        if Instant::now() >= deadline {
+            return Err(format!("health {url} {last}"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

@@ -1,0 +1,6 @@
+//! End-to-end tests: the real `runner` binary against a real JVM app (built with javac/jar),
+//! real files and real processes. One test binary; `util` hides the plumbing.
+
+mod crash;
+mod release;
+mod util;

@@ -1,0 +1,336 @@
+//! The test sandbox: a temp tree with staging/deploy/backup/state dirs, a `runner.toml`, the
+//! real demo JVM app built with javac/jar, and the real `runner` binary to drive.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+pub const RUNNER: &str = env!("CARGO_BIN_EXE_runner");
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn demo_dir() -> PathBuf {
+    repo().join("examples/demo-app")
+}
+
+/// A build of the demo app: `app.jar` + `lib/demo-greeting.jar`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Build {
+    V1,
+    V2,
+    /// Logs APPLICATION FAILED TO START and exits.
+    Broken,
+}
+
+/// Builds every demo build once per test run (javac + jar), returns its directory.
+pub fn build(b: Build) -> PathBuf {
+    static BUILDS: OnceLock<BTreeMap<Build, PathBuf>> = OnceLock::new();
+    BUILDS
+        .get_or_init(|| {
+            let root = Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("demo-builds-{}", std::process::id()));
+            let mut m = BTreeMap::new();
+            for (b, args) in [
+                (Build::V1, vec!["1.0.0", "1.0.0"]),
+                (Build::V2, vec!["2.0.0", "2.0.0"]),
+                (Build::Broken, vec!["3.0.0", "3.0.0", "--fail"]),
+            ] {
+                let out = root.join(format!("{b:?}"));
+                let st = Command::new("bash")
+                    .arg(demo_dir().join("build.sh"))
+                    .arg(&out)
+                    .args(&args)
+                    .status()
+                    .expect("run build.sh");
+                assert!(st.success(), "building the demo app failed");
+                m.insert(b, out);
+            }
+            m
+        })
+        .get(&b)
+        .unwrap()
+        .clone()
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub fn sha(path: &Path) -> String {
+    hex::encode(Sha256::digest(fs::read(path).unwrap()))
+}
+
+/// Every file under `root` (relative path → sha256), hidden temp files included.
+pub fn snapshot(root: &Path) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    if !root.exists() {
+        return m;
+    }
+    for e in walkdir::WalkDir::new(root).sort_by_file_name() {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            let rel = e
+                .path()
+                .strip_prefix(root)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_string();
+            m.insert(rel, sha(e.path()));
+        }
+    }
+    m
+}
+
+/// Result of a `runner` run.
+pub struct Run {
+    pub out: Output,
+}
+
+impl Run {
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.out.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.out.stderr).into_owned()
+    }
+    pub fn code(&self) -> Option<i32> {
+        self.out.status.code()
+    }
+    fn show(&self) -> String {
+        format!(
+            "status: {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.out.status,
+            self.stdout(),
+            self.stderr()
+        )
+    }
+    pub fn success(self) -> Self {
+        assert!(self.out.status.success(), "runner failed\n{}", self.show());
+        self
+    }
+    pub fn code_is(self, code: i32) -> Self {
+        assert_eq!(self.code(), Some(code), "unexpected exit\n{}", self.show());
+        self
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.out.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", self.show()))
+    }
+}
+
+/// One test's world. Dropping it stops every JVM it started.
+pub struct Sandbox {
+    pub root: PathBuf,
+    pub config: PathBuf,
+    ports: BTreeMap<String, u16>,
+    extra: String,
+}
+
+static SEQ: AtomicUsize = AtomicUsize::new(0);
+
+impl Sandbox {
+    pub fn new(name: &str) -> Sandbox {
+        let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "e2e-{name}-{}-{}",
+            std::process::id(),
+            SEQ.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = fs::remove_dir_all(&root);
+        for d in ["staging", "deploy", "backup", "state"] {
+            fs::create_dir_all(root.join(d)).unwrap();
+        }
+        Sandbox {
+            config: root.join("runner.toml"),
+            root,
+            ports: BTreeMap::new(),
+            extra: String::new(),
+        }
+    }
+
+    pub fn deploy(&self, app: &str) -> PathBuf {
+        self.root.join("deploy").join(app)
+    }
+    pub fn staging(&self, app: &str) -> PathBuf {
+        self.root.join("staging").join(app)
+    }
+    pub fn state(&self) -> PathBuf {
+        self.root.join("state")
+    }
+    pub fn backups(&self, app: &str) -> PathBuf {
+        self.root.join("backup").join(app)
+    }
+
+    /// Adds the demo JVM app `name`, deployed at build `b`, restarted by its service script,
+    /// verified by its log and health URL. Call `start` to run it.
+    pub fn jvm_app(mut self, name: &str, b: Build) -> Sandbox {
+        let port = free_port();
+        let dir = self.deploy(name);
+        copy_build(b, &dir);
+        fs::create_dir_all(dir.join("conf")).unwrap();
+        fs::write(dir.join("conf/port"), port.to_string()).unwrap();
+        let service = demo_dir().join("service.sh");
+        self.extra.push_str(&format!(
+            r#"
+[apps.{name}]
+restart = ["{service}", "restart", "{dir}"]
+log = "{dir}/logs/app.log"
+health = "http://127.0.0.1:{port}/actuator/health"
+ready_timeout = "60s"
+"#,
+            service = service.display(),
+            dir = dir.display(),
+        ));
+        self.ports.insert(name.to_string(), port);
+        self
+    }
+
+    /// Adds an app with arbitrary extra config lines (no JVM).
+    pub fn app(mut self, name: &str, body: &str) -> Sandbox {
+        fs::create_dir_all(self.deploy(name)).unwrap();
+        self.extra.push_str(&format!("\n[apps.{name}]\n{body}\n"));
+        self
+    }
+
+    /// Writes `runner.toml`. Every app must be added first.
+    pub fn write_config(self) -> Sandbox {
+        let r = &self.root;
+        let text = format!(
+            "staging = \"{}\"\ndeploy_root = \"{}\"\nbackup_root = \"{}\"\nstate_dir = \"{}\"\n{}",
+            r.join("staging").display(),
+            r.join("deploy").display(),
+            r.join("backup").display(),
+            r.join("state").display(),
+            self.extra
+        );
+        fs::write(&self.config, text).unwrap();
+        self
+    }
+
+    /// Starts an app's JVM through its service script and waits until its health URL answers.
+    pub fn start(&self, app: &str) {
+        let st = Command::new(demo_dir().join("service.sh"))
+            .args(["start", self.deploy(app).to_str().unwrap()])
+            .stdout(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success());
+        self.wait_healthy(app);
+    }
+
+    pub fn wait_healthy(&self, app: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.get(app, "/actuator/health").is_none() {
+            assert!(Instant::now() < deadline, "{app} never became healthy");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// GET a path of a running app; None if it does not answer 200.
+    pub fn get(&self, app: &str, path: &str) -> Option<String> {
+        let url = format!("http://127.0.0.1:{}{path}", self.ports[app]);
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .timeout_global(Some(Duration::from_secs(5)))
+            .build()
+            .into();
+        let mut r = agent.get(&url).call().ok()?;
+        r.body_mut().read_to_string().ok()
+    }
+
+    pub fn version(&self, app: &str) -> String {
+        self.get(app, "/version")
+            .unwrap_or_else(|| format!("{app} is not serving"))
+    }
+
+    /// Puts a build's jars into an app's staging dir.
+    pub fn stage_build(&self, app: &str, b: Build) {
+        copy_build(b, &self.staging(app));
+    }
+
+    pub fn stage(&self, app: &str, rel: &str, bytes: &[u8]) {
+        let p = self.staging(app).join(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, bytes).unwrap();
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(RUNNER);
+        c.arg("-c").arg(&self.config).arg("--color").arg("never");
+        c.env_remove("RUNNER_FAULT");
+        c.stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Run {
+        Run {
+            out: self.cmd().args(args).output().unwrap(),
+        }
+    }
+
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut c = self.cmd();
+        c.args(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        Run {
+            out: c.output().unwrap(),
+        }
+    }
+}
+
+pub fn copy_build(b: Build, dst: &Path) {
+    let src = build(b);
+    for rel in ["app.jar", "lib/demo-greeting.jar"] {
+        let to = dst.join(rel);
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        fs::copy(src.join(rel), &to).unwrap();
+    }
+}
+
+/// A small valid jar with the given entries.
+pub fn jar(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (n, b) in entries {
+        z.start_file(*n, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(b).unwrap();
+    }
+    z.finish().unwrap().into_inner()
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        for app in self.ports.keys() {
+            let _ = Command::new(demo_dir().join("service.sh"))
+                .args(["stop", self.deploy(app).to_str().unwrap()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        if !std::thread::panicking() {
+            let _ = fs::remove_dir_all(&self.root);
+        }
+    }
+}
+
+pub fn sha_bytes(b: &[u8]) -> String {
+    hex::encode(Sha256::digest(b))
+}
