@@ -164,8 +164,9 @@ pub struct HashCache {
 
 const CACHE_VERSION: u32 = 1;
 /// Files modified this recently are hashed but not cached: a write within the same
-/// timestamp tick after hashing would otherwise go unseen.
-const RACY_NS: i64 = 2_000_000_000;
+/// timestamp tick after hashing would otherwise go unseen. Linux file timestamps come from a
+/// coarse clock (1-10 ms ticks); 100 ms is well past one tick.
+const RACY_NS: i64 = 100_000_000;
 
 impl HashCache {
     /// Opens the cache for `root`; an unreadable or foreign cache starts empty.
