@@ -398,3 +398,83 @@ fn staged_jar_replaces_every_deployed_copy_of_that_name() {
         "not added at the staged path"
     );
 }
+
+#[test]
+fn without_app_names_a_terminal_gets_a_pick_list_of_pending_apps() {
+    use std::io::Write;
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+
+    let sb = Sandbox::new("pick")
+        .app("alpha", "restart = [\"true\"]")
+        .app("beta", "restart = [\"true\"]")
+        .app("idle", "restart = [\"true\"]")
+        .write_config();
+    sb.stage("alpha", "a.jar", &jar(&[("A", b"1")]));
+    sb.stage("beta", "b.jar", &jar(&[("B", b"1")]));
+    // `script` gives runner a pseudo-terminal, as an operator's shell would.
+    let cmdline = format!(
+        "{} -c {} --color never release",
+        crate::util::RUNNER,
+        sb.config.display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qfec", &cmdline, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    let mut expect = |what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !seen.contains(what) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(b) => seen.push_str(&String::from_utf8_lossy(&b)),
+                Err(_) => panic!("never saw {what:?} in:\n{seen}"),
+            }
+        }
+        seen.clone()
+    };
+    expect("apps to release");
+    let menu = expect("beta (1 changed files)");
+    assert!(
+        !menu.contains("idle"),
+        "apps without changes are not offered:\n{menu}"
+    );
+    let mut stdin = child.stdin.take().unwrap();
+    // Select the first entry (alpha) and confirm.
+    stdin.write_all(b" \r").unwrap();
+    expect("[Y/n]");
+    stdin.write_all(b"\r").unwrap();
+    expect("released");
+    assert!(child.wait().unwrap().success());
+    assert!(sb.deploy("alpha/a.jar").exists());
+    assert!(!sb.deploy("beta/b.jar").exists(), "beta was not picked");
+}
+
+#[test]
+fn config_check_prints_the_resolved_view() {
+    let sb = Sandbox::new("check")
+        .app("svc", "restart = [\"true\"]")
+        .write_config();
+    let out = sb.run(&["config", "check"]).success();
+    assert!(out.stdout().contains("is valid"), "{}", out.stdout());
+    let j = sb.run(&["--json", "config", "check"]).success().json();
+    assert_eq!(
+        j["apps"]["svc"]["deploy"],
+        sb.deploy("svc").display().to_string()
+    );
+    assert_eq!(j["apps"]["svc"]["ready"], r"Started \w+ in [\d.]+ seconds");
+    assert_eq!(j["keep_releases"], 10);
+}
