@@ -88,10 +88,26 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+    /// Plugin commands
+    Plugin {
+        #[command(subcommand)]
+        command: PluginCommand,
+    },
     /// Config commands
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Show configured plugins, their hooks and grants, and capabilities they need but lack
+    List,
+    /// Load a component, check it against the WIT world, show what it declares
+    Check {
+        /// The .wasm component
+        wasm: PathBuf,
     },
 }
 

@@ -238,7 +238,7 @@ struct RawPlugin {
     #[serde(default)]
     allow: Allow,
     #[serde(default)]
-    config: BTreeMap<String, String>,
+    config: BTreeMap<String, toml::Value>,
 }
 
 /// Hook names a plugin may subscribe to.
@@ -485,8 +485,21 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
             on_error,
             timeout: p.timeout.map(|d| d.0).unwrap_or(Duration::from_secs(10)),
             memory: p.memory.map(|m| m.0).unwrap_or(64 << 20),
-            allow: p.allow,
-            config: p.config,
+            allow: Allow {
+                exec: p.allow.exec,
+                dirs: p.allow.dirs.iter().map(|d| resolve(d)).collect(),
+                rw: p.allow.rw.iter().map(|d| resolve(d)).collect(),
+                http: p.allow.http,
+            },
+            // Strings go to the plugin as they are; arrays, numbers and tables as JSON text.
+            config: p
+                .config
+                .into_iter()
+                .map(|(k, v)| match v {
+                    toml::Value::String(s) => (k, s),
+                    other => (k, serde_json::to_string(&other).unwrap_or_default()),
+                })
+                .collect(),
         });
     }
 

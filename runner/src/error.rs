@@ -81,6 +81,20 @@ pub enum Error {
     #[error("{app}: {message}")]
     Release { app: String, message: String },
 
+    #[error("plugin `{plugin}` ({path}): {cause}")]
+    PluginLoad {
+        plugin: String,
+        path: PathBuf,
+        cause: String,
+    },
+
+    #[error("plugin `{plugin}` failed in {hook}: {cause}")]
+    Plugin {
+        plugin: String,
+        hook: String,
+        cause: String,
+    },
+
     #[error("{0} of the releases failed")]
     SomeFailed(usize),
 }
@@ -93,7 +107,8 @@ impl Error {
             | Error::ConfigRead { .. }
             | Error::NoConfig { .. }
             | Error::Usage(_)
-            | Error::UnknownApp { .. } => EXIT_USAGE,
+            | Error::UnknownApp { .. }
+            | Error::PluginLoad { .. } => EXIT_USAGE,
             Error::Locked { .. } => EXIT_LOCKED,
             _ => EXIT_FAILED,
         }

@@ -62,6 +62,9 @@ pub struct Record {
     pub resumed: bool,
     pub files: Vec<FileRecord>,
     pub steps: Vec<StepRecord>,
+    /// Every plugin hook call: plugin, hook, decision, duration.
+    #[serde(default)]
+    pub hooks: Vec<crate::plugin::HookCall>,
 }
 
 impl Record {

@@ -22,6 +22,7 @@ pub mod jar;
 pub mod journal;
 pub mod lock;
 pub mod plan;
+pub mod plugin;
 pub mod release;
 pub mod report;
 pub mod restart;
@@ -31,7 +32,7 @@ use std::io::IsTerminal;
 
 use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
 
-use crate::cli::{Cli, Command, ConfigCommand, ReleaseFlags};
+use crate::cli::{Cli, Command, ConfigCommand, PluginCommand, ReleaseFlags};
 use crate::config::{App, Config};
 use crate::error::{Error, Result};
 use crate::plan::PlanOptions;
@@ -45,9 +46,28 @@ pub fn run(cli: Cli) -> Result<u8> {
         quiet: cli.quiet,
         verbose: cli.verbose > 0,
     };
+    if let Command::Plugin {
+        command: PluginCommand::Check { wasm },
+    } = &cli.command
+    {
+        return plugin_check(cli.config.as_deref(), wasm, ui);
+    }
     let path = config::locate(cli.config.as_deref())?;
     let cfg = config::load(&path)?;
-    let ctx = Ctx { cfg: &cfg, ui };
+    let needs_plugins = matches!(
+        cli.command,
+        Command::Release { .. } | Command::Common { .. } | Command::Rollback { .. }
+    );
+    let plugins = if needs_plugins && !cfg.plugins.is_empty() {
+        Some(plugin::PluginHost::load(&cfg)?)
+    } else {
+        None
+    };
+    let ctx = Ctx {
+        cfg: &cfg,
+        ui,
+        plugins: plugins.as_ref(),
+    };
     match cli.command {
         Command::Config {
             command: ConfigCommand::Check,
@@ -112,6 +132,12 @@ pub fn run(cli: Cli) -> Result<u8> {
                 release::rollback(&ctx, app, to.as_deref(), opts)
             })
         }
+        Command::Plugin {
+            command: PluginCommand::List,
+        } => plugin_list(&cfg, ui),
+        Command::Plugin {
+            command: PluginCommand::Check { .. },
+        } => unreachable!("handled before the config is loaded"),
         Command::History { app, limit } => {
             if let Some(a) = &app {
                 cfg.app(a)?;
@@ -126,6 +152,177 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+/// What a plugin declares it needs but the operator has not granted.
+fn missing_grants(p: &plugin::Loaded) -> Vec<String> {
+    let a = &p.spec.allow;
+    let mut out = Vec::new();
+    for e in &p.info.needs.exec {
+        if !a.exec.contains(e) {
+            out.push(format!("exec {e}"));
+        }
+    }
+    for d in &p.info.needs.dirs {
+        let d = std::path::Path::new(d);
+        if !a.dirs.iter().chain(&a.rw).any(|g| g == d) {
+            out.push(format!("dir {}", d.display()));
+        }
+    }
+    for h in &p.info.needs.http {
+        if !a.http.contains(h) {
+            out.push(format!("http {h}"));
+        }
+    }
+    out
+}
+
+fn plugin_list(cfg: &Config, ui: Ui) -> Result<u8> {
+    let host = plugin::PluginHost::load(cfg)?;
+    let rows: Vec<serde_json::Value> = host
+        .plugins
+        .iter()
+        .map(|p| {
+            serde_json::json!({
+                "name": p.spec.name,
+                "wasm": p.spec.wasm,
+                "sha256": p.sha256,
+                "version": p.info.version,
+                "wit": format!("runner:plugin@{}", p.wit),
+                "hooks": p.hooks,
+                "on_error": p.spec.on_error,
+                "timeout": humantime::format_duration(p.spec.timeout).to_string(),
+                "memory": p.spec.memory,
+                "allow": p.spec.allow,
+                "needs": {
+                    "exec": p.info.needs.exec,
+                    "dirs": p.info.needs.dirs,
+                    "http": p.info.needs.http,
+                },
+                "not_granted": missing_grants(p),
+            })
+        })
+        .collect();
+    if ui.json {
+        print_json(&rows);
+        return Ok(0);
+    }
+    if host.plugins.is_empty() {
+        println!("no plugins configured");
+        return Ok(0);
+    }
+    let mut t = Table::new();
+    t.load_style(UTF8_BORDERS_ONLY);
+    t.set_header(vec![
+        "plugin",
+        "version",
+        "hooks",
+        "granted",
+        "needs, not granted",
+    ]);
+    for p in &host.plugins {
+        let a = &p.spec.allow;
+        let mut granted = Vec::new();
+        granted.extend(a.exec.iter().map(|e| format!("exec {e}")));
+        granted.extend(a.dirs.iter().map(|d| format!("dir {} (ro)", d.display())));
+        granted.extend(a.rw.iter().map(|d| format!("dir {} (rw)", d.display())));
+        granted.extend(a.http.iter().map(|h| format!("http {h}")));
+        let missing = missing_grants(p);
+        t.add_row(vec![
+            comfy_table::Cell::new(format!(
+                "{}\n{}\non_error = {}",
+                p.spec.name,
+                p.spec.wasm.display(),
+                p.spec.on_error
+            )),
+            comfy_table::Cell::new(format!("{}\nWIT {}", p.info.version, p.wit)),
+            comfy_table::Cell::new(p.hooks.join("\n")),
+            comfy_table::Cell::new(if granted.is_empty() {
+                "nothing".to_string()
+            } else {
+                granted.join("\n")
+            }),
+            if missing.is_empty() {
+                comfy_table::Cell::new("—")
+            } else {
+                comfy_table::Cell::new(missing.join("\n")).fg(comfy_table::Color::Red)
+            },
+        ]);
+    }
+    println!("{t}");
+    Ok(0)
+}
+
+fn plugin_check(config: Option<&std::path::Path>, wasm: &std::path::Path, ui: Ui) -> Result<u8> {
+    // The compile cache of the configured state dir is used when there is a config.
+    let state_dir = config::locate(config)
+        .and_then(|p| config::load(&p))
+        .map(|c| c.state_dir)
+        .unwrap_or_else(|_| std::env::temp_dir().join("runner-plugin-check"));
+    let host = plugin::PluginHost::empty(&state_dir)?;
+    let spec = config::Plugin {
+        name: wasm
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "plugin".into()),
+        wasm: wasm.to_path_buf(),
+        hooks: Vec::new(),
+        on_error: "abort".into(),
+        timeout: std::time::Duration::from_secs(10),
+        memory: 64 << 20,
+        allow: config::Allow::default(),
+        config: Default::default(),
+    };
+    let t = std::time::Instant::now();
+    let p = host.load_one(spec)?;
+    let took = t.elapsed();
+    let report = serde_json::json!({
+        "wasm": wasm,
+        "sha256": p.sha256,
+        "name": p.info.name,
+        "version": p.info.version,
+        "wit": format!("runner:plugin@{}", p.wit),
+        "hooks": p.info.hooks,
+        "needs": { "exec": p.info.needs.exec, "dirs": p.info.needs.dirs, "http": p.info.needs.http },
+        "load_ms": took.as_secs_f64() * 1000.0,
+        "compiled_from_cache": p.cached,
+    });
+    if ui.json {
+        print_json(&report);
+    } else {
+        let list = |v: &[String]| {
+            if v.is_empty() {
+                "—".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        println!(
+            "{} {} {} {}: built against runner:plugin@{}",
+            console::style("ok").green().bold(),
+            wasm.display(),
+            p.info.name,
+            p.info.version,
+            p.wit
+        );
+        println!("  hooks: {}", list(&p.info.hooks));
+        println!(
+            "  needs: exec {}; dirs {}; http {}",
+            list(&p.info.needs.exec),
+            list(&p.info.needs.dirs),
+            list(&p.info.needs.http)
+        );
+        println!(
+            "  loaded in {} ({})",
+            report::secs(took),
+            if p.cached {
+                "compiled form from the cache"
+            } else {
+                "compiled now, cached for next time"
+            }
+        );
+    }
+    Ok(0)
 }
 
 fn options(flags: ReleaseFlags, entries: bool) -> Options {

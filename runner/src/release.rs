@@ -15,6 +15,7 @@ use crate::history::{self, FileRecord, Outcome, Record, StepRecord};
 use crate::inventory;
 use crate::journal::{self, Journal, Kind, Phase};
 use crate::plan::{self, Action, Change, Plan, PlanOptions};
+use crate::plugin::{HookEvent, PluginHost, Verdict};
 use crate::report::{self, Ui};
 use crate::{install, lock, restart, verify};
 
@@ -80,13 +81,42 @@ impl Report {
 pub struct Ctx<'a> {
     pub cfg: &'a Config,
     pub ui: Ui,
+    /// Loaded plugins; `None` when none are configured.
+    pub plugins: Option<&'a PluginHost>,
 }
 
 impl Ctx<'_> {
-    /// A plugin hook point. Plugins arrive with the plugin host; until then hooks only trace.
-    fn hook(&self, name: &str, app: &str) -> Result<()> {
-        tracing::trace!(hook = name, app, "hook");
-        Ok(())
+    /// A hook point of a journaled release: every plugin subscribed to `name` is called.
+    fn hook(&self, name: &str, j: &Journal, error: Option<&str>, outcome: Option<&str>) -> Verdict {
+        self.hook_at(name, &j.id, &j.app, &j.changes, false, error, outcome)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn hook_at(
+        &self,
+        name: &str,
+        id: &str,
+        app: &str,
+        changes: &[Change],
+        dry_run: bool,
+        error: Option<&str>,
+        outcome: Option<&str>,
+    ) -> Verdict {
+        let Some(plugins) = self.plugins else {
+            return Verdict::Proceed;
+        };
+        let host = crate::hostname();
+        let ev = HookEvent {
+            hook: name,
+            release_id: id,
+            app,
+            host: &host,
+            changes,
+            dry_run,
+            error,
+            outcome,
+        };
+        plugins.call(&ev, &self.ui)
     }
 
     fn lock(&self, app: &str, command: &str) -> Result<lock::Lock> {
@@ -119,7 +149,23 @@ pub fn release(ctx: &Ctx, app: &App, opts: Options) -> Result<Report> {
         ));
         return execute(ctx, app, j, opts, true);
     }
-    ctx.hook("before-plan", &app.name)?;
+    let id = new_id(ctx.cfg, &app.name);
+    let gate = |hook: &str, changes: &[Change]| match ctx.hook_at(
+        hook,
+        &id,
+        &app.name,
+        changes,
+        opts.dry_run,
+        None,
+        None,
+    ) {
+        Verdict::Abort { reason, .. } => Err(Error::Release {
+            app: app.name.clone(),
+            message: format!("{reason}; nothing was touched"),
+        }),
+        _ => Ok(()),
+    };
+    gate("before-plan", &[])?;
     let plan = plan::plan_release(
         ctx.cfg,
         app,
@@ -127,8 +173,8 @@ pub fn release(ctx: &Ctx, app: &App, opts: Options) -> Result<Report> {
             entries: opts.entries,
         },
     )?;
-    ctx.hook("after-plan", &app.name)?;
-    start(ctx, app, plan, Kind::Release, opts)
+    gate("after-plan", &plan.pending())?;
+    start(ctx, app, plan, Kind::Release, opts, id)
 }
 
 /// `runner common`: install the staged common libs into `app` where it has them.
@@ -147,10 +193,18 @@ pub fn common(ctx: &Ctx, app: &App, opts: Options) -> Result<Report> {
             entries: opts.entries,
         },
     )?;
-    start(ctx, app, plan, Kind::Common, opts)
+    let id = new_id(ctx.cfg, &app.name);
+    start(ctx, app, plan, Kind::Common, opts, id)
 }
 
-fn start(ctx: &Ctx, app: &App, plan: Plan, kind: Kind, opts: Options) -> Result<Report> {
+fn start(
+    ctx: &Ctx,
+    app: &App,
+    plan: Plan,
+    kind: Kind,
+    opts: Options,
+    id: String,
+) -> Result<Report> {
     if let Some(p) = plan.problems.first() {
         ctx.ui.plan(&plan);
         return Err(Error::BadJar {
@@ -176,7 +230,7 @@ fn start(ctx: &Ctx, app: &App, plan: Plan, kind: Kind, opts: Options) -> Result<
     {
         return Ok(Report::quiet(&app.name, "cancelled", None));
     }
-    let journal = new_journal(ctx.cfg, app, kind, changes, !opts.no_restart, None);
+    let journal = new_journal(ctx.cfg, app, id, kind, changes, !opts.no_restart, None);
     execute(ctx, app, journal, opts, false)
 }
 
@@ -194,12 +248,12 @@ fn confirm(prompt: &str) -> Result<bool> {
 fn new_journal(
     cfg: &Config,
     app: &App,
+    id: String,
     kind: Kind,
     changes: Vec<Change>,
     restart: bool,
     reverts: Option<String>,
 ) -> Journal {
-    let id = new_id(cfg, &app.name);
     Journal {
         backup: backup::dir(&cfg.backup_root, &app.name, &id),
         id,
@@ -274,6 +328,21 @@ impl Run<'_> {
         resumed: bool,
     ) -> Result<Report> {
         let cfg = self.ctx.cfg;
+        let outcome_name = serde_json::to_value(outcome)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        if let Some(reason) =
+            aborted(
+                self.ctx
+                    .hook("release-end", j, error.as_deref(), Some(&outcome_name)),
+            )
+        {
+            self.ctx
+                .ui
+                .warn(format!("{reason} (ignored: the release has ended)"));
+        }
+        let hooks = self.ctx.plugins.map(|p| p.take_calls()).unwrap_or_default();
         let rec = Record {
             id: j.id.clone(),
             app: j.app.clone(),
@@ -304,16 +373,13 @@ impl Run<'_> {
                 })
                 .collect(),
             steps: self.steps,
+            hooks,
         };
         rec.save(&cfg.state_dir)?;
         j.remove(&cfg.state_dir)?;
         if outcome == Outcome::Success {
             prune(cfg, &j.app);
         }
-        let outcome_name = serde_json::to_value(outcome)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
         Ok(Report {
             app: j.app.clone(),
             id: Some(j.id.clone()),
@@ -358,7 +424,9 @@ fn execute(ctx: &Ctx, app: &App, mut j: Journal, opts: Options, resumed: bool) -
         ));
         j.save(state)?;
         crate::fault::point("journal-planned");
-        ctx.hook("release-start", &app.name)?;
+        if let Some(reason) = aborted(ctx.hook("release-start", &j, None, None)) {
+            return abandon(run, &j, release_error(app, reason), resumed);
+        }
     }
 
     if j.phase == Phase::RollingBack {
@@ -367,7 +435,9 @@ fn execute(ctx: &Ctx, app: &App, mut j: Journal, opts: Options, resumed: bool) -
     }
 
     if j.phase <= Phase::Planned {
-        ctx.hook("before-backup", &app.name)?;
+        if let Some(reason) = aborted(ctx.hook("before-backup", &j, None, None)) {
+            return abandon(run, &j, release_error(app, reason), resumed);
+        }
         let manifest = Manifest {
             id: j.id.clone(),
             app: j.app.clone(),
@@ -385,11 +455,15 @@ fn execute(ctx: &Ctx, app: &App, mut j: Journal, opts: Options, resumed: bool) -
             return abandon(run, &j, e, resumed);
         }
         j.set_phase(state, Phase::BackedUp)?;
-        ctx.hook("after-backup", &app.name)?;
+        if let Some(reason) = aborted(ctx.hook("after-backup", &j, None, None)) {
+            return abandon(run, &j, release_error(app, reason), resumed);
+        }
     }
 
     if j.phase <= Phase::Prepared {
-        ctx.hook("before-install", &app.name)?;
+        if let Some(reason) = aborted(ctx.hook("before-install", &j, None, None)) {
+            return abandon(run, &j, release_error(app, reason), resumed);
+        }
         let installed = run.step("install", || {
             if j.phase <= Phase::BackedUp {
                 install::prepare(&j.deploy, &j.changes)?;
@@ -409,7 +483,9 @@ fn execute(ctx: &Ctx, app: &App, mut j: Journal, opts: Options, resumed: bool) -
             return abandon(run, &j, e, resumed);
         }
         j.set_phase(state, Phase::Committed)?;
-        ctx.hook("after-install", &app.name)?;
+        if let Some(reason) = aborted(ctx.hook("after-install", &j, None, None)) {
+            return roll_back_failed(run, app, &mut j, reason, resumed);
+        }
     }
 
     if j.restart {
@@ -423,10 +499,24 @@ fn execute(ctx: &Ctx, app: &App, mut j: Journal, opts: Options, resumed: bool) -
     } else if !matches!(app.restart, Restart::None) {
         ctx.ui.step(true, "restart", "skipped (--no-restart)");
     }
-    ctx.hook("release-end", &app.name)?;
     let report = run.finish(&j, Outcome::Success, None, resumed)?;
     summary(ctx, &report);
     Ok(report)
+}
+
+/// The reason to stop, if a hook said abort.
+fn aborted(v: Verdict) -> Option<String> {
+    match v {
+        Verdict::Abort { reason, .. } => Some(reason),
+        _ => None,
+    }
+}
+
+fn release_error(app: &App, message: String) -> Error {
+    Error::Release {
+        app: app.name.clone(),
+        message,
+    }
 }
 
 fn restart_shown(r: &Restart) -> String {
@@ -456,8 +546,11 @@ fn restart_and_verify(
 ) -> std::result::Result<(), String> {
     let ctx = run.ctx;
     let state = &ctx.cfg.state_dir;
-    ctx.hook("before-restart", &app.name)
-        .map_err(|e| e.to_string())?;
+    let restarted_by = match ctx.hook("before-restart", j, None, None) {
+        Verdict::Abort { reason, .. } => return Err(reason),
+        Verdict::Skip { plugin } => Some(plugin),
+        Verdict::Proceed => None,
+    };
     let mark = app.log.as_deref().map(verify::mark);
     if journaled && j.phase < Phase::Restarted {
         j.set_phase(state, Phase::Restarted)
@@ -465,6 +558,9 @@ fn restart_and_verify(
     }
     let out = state.join("logs").join(format!("{}-restart.log", j.id));
     run.step("restart", || {
+        if let Some(plugin) = &restarted_by {
+            return Ok(((), format!("done by plugin {plugin}")));
+        }
         restart::run(&app.restart, app.restart_timeout, &out).map_err(|message| Error::Step {
             app: app.name.clone(),
             step: "restart",
@@ -473,12 +569,19 @@ fn restart_and_verify(
         Ok(((), restart_shown(&app.restart)))
     })
     .map_err(|e| e.to_string())?;
-    ctx.hook("after-restart", &app.name)
-        .map_err(|e| e.to_string())?;
-    ctx.hook("before-verify", &app.name)
-        .map_err(|e| e.to_string())?;
+    if let Some(reason) = aborted(ctx.hook("after-restart", j, None, None)) {
+        return Err(reason);
+    }
+    let verified_by = match ctx.hook("before-verify", j, None, None) {
+        Verdict::Abort { reason, .. } => return Err(reason),
+        Verdict::Skip { plugin } => Some(plugin),
+        Verdict::Proceed => None,
+    };
     let ui = ctx.ui;
     run.step("verify", || {
+        if let Some(plugin) = &verified_by {
+            return Ok(((), format!("done by plugin {plugin}")));
+        }
         let proof = verify::run(app, mark, app.ready_timeout, &mut |l| ui.log_line(l)).map_err(
             |message| Error::Step {
                 app: app.name.clone(),
@@ -489,8 +592,9 @@ fn restart_and_verify(
         Ok(((), proof))
     })
     .map_err(|e| e.to_string())?;
-    ctx.hook("after-verify", &app.name)
-        .map_err(|e| e.to_string())?;
+    if let Some(reason) = aborted(ctx.hook("after-verify", j, None, None)) {
+        return Err(reason);
+    }
     Ok(())
 }
 
@@ -512,7 +616,10 @@ fn roll_back_failed(
         console::style(&app.name).bold(),
         console::style(&failure).red()
     ));
-    ctx.hook("before-rollback", &app.name)?;
+    if let Some(reason) = aborted(ctx.hook("before-rollback", j, Some(&failure), None)) {
+        ctx.ui
+            .warn(format!("{reason} (ignored: the rollback goes on)"));
+    }
     let restored = run.step("restore", || {
         let n = install::restore(&j.deploy, &j.backup, &j.changes)?;
         Ok((n, format!("{n} files from {}", j.backup.display())))
@@ -524,7 +631,10 @@ fn roll_back_failed(
             Err(_) => Outcome::RollbackFailed,
         },
     };
-    ctx.hook("after-rollback", &app.name)?;
+    if let Some(reason) = aborted(ctx.hook("after-rollback", j, Some(&failure), None)) {
+        ctx.ui
+            .warn(format!("{reason} (ignored: the rollback is done)"));
+    }
     let msg = match outcome {
         Outcome::RolledBack => format!("{failure}; rolled back to the previous build, which is up"),
         _ => format!(
@@ -615,6 +725,7 @@ pub fn rollback(ctx: &Ctx, app: &App, to: Option<&str>, opts: Options) -> Result
     let j = new_journal(
         ctx.cfg,
         app,
+        new_id(ctx.cfg, &app.name),
         Kind::Rollback,
         changes,
         !opts.no_restart,

@@ -2,5 +2,6 @@
 //! real files and real processes. One test binary; `util` hides the plumbing.
 
 mod crash;
+mod plugins;
 mod release;
 mod util;

@@ -64,6 +64,35 @@ pub fn build(b: Build) -> PathBuf {
         .clone()
 }
 
+/// The Rust plugins, built once per test run for wasm32-wasip2; returns a component's path.
+pub fn plugin_wasm(crate_name: &str) -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    let dir = BUILT.get_or_init(|| {
+        let target = repo().join("target/plugins");
+        let st = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "--manifest-path",
+            ])
+            .arg(repo().join("plugins/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target)
+            .status()
+            .expect("run cargo for the plugins");
+        assert!(st.success(), "building the plugins failed");
+        target.join("wasm32-wasip2/release")
+    });
+    dir.join(format!("{}.wasm", crate_name.replace('-', "_")))
+}
+
+/// Compiled components shared by every sandbox of the run (each compile happens once).
+fn plugin_cache() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-cache")
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -208,6 +237,12 @@ ready_timeout = "60s"
         self
     }
 
+    /// Adds a `[[plugin]]` table (after the apps).
+    pub fn plugin(mut self, body: &str) -> Sandbox {
+        self.extra.push_str(&format!("\n[[plugin]]\n{body}\n"));
+        self
+    }
+
     /// Writes `runner.toml`. Every app must be added first.
     pub fn write_config(self) -> Sandbox {
         let r = &self.root;
@@ -273,6 +308,7 @@ ready_timeout = "60s"
         let mut c = Command::new(RUNNER);
         c.arg("-c").arg(&self.config).arg("--color").arg("never");
         c.env_remove("RUNNER_FAULT");
+        c.env("RUNNER_PLUGIN_CACHE", plugin_cache());
         c.stdin(Stdio::null());
         c
     }

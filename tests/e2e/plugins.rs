@@ -1,0 +1,353 @@
+//! The plugin host: real WASM components (built from `plugins/`) called around every step,
+//! sandboxed, limited, and unable to take the runner down.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+
+use crate::util::{Run, Sandbox, jar, plugin_wasm, snapshot};
+
+/// An app `svc` with one jar to release and the `hostile` plugin configured by `body`.
+fn with_hostile(name: &str, body: &str) -> Sandbox {
+    let sb = Sandbox::new(name)
+        .app("svc", "restart = [\"true\"]")
+        .plugin(&format!(
+            "name = \"hostile\"\nwasm = \"{}\"\n{body}",
+            plugin_wasm("hostile").display()
+        ))
+        .write_config();
+    fs::write(sb.deploy("svc/a.jar"), jar(&[("A", b"old")])).unwrap();
+    sb.stage("svc", "a.jar", &jar(&[("A", b"new")]));
+    sb
+}
+
+fn history(sb: &Sandbox) -> serde_json::Value {
+    sb.run(&["--json", "history", "svc"]).success().json()
+}
+
+fn all_output(r: &Run) -> String {
+    format!("{}{}", r.stdout(), r.stderr())
+}
+
+#[test]
+fn an_infinite_loop_is_stopped_by_the_timeout() {
+    let sb = with_hostile(
+        "loop",
+        "timeout = \"300ms\"\nconfig = { mode = \"loop\", on = \"before-backup\" }",
+    );
+    let before = snapshot(&sb.deploy("svc"));
+    let r = sb.run(&["release", "svc", "--yes"]).code_is(1);
+    let out = all_output(&r);
+    assert!(
+        out.contains("plugin `hostile` failed in before-backup: timed out after 300ms"),
+        "{out}"
+    );
+    assert_eq!(snapshot(&sb.deploy("svc")), before, "nothing was installed");
+    assert_eq!(history(&sb)[0]["outcome"], "failed");
+}
+
+#[test]
+fn a_sleeping_plugin_is_stopped_by_the_timeout() {
+    let sb = with_hostile(
+        "sleep",
+        "timeout = \"300ms\"\nconfig = { mode = \"sleep\", on = \"release-start\" }",
+    );
+    let r = sb.run(&["release", "svc", "--yes"]).code_is(1);
+    assert!(
+        all_output(&r).contains("timed out after 300ms"),
+        "{}",
+        all_output(&r)
+    );
+}
+
+#[test]
+fn a_memory_bomb_is_stopped_by_the_limit() {
+    let sb = with_hostile(
+        "membomb",
+        "memory = \"32MiB\"\nconfig = { mode = \"memory\", on = \"before-install\" }",
+    );
+    let r = sb.run(&["release", "svc", "--yes"]).code_is(1);
+    let out = all_output(&r);
+    assert!(
+        out.contains(
+            "plugin `hostile` failed in before-install: exceeded its memory limit of 32 MiB"
+        ),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_panic_fails_the_hook_with_the_panic_message() {
+    let sb = with_hostile(
+        "panic",
+        "config = { mode = \"panic\", on = \"release-start\" }",
+    );
+    let r = sb.run(&["release", "svc", "--yes"]).code_is(1);
+    let out = all_output(&r);
+    assert!(
+        out.contains("plugin `hostile` failed in release-start: trapped"),
+        "{out}"
+    );
+    assert!(
+        out.contains("hostile panic"),
+        "the plugin's stderr is attached:\n{out}"
+    );
+}
+
+#[test]
+fn a_trap_in_one_hook_does_not_poison_the_next() {
+    // on_error = warn: the failed hook is reported and the release goes on; every later hook
+    // of the same plugin runs in a fresh instance and proceeds.
+    let sb = with_hostile(
+        "poison",
+        "on_error = \"warn\"\nconfig = { mode = \"panic\", on = \"before-backup\" }",
+    );
+    let r = sb.run(&["release", "svc", "--yes"]).success();
+    assert!(r.stderr().contains("on_error = warn"), "{}", r.stderr());
+    let h = history(&sb);
+    assert_eq!(h[0]["outcome"], "success");
+    let hooks = h[0]["hooks"].as_array().unwrap();
+    let decision = |hook: &str| {
+        hooks
+            .iter()
+            .find(|c| c["hook"] == hook)
+            .map(|c| c["decision"].as_str().unwrap().to_string())
+            .unwrap_or_else(|| panic!("{hook} not called: {hooks:?}"))
+    };
+    assert_eq!(decision("before-backup"), "failed");
+    for later in [
+        "after-backup",
+        "before-install",
+        "after-install",
+        "before-restart",
+        "release-end",
+    ] {
+        assert_eq!(decision(later), "proceed", "{later}");
+    }
+}
+
+#[test]
+fn reading_outside_the_grants_is_denied() {
+    // The plugin aborts if it manages to read the file; denied, it proceeds.
+    let sb = with_hostile(
+        "readout",
+        "config = { mode = \"read-outside\", path = \"/etc/hostname\", on = \"release-start\" }",
+    );
+    sb.run(&["release", "svc", "--yes"]).success();
+}
+
+#[test]
+fn a_granted_dir_is_readable() {
+    // The same plugin, granted /etc read-only, can read the file — and so aborts.
+    let sb = with_hostile(
+        "readin",
+        "allow = { dirs = [\"/etc\"] }\nconfig = { mode = \"read-outside\", path = \"/etc/hostname\", on = \"release-start\" }",
+    );
+    let r = sb.run(&["release", "svc", "--yes"]).code_is(1);
+    assert!(
+        all_output(&r).contains("read succeeded"),
+        "{}",
+        all_output(&r)
+    );
+}
+
+#[test]
+fn exec_of_a_program_not_granted_is_denied() {
+    let sb = with_hostile(
+        "exec",
+        "allow = { exec = [\"true\"] }\nconfig = { mode = \"exec-ungranted\", on = \"release-start\" }",
+    );
+    let r = sb.run(&["release", "svc", "--yes"]).success();
+    assert!(
+        r.stderr()
+            .contains("plugin hostile (release-start): denied exec of `sh`"),
+        "{}",
+        r.stderr()
+    );
+}
+
+#[test]
+fn http_to_a_host_not_granted_is_denied() {
+    let sb = with_hostile(
+        "http",
+        "allow = { http = [\"127.0.0.1\"] }\nconfig = { mode = \"http-ungranted\", on = \"release-start\" }",
+    );
+    let r = sb.run(&["release", "svc", "--yes"]).success();
+    assert!(
+        r.stderr().contains("denied http to `example.com`"),
+        "{}",
+        r.stderr()
+    );
+}
+
+#[test]
+fn abort_before_install_touches_nothing() {
+    let sb = with_hostile(
+        "abort",
+        "config = { mode = \"abort\", on = \"before-install\" }",
+    );
+    let before = snapshot(&sb.deploy("svc"));
+    let r = sb.run(&["release", "svc", "--yes"]).code_is(1);
+    assert!(
+        all_output(&r).contains("plugin `hostile` aborted in before-install: hostile says no"),
+        "{}",
+        all_output(&r)
+    );
+    assert_eq!(snapshot(&sb.deploy("svc")), before);
+    assert_eq!(history(&sb)[0]["outcome"], "failed");
+}
+
+#[test]
+fn abort_after_install_rolls_back() {
+    let sb = with_hostile(
+        "abort2",
+        "config = { mode = \"abort\", on = \"after-install\" }",
+    );
+    let before = snapshot(&sb.deploy("svc"));
+    sb.run(&["release", "svc", "--yes"]).code_is(1);
+    assert_eq!(
+        snapshot(&sb.deploy("svc")),
+        before,
+        "the install was undone"
+    );
+    assert_eq!(history(&sb)[0]["outcome"], "rolled-back");
+}
+
+#[test]
+fn state_set_in_a_before_hook_is_read_in_its_after_hook() {
+    let sb = with_hostile("state", "config = { mode = \"state\" }");
+    let r = sb.run(&["release", "svc", "--yes"]);
+    assert_eq!(r.code(), Some(0), "{}", all_output(&r));
+    let calls = history(&sb)[0]["hooks"].as_array().unwrap().len();
+    assert!(calls >= 10, "every hook was called ({calls})");
+}
+
+#[test]
+fn a_component_of_another_world_is_refused() {
+    let sb = Sandbox::new("wrongworld")
+        .app("svc", "restart = [\"true\"]")
+        .plugin(&format!(
+            "name = \"odd\"\nwasm = \"{}\"",
+            plugin_wasm("wrong-world").display()
+        ))
+        .write_config();
+    sb.stage("svc", "a.jar", &jar(&[("A", b"1")]));
+    let r = sb.run(&["release", "svc", "--yes"]).code_is(2);
+    assert!(
+        r.stderr()
+            .contains("does not export the runner:plugin@0.1.0 world"),
+        "{}",
+        r.stderr()
+    );
+    assert!(!sb.deploy("svc/a.jar").exists());
+    let c = sb
+        .run(&[
+            "plugin",
+            "check",
+            plugin_wasm("wrong-world").to_str().unwrap(),
+        ])
+        .code_is(2);
+    assert!(
+        c.stderr().contains("no export `describe`"),
+        "{}",
+        c.stderr()
+    );
+}
+
+#[test]
+fn plugin_list_flags_needs_the_operator_did_not_grant() {
+    let sb = with_hostile("list", "allow = { exec = [\"sh\"] }");
+    let l = sb.run(&["--json", "plugin", "list"]).success().json();
+    assert_eq!(l[0]["name"], "hostile");
+    assert_eq!(l[0]["wit"], "runner:plugin@0.1.0");
+    let missing: Vec<&str> = l[0]["not_granted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(missing, ["dir /etc", "http example.com"]);
+    let text = sb.run(&["plugin", "list"]).success().stdout();
+    assert!(text.contains("http example.com"), "{text}");
+
+    let check = sb
+        .run(&[
+            "--json",
+            "plugin",
+            "check",
+            plugin_wasm("hostile").to_str().unwrap(),
+        ])
+        .success()
+        .json();
+    assert_eq!(check["wit"], "runner:plugin@0.1.0");
+    assert_eq!(check["needs"]["exec"][0], "sh");
+}
+
+#[test]
+fn skip_from_restart_command_replaces_the_restart() {
+    let sb = Sandbox::new("restartcmd");
+    let marker = sb.root.join("restarted-by-plugin");
+    // The built-in restart would fail: only the plugin's restart can make this release pass.
+    let sb = sb
+        .app("svc", "restart = [\"false\"]")
+        .plugin(&format!(
+            "name = \"restart\"\nwasm = \"{}\"\nallow = {{ exec = [\"touch\"] }}\nconfig = {{ command = [\"touch\", \"{}\"] }}",
+            plugin_wasm("restart-command").display(),
+            marker.display()
+        ))
+        .write_config();
+    sb.stage("svc", "a.jar", &jar(&[("A", b"1")]));
+    let r = sb.run(&["release", "svc", "--yes"]).success();
+    assert!(
+        r.stdout().contains("done by plugin restart"),
+        "{}",
+        r.stdout()
+    );
+    assert!(marker.exists());
+}
+
+#[test]
+fn webhook_notify_posts_the_release_summary() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut r = BufReader::new(s.try_clone().unwrap());
+        let mut len = 0;
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            r.read_line(&mut line).unwrap();
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                len = v.trim().parse().unwrap();
+            }
+            head.push_str(&line);
+        }
+        let mut body = vec![0; len];
+        r.read_exact(&mut body).unwrap();
+        s.write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+            .unwrap();
+        (head, String::from_utf8(body).unwrap())
+    });
+    let sb = Sandbox::new("webhook")
+        .app("svc", "restart = [\"true\"]")
+        .plugin(&format!(
+            "name = \"notify\"\nwasm = \"{}\"\nallow = {{ http = [\"127.0.0.1\"] }}\nconfig = {{ url = \"http://127.0.0.1:{port}/hook\", format = \"dingtalk\" }}",
+            plugin_wasm("webhook-notify").display()
+        ))
+        .write_config();
+    sb.stage("svc", "lib/a.jar", &jar(&[("A", b"1")]));
+    sb.run(&["release", "svc", "--yes"]).success();
+    let (head, body) = server.join().unwrap();
+    assert!(head.starts_with("POST /hook"), "{head}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["msgtype"], "markdown", "{body}");
+    let text = v["markdown"]["text"].as_str().unwrap();
+    assert!(
+        text.contains("svc") && text.contains("success") && text.contains("lib/a.jar"),
+        "{text}"
+    );
+}
