@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
-# Every test, on a fresh machine: installs what the tests need, then fmt, clippy and the tests.
+# Every test, on a fresh machine: installs what the tests need (JDK, nginx, the wasm32-wasip2
+# target, the Python and JS plugin toolchains), then fmt, clippy and the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v javac >/dev/null || need+=(default-jdk-headless)
 command -v curl >/dev/null || need+=(curl)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
+command -v script >/dev/null || need+=(bsdutils)
+command -v node >/dev/null || need+=(nodejs npm)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   echo "[tests] installing ${need[*]}" >&2
+  # Tests start their own nginx on 127.0.0.1; keep the package from starting the system one.
+  policy=/usr/sbin/policy-rc.d
+  [ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; trap 'rm -f "$policy"' EXIT; }
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
@@ -19,4 +27,10 @@ cargo clippy --all-targets --locked -- -D warnings
 cargo fmt --all --check --manifest-path plugins/Cargo.toml
 cargo clippy --locked --manifest-path plugins/Cargo.toml --target wasm32-wasip2 --target-dir target/plugins -- -D warnings
 cargo test --locked --manifest-path plugins/Cargo.toml -p nginx-drain --target x86_64-unknown-linux-gnu --target-dir target/plugins
+
+# The plugins the end-to-end tests load (the test harness also builds them if missing).
+cargo build --locked --release --target wasm32-wasip2 --manifest-path plugins/Cargo.toml --target-dir target/plugins
+bash plugins/audit-log-py/build.sh
+bash plugins/freeze-gate-js/build.sh
+
 cargo test --workspace --locked

@@ -497,6 +497,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
                 .into_iter()
                 .map(|(k, v)| match v {
                     toml::Value::String(s) => (k, s),
+                    toml::Value::Datetime(d) => (k, d.to_string()),
                     other => (k, serde_json::to_string(&other).unwrap_or_default()),
                 })
                 .collect(),

@@ -376,7 +376,10 @@ impl PluginHost {
             .allow_tcp(false)
             .allow_udp(false)
             .allow_ip_name_lookup(false);
-        for dir in allow.dirs.iter().chain(allow.rw.iter()) {
+        // A dir granted both ways is opened once, read-write.
+        let dirs: std::collections::BTreeSet<&PathBuf> =
+            allow.dirs.iter().chain(allow.rw.iter()).collect();
+        for dir in dirs {
             let perms = if allow.rw.contains(dir) {
                 FsPerms::ReadWrite
             } else {

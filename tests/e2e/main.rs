@@ -2,6 +2,7 @@
 //! real files and real processes. One test binary; `util` hides the plumbing.
 
 mod crash;
+mod nginx;
 mod plugins;
 mod release;
 mod util;

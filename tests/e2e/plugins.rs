@@ -351,3 +351,91 @@ fn webhook_notify_posts_the_release_summary() {
         "{text}"
     );
 }
+
+/// A component built by a plugin's own build script (Python/JS toolchains), once per run.
+fn built_by_script(dir: &str, out: &str) -> std::path::PathBuf {
+    use std::sync::{Mutex, OnceLock};
+    static LOCK: OnceLock<Mutex<()>> = OnceLock::new();
+    let _guard = LOCK.get_or_init(|| Mutex::new(())).lock().unwrap();
+    let wasm = crate::util::repo().join("target/plugins").join(out);
+    if !wasm.exists() {
+        let st = std::process::Command::new("bash")
+            .arg(
+                crate::util::repo()
+                    .join("plugins")
+                    .join(dir)
+                    .join("build.sh"),
+            )
+            .status()
+            .unwrap();
+        assert!(st.success(), "building {dir} failed");
+    }
+    wasm
+}
+
+#[test]
+fn python_audit_log_writes_a_line_per_hook_into_its_granted_dir() {
+    let wasm = built_by_script("audit-log-py", "audit-log-py.wasm");
+    let sb = Sandbox::new("auditpy");
+    let dir = sb.root.join("audit");
+    fs::create_dir_all(&dir).unwrap();
+    let sb = sb
+        .app("svc", "restart = [\"true\"]")
+        .plugin(&format!(
+            "name = \"audit\"\nwasm = \"{}\"\ntimeout = \"30s\"\nallow = {{ rw = [\"{}\"] }}\nconfig = {{ file = \"{}/audit.jsonl\" }}",
+            wasm.display(),
+            dir.display(),
+            dir.display()
+        ))
+        .write_config();
+    sb.stage("svc", "a.jar", &jar(&[("A", b"1")]));
+    sb.run(&["release", "svc", "--yes"]).success();
+    let id = history(&sb)[0]["id"].as_str().unwrap().to_string();
+    let text = fs::read_to_string(dir.join("audit.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let hooks: Vec<&str> = lines.iter().map(|l| l["hook"].as_str().unwrap()).collect();
+    assert_eq!(
+        hooks,
+        ["release-start", "after-install", "release-end"],
+        "{text}"
+    );
+    assert!(
+        lines.iter().all(|l| l["release_id"] == id.as_str()),
+        "{text}"
+    );
+    assert_eq!(lines[2]["outcome"], "success");
+}
+
+#[test]
+fn js_freeze_gate_aborts_inside_a_window_and_not_outside() {
+    let wasm = built_by_script("freeze-gate-js", "freeze-gate-js.wasm");
+    let windows = r#"[{ start = "2026-12-24T00:00:00Z", end = "2026-12-27T00:00:00Z", reason = "holidays" }]"#;
+    let gate = |name: &str, now: &str| {
+        let sb = Sandbox::new(name)
+            .app("svc", "restart = [\"true\"]")
+            .plugin(&format!(
+                "name = \"freeze\"\nwasm = \"{}\"\ntimeout = \"30s\"\nconfig = {{ now = \"{now}\", windows = {windows} }}",
+                wasm.display()
+            ))
+            .write_config();
+        fs::write(sb.deploy("svc/a.jar"), jar(&[("A", b"old")])).unwrap();
+        sb.stage("svc", "a.jar", &jar(&[("A", b"new")]));
+        sb
+    };
+    let frozen = gate("freezein", "2026-12-25T12:00:00Z");
+    let before = snapshot(&frozen.deploy("svc"));
+    let r = frozen.run(&["release", "svc", "--yes"]).code_is(1);
+    assert!(
+        all_output(&r)
+            .contains("plugin `freeze` aborted in release-start: change freeze: holidays"),
+        "{}",
+        all_output(&r)
+    );
+    assert_eq!(snapshot(&frozen.deploy("svc")), before);
+
+    let open = gate("freezeout", "2026-12-28T09:00:00Z");
+    open.run(&["release", "svc", "--yes"]).success();
+}

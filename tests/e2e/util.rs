@@ -269,6 +269,10 @@ ready_timeout = "60s"
         self.wait_healthy(app);
     }
 
+    pub fn port(&self, app: &str) -> u16 {
+        self.ports[app]
+    }
+
     pub fn wait_healthy(&self, app: &str) {
         let deadline = Instant::now() + Duration::from_secs(60);
         while self.get(app, "/actuator/health").is_none() {

@@ -1,0 +1,208 @@
+//! `cargo bench --bench plugins`: what a plugin costs a release, per language.
+//!
+//! For the Rust (`hostile` in proceed mode, `nginx-drain`'s size class), Python (`audit-log-py`)
+//! and JS (`freeze-gate-js`) components: the first-ever compile, a load from the compiled cache,
+//! and hook calls on a fresh instance each with an event of 100 file changes (p50, p99). Then the
+//! overshoot of a 100 ms timeout on a busy-looping plugin, and whether a second load compiles.
+//! The plugins are built first if missing (cargo for Rust, `plugins/*/build.sh` for Python/JS).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use runner::config::{Allow, Plugin};
+use runner::plan::{Action, Change};
+use runner::plugin::{HookEvent, PluginHost};
+use runner::report::Ui;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn sh(cmd: &mut Command) {
+    let st = cmd.status().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(st.success(), "{cmd:?} failed");
+}
+
+fn build() -> Vec<(&'static str, PathBuf)> {
+    let target = repo().join("target/plugins");
+    sh(Command::new("cargo")
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--manifest-path",
+        ])
+        .arg(repo().join("plugins/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target));
+    let mut v = vec![("rust", target.join("wasm32-wasip2/release/hostile.wasm"))];
+    for (lang, dir, out) in [
+        ("python", "audit-log-py", "audit-log-py.wasm"),
+        ("js", "freeze-gate-js", "freeze-gate-js.wasm"),
+    ] {
+        let wasm = target.join(out);
+        if !wasm.exists() {
+            sh(Command::new("bash").arg(repo().join("plugins").join(dir).join("build.sh")));
+        }
+        v.push((lang, wasm));
+    }
+    v
+}
+
+fn spec(name: &str, wasm: &Path, hook: &str, config: &[(&str, &str)]) -> Plugin {
+    Plugin {
+        name: name.into(),
+        wasm: wasm.to_path_buf(),
+        hooks: vec![hook.into()],
+        on_error: "abort".into(),
+        timeout: Duration::from_secs(10),
+        memory: 256 << 20,
+        allow: Allow::default(),
+        config: config
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
+fn changes(n: usize) -> Vec<Change> {
+    (0..n)
+        .map(|i| Change {
+            action: Action::Modified,
+            path: format!("lib/dependency-{i:03}-1.2.3.jar"),
+            source: None,
+            old: None,
+            new: None,
+            entries: None,
+        })
+        .collect()
+}
+
+fn pct(v: &mut [Duration], p: f64) -> Duration {
+    v.sort();
+    v[((v.len() - 1) as f64 * p) as usize]
+}
+
+fn us(d: Duration) -> String {
+    if d < Duration::from_millis(1) {
+        format!("{:.1} µs", d.as_secs_f64() * 1e6)
+    } else {
+        format!("{:.2} ms", d.as_secs_f64() * 1e3)
+    }
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let plugins = build();
+    let work = repo().join("target/bench-plugins");
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).unwrap();
+    // SAFETY of the env: the bench is single-threaded here and sets it before any plugin loads.
+    let ui = Ui {
+        quiet: true,
+        ..Ui::default()
+    };
+    let events = changes(100);
+    let calls: usize = std::env::var("BENCH_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+
+    println!(
+        "| plugin | size | first compile | load from cache | hook call p50 | hook call p99 | compiles on 2nd load |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- |");
+    for (lang, wasm) in &plugins {
+        let size = std::fs::metadata(wasm).map(|m| m.len()).unwrap_or(0);
+        let (hook, config): (&str, Vec<(&str, &str)>) = match *lang {
+            "rust" => ("before-install", vec![("mode", "proceed")]),
+            // No `file`: the audit log then only logs, so the call measures the plugin, not I/O.
+            "python" => ("after-install", vec![]),
+            _ => ("before-install", vec![("windows", "[]")]),
+        };
+        let state = work.join(lang);
+        let host = PluginHost::empty(&state).unwrap();
+        let t = Instant::now();
+        let first = host.load_one(spec(lang, wasm, hook, &config)).unwrap();
+        let compile = t.elapsed();
+        assert!(!first.cached);
+        drop(host);
+        // A new process would build a new host: measure that path, twice.
+        let host = PluginHost::empty(&state).unwrap();
+        let t = Instant::now();
+        let again = host.load_one(spec(lang, wasm, hook, &config)).unwrap();
+        let load = t.elapsed();
+        let recompiled = if again.cached { 0 } else { 1 };
+        let mut host = host;
+        host.plugins.push(again);
+        let mut times = Vec::with_capacity(calls);
+        for i in 0..calls {
+            let id = format!("bench-{i}");
+            let ev = HookEvent {
+                hook,
+                release_id: &id,
+                app: "pdms",
+                host: "bench",
+                changes: &events,
+                dry_run: false,
+                error: None,
+                outcome: None,
+            };
+            let t = Instant::now();
+            let v = host.call(&ev, &ui);
+            times.push(t.elapsed());
+            assert!(
+                matches!(v, runner::plugin::Verdict::Proceed),
+                "{lang}: {v:?}"
+            );
+        }
+        println!(
+            "| {lang} ({}) | {:.1} MB | {} | {} | {} | {} | {recompiled} |",
+            wasm.file_name().unwrap().to_string_lossy(),
+            size as f64 / 1e6,
+            us(compile),
+            us(load),
+            us(pct(&mut times, 0.5)),
+            us(pct(&mut times, 0.99)),
+        );
+    }
+
+    // Timeout overshoot: a busy loop under a 100 ms budget.
+    let rust = &plugins[0].1;
+    let mut host = PluginHost::empty(&work.join("timeout")).unwrap();
+    let mut s = spec("loop", rust, "before-install", &[("mode", "loop")]);
+    s.timeout = Duration::from_millis(100);
+    s.on_error = "warn".into();
+    let p = host.load_one(s).unwrap();
+    host.plugins.push(p);
+    let mut over = Vec::new();
+    for i in 0..20 {
+        let id = format!("t{i}");
+        let ev = HookEvent {
+            hook: "before-install",
+            release_id: &id,
+            app: "pdms",
+            host: "bench",
+            changes: &[],
+            dry_run: false,
+            error: None,
+            outcome: None,
+        };
+        let t = Instant::now();
+        let _ = host.call(&ev, &ui);
+        over.push(t.elapsed().saturating_sub(Duration::from_millis(100)));
+    }
+    println!();
+    println!(
+        "timeout overshoot of a busy loop with timeout = 100ms: p50 {}, max {} (20 runs)",
+        us(pct(&mut over, 0.5)),
+        us(*over.iter().max().unwrap())
+    );
+}
