@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Every test, on a fresh machine: installs what the tests need (JDK, nginx, the wasm32-wasip2
-# target, the Python and JS plugin toolchains), then fmt, clippy and the tests.
+# target, the Python and JS plugin toolchains, sshd, rsync), then fmt, clippy and the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,11 +9,14 @@ command -v javac >/dev/null || need+=(default-jdk-headless)
 command -v curl >/dev/null || need+=(curl)
 command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
 command -v script >/dev/null || need+=(bsdutils)
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh >/dev/null || need+=(openssh-client)
+command -v rsync >/dev/null || need+=(rsync)
 command -v node >/dev/null || need+=(nodejs npm)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
 if [ ${#need[@]} -gt 0 ]; then
   echo "[tests] installing ${need[*]}" >&2
-  # Tests start their own nginx on 127.0.0.1; keep the package from starting the system one.
+  # Tests start their own nginx and sshd on 127.0.0.1; keep the packages from starting system ones.
   policy=/usr/sbin/policy-rc.d
   [ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; trap 'rm -f "$policy"' EXIT; }
   apt-get update -qq

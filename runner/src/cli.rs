@@ -35,6 +35,12 @@ pub struct Cli {
     pub command: Command,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Color {
     Auto,
@@ -87,6 +93,32 @@ pub enum Command {
         /// Show at most this many (newest)
         #[arg(long, default_value_t = 20)]
         limit: usize,
+    },
+    /// Push staging dirs to their [[sync]] targets once
+    Sync {
+        /// Targets (as written in the config) or source dirs to sync (default: all)
+        targets: Vec<String>,
+    },
+    /// The service: watch staging dirs and keep every [[sync]] target in sync as files settle
+    Watch {
+        /// A written file with no close seen is pushed after this long without writes
+        #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
+        settle: std::time::Duration,
+        /// Full reconcile period (drift repair)
+        #[arg(long, default_value = "5m", value_parser = humantime::parse_duration)]
+        reconcile_every: std::time::Duration,
+        /// Log lines as text or JSON (one object per line, for journald/log shippers)
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
+    },
+    /// The far end of a sync target: speak the sync protocol on stdin/stdout
+    Agent {
+        /// Use stdin/stdout (the only transport)
+        #[arg(long, required = true)]
+        stdio: bool,
+        /// The directory it may write in; nothing outside it is touched
+        #[arg(long, value_name = "DIR")]
+        root: PathBuf,
     },
     /// Plugin commands
     Plugin {

@@ -72,6 +72,10 @@ pub struct SyncTarget {
     pub source: PathBuf,
     pub target: String,
     pub password_file: Option<PathBuf>,
+    /// Extra ssh arguments (`-i key`, `-F config`) for ssh:// targets.
+    pub ssh_options: Vec<String>,
+    /// The runner binary on the far end of an ssh:// target.
+    pub agent: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -223,6 +227,9 @@ struct RawSync {
     source: PathBuf,
     target: String,
     password_file: Option<PathBuf>,
+    #[serde(default)]
+    ssh_options: Vec<String>,
+    agent: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -454,6 +461,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
             source: resolve(&s.source),
             target: s.target,
             password_file: s.password_file.map(|p| resolve(&p)),
+            ssh_options: s.ssh_options,
+            agent: s.agent.unwrap_or_else(|| "runner".into()),
         });
     }
 

@@ -95,6 +95,9 @@ pub enum Error {
         cause: String,
     },
 
+    #[error("sync to {target}: {message}")]
+    Sync { target: String, message: String },
+
     #[error("{0} of the releases failed")]
     SomeFailed(usize),
 }

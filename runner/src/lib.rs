@@ -3,13 +3,16 @@
 //! # Layout
 //! In the order data flows:
 //! - [`cli`]: command-line arguments; [`config`]: `runner.toml` → a validated [`config::Config`].
+//! - [`watch`] → [`sync`] → [`agent`]: settled staging files pushed to targets; the agent is the far end.
 //! - [`inventory`]: walking trees and hashing files with a persistent cache; [`jar`]: zip checks and entry diffs.
 //! - [`plan`]: staged vs deployed → added / modified / removed / unchanged.
 //! - [`lock`] → [`journal`] → [`backup`] → [`install`] → [`restart`] → [`verify`]: one step each.
 //! - [`release`]: the release top to bottom with its hook points, and rollback beside it.
+//! - [`plugin`] beside it all: the WASM plugin host the hook points call.
 //! - [`history`]: release records; [`report`]: tables, progress, summaries; [`error`]: errors and exit codes.
 //! - [`fault`]: crash injection for tests.
 
+pub mod agent;
 pub mod backup;
 pub mod cli;
 pub mod config;
@@ -26,7 +29,9 @@ pub mod plugin;
 pub mod release;
 pub mod report;
 pub mod restart;
+pub mod sync;
 pub mod verify;
+pub mod watch;
 
 use std::io::IsTerminal;
 
@@ -46,6 +51,17 @@ pub fn run(cli: Cli) -> Result<u8> {
         quiet: cli.quiet,
         verbose: cli.verbose > 0,
     };
+    if let Command::Agent { root, .. } = &cli.command {
+        let stdin = std::io::stdin().lock();
+        let stdout = std::io::stdout().lock();
+        return match agent::serve(root, stdin, stdout) {
+            Ok(()) => Ok(0),
+            Err(e) => {
+                eprintln!("runner agent: {e}");
+                Ok(error::EXIT_FAILED)
+            }
+        };
+    }
     if let Command::Plugin {
         command: PluginCommand::Check { wasm },
     } = &cli.command
@@ -132,6 +148,26 @@ pub fn run(cli: Cli) -> Result<u8> {
                 release::rollback(&ctx, app, to.as_deref(), opts)
             })
         }
+        Command::Sync { targets } => sync_command(&cfg, &targets, ui),
+        Command::Watch {
+            settle,
+            reconcile_every,
+            ..
+        } => {
+            let shutdown = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+                signal_hook::flag::register(sig, shutdown.clone())
+                    .map_err(|e| Error::Usage(format!("cannot handle signals: {e}")))?;
+            }
+            let opts = watch::WatchOptions {
+                settle,
+                reconcile_every,
+                ..watch::WatchOptions::default()
+            };
+            watch::run(&cfg, opts, shutdown)?;
+            Ok(0)
+        }
+        Command::Agent { .. } => unreachable!("handled before the config is loaded"),
         Command::Plugin {
             command: PluginCommand::List,
         } => plugin_list(&cfg, ui),
@@ -152,6 +188,72 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
     }
+}
+
+fn sync_command(cfg: &Config, names: &[String], ui: Ui) -> Result<u8> {
+    let rows: Vec<&config::SyncTarget> = cfg
+        .sync
+        .iter()
+        .filter(|r| {
+            names.is_empty()
+                || names
+                    .iter()
+                    .any(|n| *n == r.target || std::path::Path::new(n) == r.source)
+        })
+        .collect();
+    if rows.is_empty() {
+        return Err(Error::Usage(if names.is_empty() {
+            "no [[sync]] targets configured".into()
+        } else {
+            format!("no [[sync]] target matches {}", names.join(", "))
+        }));
+    }
+    let mut reports = Vec::new();
+    let mut failed = 0;
+    for row in rows {
+        match sync::run(cfg, row) {
+            Ok(r) => {
+                for (path, why) in &r.skipped {
+                    ui.warn(format!("{}: not pushed: {path}: {why}", row.target));
+                }
+                reports.push(r);
+            }
+            Err(e) => {
+                eprintln!("{} {e}", console::style("runner:").red().bold());
+                failed += 1;
+            }
+        }
+    }
+    if ui.json {
+        print_json(&reports);
+    } else if !ui.quiet {
+        let mut t = Table::new();
+        t.load_style(UTF8_BORDERS_ONLY);
+        t.set_header(vec![
+            "source",
+            "target",
+            "sent",
+            "bytes",
+            "deleted",
+            "unchanged",
+            "skipped",
+            "time",
+        ]);
+        for r in &reports {
+            t.add_row(vec![
+                r.source.display().to_string(),
+                r.target.clone(),
+                r.sent.to_string(),
+                report::size(r.bytes),
+                r.deleted.to_string(),
+                r.unchanged.to_string(),
+                r.skipped.len().to_string(),
+                report::secs(std::time::Duration::from_millis(r.ms)),
+            ]);
+        }
+        println!("{t}");
+    }
+    Ok(if failed > 0 { error::EXIT_FAILED } else { 0 })
 }
 
 /// What a plugin declares it needs but the operator has not granted.

@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use runner::cli::{Cli, Color};
+use runner::cli::{Cli, Color, Command, LogFormat};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -11,20 +11,30 @@ fn main() -> ExitCode {
         Color::Auto => {}
     }
     console::set_colors_enabled_stderr(console::colors_enabled());
+    // The service logs what it does; one-shot commands only warn.
+    let (service, json) = match &cli.command {
+        Command::Watch { log_format, .. } => (true, *log_format == LogFormat::Json),
+        _ => (false, false),
+    };
     let level = match (cli.quiet, cli.verbose) {
         (true, _) => "error",
+        (_, 0) if service => "info",
         (_, 0) => "warn",
         (_, 1) => "debug",
         _ => "trace",
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("runner={level}"))),
-        )
-        .with_writer(std::io::stderr)
-        .without_time()
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUNNER_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("runner={level}")));
+    let fmt = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        fmt.json().init();
+    } else if service {
+        fmt.init();
+    } else {
+        fmt.without_time().init();
+    }
     match runner::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

@@ -452,6 +452,7 @@ fn execute(ctx: &Ctx, app: &App, mut j: Journal, opts: Options, resumed: bool) -
         });
         if let Err(e) = backed {
             let _ = std::fs::remove_dir_all(&j.backup);
+            let _ = ctx.hook("after-backup", &j, Some(&e.to_string()), None);
             return abandon(run, &j, e, resumed);
         }
         j.set_phase(state, Phase::BackedUp)?;
@@ -480,6 +481,7 @@ fn execute(ctx: &Ctx, app: &App, mut j: Journal, opts: Options, resumed: bool) -
                     app.name
                 ));
             }
+            let _ = ctx.hook("after-install", &j, Some(&e.to_string()), None);
             return abandon(run, &j, e, resumed);
         }
         j.set_phase(state, Phase::Committed)?;
@@ -568,7 +570,12 @@ fn restart_and_verify(
         })?;
         Ok(((), restart_shown(&app.restart)))
     })
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| {
+        let e = e.to_string();
+        // After-hooks of a failed step still run, told why it failed.
+        let _ = ctx.hook("after-restart", j, Some(&e), None);
+        e
+    })?;
     if let Some(reason) = aborted(ctx.hook("after-restart", j, None, None)) {
         return Err(reason);
     }
@@ -591,7 +598,11 @@ fn restart_and_verify(
         )?;
         Ok(((), proof))
     })
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| {
+        let e = e.to_string();
+        let _ = ctx.hook("after-verify", j, Some(&e), None);
+        e
+    })?;
     if let Some(reason) = aborted(ctx.hook("after-verify", j, None, None)) {
         return Err(reason);
     }

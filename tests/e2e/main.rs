@@ -5,4 +5,6 @@ mod crash;
 mod nginx;
 mod plugins;
 mod release;
+mod sync;
 mod util;
+mod watch;

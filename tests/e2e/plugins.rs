@@ -439,3 +439,46 @@ fn js_freeze_gate_aborts_inside_a_window_and_not_outside() {
     let open = gate("freezeout", "2026-12-28T09:00:00Z");
     open.run(&["release", "svc", "--yes"]).success();
 }
+
+#[test]
+fn after_hooks_of_a_failed_step_are_told_its_error() {
+    let wasm = built_by_script("audit-log-py", "audit-log-py.wasm");
+    let sb = Sandbox::new("afterr");
+    let dir = sb.root.join("audit");
+    fs::create_dir_all(&dir).unwrap();
+    let log = sb.root.join("svc.log");
+    // The app never logs a ready line: verify times out, and so does the rollback's verify.
+    let sb = sb
+        .app(
+            "svc",
+            &format!(
+                "restart = [\"true\"]\nlog = \"{}\"\nready_timeout = \"300ms\"",
+                log.display()
+            ),
+        )
+        .plugin(&format!(
+            "name = \"audit\"\nwasm = \"{}\"\ntimeout = \"30s\"\nhooks = [\"after-verify\", \"release-end\"]\nallow = {{ rw = [\"{}\"] }}\nconfig = {{ file = \"{}/audit.jsonl\" }}",
+            wasm.display(),
+            dir.display(),
+            dir.display()
+        ))
+        .write_config();
+    sb.stage("svc", "a.jar", &jar(&[("A", b"1")]));
+    sb.run(&["release", "svc", "--yes"]).code_is(1);
+    let text = fs::read_to_string(dir.join("audit.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["hook"], "after-verify", "{text}");
+    assert!(
+        lines[0]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("no line matching"),
+        "{text}"
+    );
+    let end = lines.last().unwrap();
+    assert_eq!(end["hook"], "release-end", "{text}");
+    assert_eq!(end["outcome"], "rollback-failed", "{text}");
+}

@@ -127,6 +127,32 @@ pub fn snapshot(root: &Path) -> BTreeMap<String, String> {
     m
 }
 
+/// Like `snapshot`, for a tree something else is writing: skips hidden names (the agent's
+/// cache, temp files) and files that vanish while it reads.
+pub fn tree(root: &Path) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    for e in walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        .flatten()
+    {
+        if e.file_type().is_file()
+            && let Ok(b) = fs::read(e.path())
+        {
+            let rel = e
+                .path()
+                .strip_prefix(root)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_string();
+            m.insert(rel, sha_bytes(&b));
+        }
+    }
+    m
+}
+
 /// Result of a `runner` run.
 pub struct Run {
     pub out: Output,
@@ -240,6 +266,12 @@ ready_timeout = "60s"
     /// Adds a `[[plugin]]` table (after the apps).
     pub fn plugin(mut self, body: &str) -> Sandbox {
         self.extra.push_str(&format!("\n[[plugin]]\n{body}\n"));
+        self
+    }
+
+    /// Appends raw TOML after the apps and plugins.
+    pub fn with_extra(mut self, toml: &str) -> Sandbox {
+        self.extra.push_str(toml);
         self
     }
 

@@ -1,0 +1,176 @@
+//! The sync wire protocol between runner and `runner agent --stdio`: length-prefixed frames,
+//! each a JSON control message or a chunk of file data. Bounded and versioned: a frame larger
+//! than `MAX_FRAME`, an unknown kind or bad JSON is an error, never a panic or an allocation
+//! the peer chose.
+//!
+//! Frame: `u32` big-endian length of what follows, then one kind byte (`0` message, `1` data),
+//! then the payload.
+
+use std::io::{self, Read, Write};
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped on any incompatible change; both sides say theirs in `Hello`.
+pub const VERSION: u32 = 1;
+/// The largest frame either side accepts (payload + kind byte).
+pub const MAX_FRAME: usize = 4 << 20;
+/// File data is sent in chunks of this size.
+pub const CHUNK: usize = 1 << 20;
+
+const KIND_MSG: u8 = 0;
+const KIND_DATA: u8 = 1;
+
+/// A file as the manifest describes it; `path` is relative and `/`-separated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireEntry {
+    pub path: String,
+    pub size: u64,
+    pub mode: u32,
+    pub mtime_ns: i64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "kebab-case")]
+pub enum Msg {
+    Hello {
+        version: u32,
+        runner: String,
+    },
+    /// Ask for the manifest of the agent's root.
+    List,
+    Manifest {
+        entries: Vec<WireEntry>,
+    },
+    /// A file follows as data frames totalling `size` bytes, then `End`.
+    Put(WireEntry),
+    End,
+    Delete {
+        path: String,
+    },
+    /// The last `Put` or `Delete` is durable.
+    Done {
+        path: String,
+    },
+    Error {
+        message: String,
+    },
+    Bye,
+}
+
+#[derive(Debug)]
+pub enum Frame {
+    Msg(Msg),
+    Data(Vec<u8>),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProtoError {
+    #[error("connection closed")]
+    Closed,
+    #[error("frame of {0} bytes exceeds the limit of {MAX_FRAME}")]
+    TooLarge(usize),
+    #[error("empty frame")]
+    Empty,
+    #[error("unknown frame kind {0}")]
+    Kind(u8),
+    #[error("malformed message: {0}")]
+    Malformed(String),
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+/// Reads one frame. `Closed` on a clean end of stream between frames.
+pub fn read_frame(r: &mut impl Read) -> Result<Frame, ProtoError> {
+    let mut len = [0u8; 4];
+    match r.read_exact(&mut len) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(ProtoError::Closed),
+        Err(e) => return Err(e.into()),
+    }
+    let len = u32::from_be_bytes(len) as usize;
+    if len > MAX_FRAME {
+        return Err(ProtoError::TooLarge(len));
+    }
+    if len == 0 {
+        return Err(ProtoError::Empty);
+    }
+    let mut buf = vec![0u8; len];
+    r.read_exact(&mut buf)?;
+    decode(&buf)
+}
+
+/// Decodes a frame body (kind byte + payload); the fuzz target's entry point.
+pub fn decode(buf: &[u8]) -> Result<Frame, ProtoError> {
+    let (&kind, payload) = buf.split_first().ok_or(ProtoError::Empty)?;
+    match kind {
+        KIND_MSG => serde_json::from_slice(payload)
+            .map(Frame::Msg)
+            .map_err(|e| ProtoError::Malformed(e.to_string())),
+        KIND_DATA => Ok(Frame::Data(payload.to_vec())),
+        k => Err(ProtoError::Kind(k)),
+    }
+}
+
+pub fn write_msg(w: &mut impl Write, m: &Msg) -> io::Result<()> {
+    let body = serde_json::to_vec(m).map_err(io::Error::other)?;
+    write_frame(w, KIND_MSG, &body)
+}
+
+pub fn write_data(w: &mut impl Write, data: &[u8]) -> io::Result<()> {
+    write_frame(w, KIND_DATA, data)
+}
+
+fn write_frame(w: &mut impl Write, kind: u8, body: &[u8]) -> io::Result<()> {
+    let len = body.len() + 1;
+    if len > MAX_FRAME {
+        return Err(io::Error::other(format!(
+            "frame of {len} bytes is too large"
+        )));
+    }
+    w.write_all(&(len as u32).to_be_bytes())?;
+    w.write_all(&[kind])?;
+    w.write_all(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_limits() {
+        let mut buf = Vec::new();
+        write_msg(
+            &mut buf,
+            &Msg::Delete {
+                path: "a/b.jar".into(),
+            },
+        )
+        .unwrap();
+        write_data(&mut buf, b"bytes").unwrap();
+        let mut r = &buf[..];
+        assert!(
+            matches!(read_frame(&mut r).unwrap(), Frame::Msg(Msg::Delete { path }) if path == "a/b.jar")
+        );
+        assert!(matches!(read_frame(&mut r).unwrap(), Frame::Data(d) if d == b"bytes"));
+        assert!(matches!(read_frame(&mut r), Err(ProtoError::Closed)));
+
+        let huge = (u32::MAX).to_be_bytes();
+        assert!(matches!(
+            read_frame(&mut &huge[..]),
+            Err(ProtoError::TooLarge(_))
+        ));
+        let bad = [0, 0, 0, 3, 0, b'{', b'x'];
+        assert!(matches!(
+            read_frame(&mut &bad[..]),
+            Err(ProtoError::Malformed(_))
+        ));
+        let kind = [0, 0, 0, 1, 9];
+        assert!(matches!(
+            read_frame(&mut &kind[..]),
+            Err(ProtoError::Kind(9))
+        ));
+        let short = [0, 0, 0, 9, 0, b'{'];
+        assert!(read_frame(&mut &short[..]).is_err());
+    }
+}

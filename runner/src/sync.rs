@@ -1,0 +1,501 @@
+//! Pushing a staging dir to a target: `file://` and `ssh://` through `runner agent --stdio`
+//! (manifests with sha256, then only changed files, then deletions), `rsync://` through the
+//! system `rsync`. A staged jar whose zip central directory does not read is never pushed.
+
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use crate::agent::protocol::{
+    self, CHUNK, Frame, Msg, WireEntry, read_frame, write_data, write_msg,
+};
+use crate::config::{Config, SyncTarget};
+use crate::error::{Error, Result};
+use crate::inventory::{self, HashCache};
+use crate::jar;
+use crate::report::Progress;
+
+/// What one sync did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncReport {
+    pub source: PathBuf,
+    pub target: String,
+    pub sent: usize,
+    pub bytes: u64,
+    pub deleted: usize,
+    pub unchanged: usize,
+    /// Files not pushed (an incomplete jar), with why.
+    pub skipped: Skipped,
+    pub ms: u64,
+}
+
+/// A parsed target URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Url {
+    File(PathBuf),
+    Ssh {
+        user: Option<String>,
+        host: String,
+        port: Option<u16>,
+        path: String,
+    },
+    Rsync {
+        user: Option<String>,
+        host: String,
+        port: Option<u16>,
+        module_path: String,
+    },
+}
+
+pub fn parse_url(s: &str) -> std::result::Result<Url, String> {
+    let (scheme, rest) = s.split_once("://").ok_or("no scheme")?;
+    if scheme == "file" {
+        if !rest.starts_with('/') {
+            return Err("file:// needs an absolute path (file:///dir)".into());
+        }
+        return Ok(Url::File(PathBuf::from(rest)));
+    }
+    let (authority, path) = rest.split_at(rest.find('/').ok_or("no path")?);
+    let (user, hostport) = match authority.rsplit_once('@') {
+        Some((u, h)) => (Some(u.to_string()), h),
+        None => (None, authority),
+    };
+    let (host, port) = match hostport.rsplit_once(':') {
+        Some((h, p)) => (
+            h.to_string(),
+            Some(p.parse().map_err(|_| format!("bad port `{p}`"))?),
+        ),
+        None => (hostport.to_string(), None),
+    };
+    if host.is_empty() || path.len() < 2 {
+        return Err("needs a host and a path".into());
+    }
+    match scheme {
+        "ssh" => Ok(Url::Ssh {
+            user,
+            host,
+            port,
+            path: path.to_string(),
+        }),
+        "rsync" => Ok(Url::Rsync {
+            user,
+            host,
+            port,
+            module_path: path[1..].to_string(),
+        }),
+        other => Err(format!("unknown scheme `{other}`")),
+    }
+}
+
+/// Quotes a word for the remote shell ssh hands the command to.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// Files held back, with why.
+type Skipped = Vec<(String, String)>;
+
+/// The local files of a source dir, hashed (cached), split into pushable and skipped.
+fn local_manifest(cfg: &Config, source: &Path) -> Result<(Vec<WireEntry>, Skipped)> {
+    let entries = inventory::walk(source, &globset::GlobSet::empty())?;
+    let mut cache = HashCache::open(&cfg.state_dir, source);
+    let mut out = Vec::new();
+    let mut skipped = Vec::new();
+    for e in &entries {
+        if jar::is_archive(&e.rel)
+            && let Err(why) = jar::check(&source.join(&e.rel))
+        {
+            skipped.push((e.rel.clone(), format!("incomplete archive: {why}")));
+            continue;
+        }
+        out.push(WireEntry {
+            path: e.rel.clone(),
+            size: e.size,
+            mode: e.mode,
+            mtime_ns: e.mtime_ns,
+            sha256: cache.hash(e, &mut |_| {})?,
+        });
+    }
+    cache.retain(&entries);
+    cache.save();
+    Ok((out, skipped))
+}
+
+/// One `[[sync]]` row, once.
+pub fn run(cfg: &Config, row: &SyncTarget) -> Result<SyncReport> {
+    let url = parse_url(&row.target).map_err(|e| Error::Usage(format!("{}: {e}", row.target)))?;
+    let t = Instant::now();
+    let mut report = match url {
+        Url::Rsync { .. } => rsync(row, &url)?,
+        _ => {
+            let mut s = Session::open(row, &url)?;
+            let r = s.reconcile(cfg, &row.source);
+            if r.is_ok() {
+                s.close(true);
+            }
+            r?
+        }
+    };
+    report.source = row.source.clone();
+    report.target = row.target.clone();
+    report.ms = t.elapsed().as_millis() as u64;
+    Ok(report)
+}
+
+/// A live `runner agent --stdio` on the other end.
+pub struct Session {
+    target: String,
+    child: Child,
+    w: BufWriter<ChildStdin>,
+    r: BufReader<ChildStdout>,
+    stderr: Arc<Mutex<String>>,
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Session {
+    pub fn open(row: &SyncTarget, url: &Url) -> Result<Session> {
+        let mut cmd = match url {
+            Url::File(path) => {
+                let exe = std::env::current_exe().map_err(Error::io("locate", "runner"))?;
+                let mut c = Command::new(exe);
+                c.args(["agent", "--stdio", "--root"]).arg(path);
+                c
+            }
+            Url::Ssh {
+                user,
+                host,
+                port,
+                path,
+            } => {
+                let mut c = Command::new("ssh");
+                c.args([
+                    "-o",
+                    "BatchMode=yes",
+                    "-o",
+                    "ConnectTimeout=10",
+                    "-o",
+                    "ServerAliveInterval=15",
+                    "-o",
+                    "ServerAliveCountMax=3",
+                ]);
+                c.args(&row.ssh_options);
+                if let Some(p) = port {
+                    c.arg("-p").arg(p.to_string());
+                }
+                c.arg(match user {
+                    Some(u) => format!("{u}@{host}"),
+                    None => host.clone(),
+                });
+                c.arg("--").arg(format!(
+                    "{} agent --stdio --root {}",
+                    shell_quote(&row.agent),
+                    shell_quote(path)
+                ));
+                c
+            }
+            Url::Rsync { .. } => unreachable!("rsync targets do not use the agent"),
+        };
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| Error::Sync {
+                target: row.target.clone(),
+                message: format!("cannot start the transport: {e}"),
+            })?;
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let stderr_reader = child.stderr.take().map(|mut err| {
+            let buf = stderr.clone();
+            std::thread::spawn(move || {
+                let mut s = String::new();
+                let _ = err.read_to_string(&mut s);
+                buf.lock().unwrap_or_else(|e| e.into_inner()).push_str(&s);
+            })
+        });
+        let w = BufWriter::new(child.stdin.take().expect("piped"));
+        let r = BufReader::new(child.stdout.take().expect("piped"));
+        let mut s = Session {
+            target: row.target.clone(),
+            child,
+            w,
+            r,
+            stderr,
+            stderr_reader,
+        };
+        s.send(&Msg::Hello {
+            version: protocol::VERSION,
+            runner: env!("CARGO_PKG_VERSION").into(),
+        })?;
+        match s.recv()? {
+            Msg::Hello { version, .. } if version == protocol::VERSION => Ok(s),
+            Msg::Error { message } => Err(s.broken(message)),
+            other => Err(s.broken(format!("unexpected answer to hello: {other:?}"))),
+        }
+    }
+
+    /// The session is unusable: stop the transport, and explain with what it printed.
+    fn broken(&mut self, message: String) -> Error {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(h) = self.stderr_reader.take() {
+            let _ = h.join();
+        }
+        let err = self
+            .stderr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .trim()
+            .to_string();
+        self.fail(if err.is_empty() {
+            message
+        } else {
+            format!("{message}; the transport said: {err}")
+        })
+    }
+
+    fn fail(&self, message: String) -> Error {
+        Error::Sync {
+            target: self.target.clone(),
+            message,
+        }
+    }
+
+    fn send(&mut self, m: &Msg) -> Result<()> {
+        match write_msg(&mut self.w, m).and_then(|_| self.w.flush()) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.broken(format!("sending: {e}"))),
+        }
+    }
+
+    fn recv(&mut self) -> Result<Msg> {
+        match read_frame(&mut self.r) {
+            Ok(Frame::Msg(m)) => Ok(m),
+            Ok(Frame::Data(_)) => Err(self.broken("unexpected data from the agent".into())),
+            Err(e) => Err(self.broken(format!("agent: {e}"))),
+        }
+    }
+
+    /// The target's manifest.
+    pub fn list(&mut self) -> Result<Vec<WireEntry>> {
+        self.send(&Msg::List)?;
+        match self.recv()? {
+            Msg::Manifest { entries } => Ok(entries),
+            other => Err(self.fail(format!("expected a manifest, got {other:?}"))),
+        }
+    }
+
+    /// Sends one file; Ok(Err) is the agent's refusal.
+    pub fn put(
+        &mut self,
+        source: &Path,
+        e: &WireEntry,
+        progress: &Progress,
+    ) -> Result<std::result::Result<(), String>> {
+        self.send(&Msg::Put(e.clone()))?;
+        let path = source.join(&e.path);
+        let mut f = std::fs::File::open(&path).map_err(Error::io("open", &path))?;
+        let mut buf = vec![0u8; CHUNK];
+        loop {
+            let n = f.read(&mut buf).map_err(Error::io("read", &path))?;
+            if n == 0 {
+                break;
+            }
+            if let Err(err) = write_data(&mut self.w, &buf[..n]) {
+                return Err(self.broken(format!("sending: {err}")));
+            }
+            progress.inc(n as u64);
+        }
+        self.send(&Msg::End)?;
+        match self.recv()? {
+            Msg::Done { .. } => Ok(Ok(())),
+            Msg::Error { message } => Ok(Err(message)),
+            other => Err(self.fail(format!("expected done, got {other:?}"))),
+        }
+    }
+
+    pub fn delete(&mut self, path: &str) -> Result<std::result::Result<(), String>> {
+        self.send(&Msg::Delete {
+            path: path.to_string(),
+        })?;
+        match self.recv()? {
+            Msg::Done { .. } => Ok(Ok(())),
+            Msg::Error { message } => Ok(Err(message)),
+            other => Err(self.fail(format!("expected done, got {other:?}"))),
+        }
+    }
+
+    /// Makes the target hold what `source` holds: changed files sent, missing ones deleted.
+    pub fn reconcile(&mut self, cfg: &Config, source: &Path) -> Result<SyncReport> {
+        let remote = self.list()?;
+        let (local, skipped) = local_manifest(cfg, source)?;
+        let remote_by: std::collections::HashMap<&str, &WireEntry> =
+            remote.iter().map(|e| (e.path.as_str(), e)).collect();
+        let send: Vec<&WireEntry> = local
+            .iter()
+            .filter(|l| {
+                remote_by
+                    .get(l.path.as_str())
+                    .is_none_or(|r| r.sha256 != l.sha256)
+            })
+            .collect();
+        let keep: std::collections::HashSet<&str> = local
+            .iter()
+            .map(|e| e.path.as_str())
+            .chain(skipped.iter().map(|(p, _)| p.as_str()))
+            .collect();
+        let delete: Vec<&str> = remote
+            .iter()
+            .map(|e| e.path.as_str())
+            .filter(|p| !keep.contains(p))
+            .collect();
+        let mut report = SyncReport {
+            unchanged: local.len() - send.len(),
+            skipped,
+            ..SyncReport::default()
+        };
+        let progress = Progress::bytes(
+            &format!("sync {}", self.target),
+            send.iter().map(|e| e.size).sum(),
+        );
+        for e in send {
+            if let Err(why) = self.put(source, e, &progress)? {
+                progress.finish();
+                return Err(self.fail(format!("the agent refused {why}")));
+            }
+            report.sent += 1;
+            report.bytes += e.size;
+        }
+        progress.finish();
+        for p in delete {
+            if let Err(why) = self.delete(p)? {
+                return Err(self.fail(format!("the agent refused to delete {why}")));
+            }
+            report.deleted += 1;
+        }
+        Ok(report)
+    }
+
+    /// Ends the session (saying goodbye when it is healthy) and reaps the transport.
+    pub fn close(mut self, ok: bool) {
+        if ok {
+            let _ = write_msg(&mut self.w, &Msg::Bye).and_then(|_| self.w.flush());
+        } else {
+            let _ = self.child.kill();
+        }
+        drop(self.w);
+        let _ = self.child.wait();
+    }
+}
+
+/// `rsync://`: the system rsync against an rsync daemon, as sites that keep their daemons have it.
+fn rsync(row: &SyncTarget, url: &Url) -> Result<SyncReport> {
+    let Url::Rsync {
+        user,
+        host,
+        port,
+        module_path,
+    } = url
+    else {
+        unreachable!()
+    };
+    let dest = format!(
+        "rsync://{}{host}{}/{module_path}/",
+        user.as_ref().map(|u| format!("{u}@")).unwrap_or_default(),
+        port.map(|p| format!(":{p}")).unwrap_or_default()
+    );
+    // Incomplete archives stay home; excluded, their remote copies are also safe from --delete.
+    let mut skipped = Vec::new();
+    for e in inventory::walk(&row.source, &globset::GlobSet::empty())? {
+        if jar::is_archive(&e.rel)
+            && let Err(why) = jar::check(&row.source.join(&e.rel))
+        {
+            skipped.push((e.rel, format!("incomplete archive: {why}")));
+        }
+    }
+    let mut c = Command::new("rsync");
+    c.args([
+        "-rt",
+        "--delete",
+        "--delay-updates",
+        "--stats",
+        "--timeout=30",
+    ]);
+    // Dotfiles and partial-upload names are not part of the tree, as for the other targets.
+    c.args([
+        "--exclude=.*",
+        "--exclude=*.tmp",
+        "--exclude=*.part",
+        "--exclude=*.filepart",
+    ]);
+    for (rel, _) in &skipped {
+        c.arg(format!("--exclude=/{rel}"));
+    }
+    if let Some(pf) = &row.password_file {
+        c.arg(format!("--password-file={}", pf.display()));
+    }
+    c.arg(format!("{}/", row.source.display())).arg(&dest);
+    let out = c.output().map_err(|e| Error::Sync {
+        target: row.target.clone(),
+        message: format!("cannot run rsync: {e}"),
+    })?;
+    // 23 (partial transfer) and 24 (vanished source files) are failures to retry, not success.
+    if !out.status.success() {
+        return Err(Error::Sync {
+            target: row.target.clone(),
+            message: format!(
+                "rsync exited with {}: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        });
+    }
+    let stats = String::from_utf8_lossy(&out.stdout);
+    let num = |label: &str| -> u64 {
+        stats
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(label))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.replace(',', "").parse().ok())
+            .unwrap_or(0)
+    };
+    Ok(SyncReport {
+        sent: num("Number of regular files transferred:") as usize,
+        bytes: num("Total transferred file size:"),
+        deleted: num("Number of deleted files:") as usize,
+        skipped,
+        ..SyncReport::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        assert_eq!(
+            parse_url("file:///srv/x").unwrap(),
+            Url::File("/srv/x".into())
+        );
+        assert_eq!(
+            parse_url("ssh://ops@app1:2222/home/ops/update/pdms").unwrap(),
+            Url::Ssh {
+                user: Some("ops".into()),
+                host: "app1".into(),
+                port: Some(2222),
+                path: "/home/ops/update/pdms".into()
+            }
+        );
+        assert!(
+            matches!(parse_url("rsync://rsync_backup@h/pdms").unwrap(), Url::Rsync { module_path, .. } if module_path == "pdms")
+        );
+        assert!(parse_url("ssh://host").is_err());
+        assert!(parse_url("file://rel").is_err());
+        assert_eq!(shell_quote("a'b"), "'a'\\''b'");
+    }
+}

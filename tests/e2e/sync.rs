@@ -1,0 +1,429 @@
+//! `runner sync` and `runner agent`: file:// and ssh:// (a real sshd on 127.0.0.1 with
+//! throwaway keys) targets, and a hostile peer that tries to write outside the agent's root.
+
+use std::fs;
+use std::io::{BufReader, Write};
+use std::net::TcpStream;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use runner::agent::protocol::{Frame, Msg, WireEntry, read_frame, write_data, write_msg};
+
+use crate::util::{RUNNER, Sandbox, free_port, jar, sha_bytes, tree};
+
+/// A private sshd on 127.0.0.1: its own host key, one authorized user key, killed on drop.
+pub struct Sshd {
+    port: u16,
+    client_config: PathBuf,
+    child: Child,
+}
+
+impl Sshd {
+    fn start(root: &Path) -> Sshd {
+        Sshd::start_on(root, free_port())
+    }
+
+    /// An sshd on a given port (writes `<root>/sshd/ssh_config` for clients).
+    pub fn start_on(root: &Path, port: u16) -> Sshd {
+        let dir = root.join("sshd");
+        fs::create_dir_all(&dir).unwrap();
+        for key in ["host_key", "user_key"] {
+            let st = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+                .arg(dir.join(key))
+                .status()
+                .unwrap();
+            assert!(st.success());
+        }
+        fs::copy(dir.join("user_key.pub"), dir.join("authorized_keys")).unwrap();
+        let config = dir.join("sshd_config");
+        fs::write(
+            &config,
+            format!(
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n\
+                 AuthorizedKeysFile {d}/authorized_keys\nPasswordAuthentication no\n\
+                 KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin prohibit-password\n\
+                 StrictModes no\nUsePAM no\nLogLevel ERROR\n",
+                d = dir.display()
+            ),
+        )
+        .unwrap();
+        let client_config = dir.join("ssh_config");
+        fs::write(
+            &client_config,
+            format!(
+                "Host *\n  IdentityFile {d}/user_key\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n",
+                d = dir.display()
+            ),
+        )
+        .unwrap();
+        // sshd insists on its privilege-separation directory.
+        let _ = fs::create_dir_all("/run/sshd");
+        let child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sshd (tests/run.sh installs openssh-server)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "sshd did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Sshd {
+            port,
+            client_config,
+            child,
+        }
+    }
+
+    fn target(&self, path: &Path) -> String {
+        let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+        format!("ssh://{user}@127.0.0.1:{}{}", self.port, path.display())
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A source tree with a jar, a nested dir and a plain file.
+fn source(sb: &Sandbox) -> PathBuf {
+    let src = sb.staging("pdms");
+    fs::create_dir_all(src.join("lib/deep")).unwrap();
+    fs::write(src.join("pdms.jar"), jar(&[("Main.class", &[1u8; 3000])])).unwrap();
+    fs::write(src.join("lib/deep/util.jar"), jar(&[("U.class", b"u")])).unwrap();
+    fs::write(src.join("notes.txt"), "hello").unwrap();
+    src
+}
+
+fn with_sync(name: &str, row: impl FnOnce(&Sandbox) -> String) -> Sandbox {
+    let sb = Sandbox::new(name);
+    let body = row(&sb);
+    let sb = sb.app("pdms", "restart = [\"true\"]");
+    let sb = sb.with_extra(&format!("\n[[sync]]\n{body}\n"));
+    sb.write_config()
+}
+
+#[test]
+fn file_target_mirrors_and_a_second_sync_sends_nothing() {
+    let sb = with_sync("syncfile", |sb| {
+        format!(
+            "source = \"{}\"\ntarget = \"file://{}\"",
+            sb.staging("pdms").display(),
+            sb.root.join("remote").display()
+        )
+    });
+    let src = source(&sb);
+    let dst = sb.root.join("remote");
+    let r = sb.run(&["--json", "sync"]).success().json();
+    assert_eq!(r[0]["sent"], 3);
+    assert_eq!(tree(&dst), tree(&src));
+    assert_eq!(
+        fs::metadata(dst.join("pdms.jar")).unwrap().mtime(),
+        fs::metadata(src.join("pdms.jar")).unwrap().mtime(),
+        "mtime is kept"
+    );
+
+    fs::write(src.join("notes.txt"), "changed").unwrap();
+    fs::remove_file(src.join("lib/deep/util.jar")).unwrap();
+    fs::write(src.join("new.jar"), jar(&[("N", b"n")])).unwrap();
+    let r = sb.run(&["--json", "sync"]).success().json();
+    assert_eq!(
+        (r[0]["sent"].as_u64(), r[0]["deleted"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(tree(&dst), tree(&src));
+    assert!(!dst.join("lib/deep").exists(), "emptied dirs go too");
+
+    let r = sb.run(&["--json", "sync"]).success().json();
+    assert_eq!(
+        (r[0]["sent"].as_u64(), r[0]["deleted"].as_u64()),
+        (Some(0), Some(0))
+    );
+}
+
+#[test]
+fn an_incomplete_jar_is_never_pushed() {
+    let sb = with_sync("syncpartial", |sb| {
+        format!(
+            "source = \"{}\"\ntarget = \"file://{}\"",
+            sb.staging("pdms").display(),
+            sb.root.join("remote").display()
+        )
+    });
+    let src = source(&sb);
+    let full = jar(&[("Big.class", &[7u8; 50_000]), ("More.class", &[3u8; 9000])]);
+    fs::write(src.join("big.jar"), &full[..full.len() / 3]).unwrap();
+    let r = sb.run(&["sync"]).success();
+    assert!(r.stderr().contains("not pushed: big.jar"), "{}", r.stderr());
+    assert!(!sb.root.join("remote/big.jar").exists());
+    // Once complete it goes out.
+    fs::write(src.join("big.jar"), &full).unwrap();
+    sb.run(&["sync"]).success();
+    assert_eq!(fs::read(sb.root.join("remote/big.jar")).unwrap(), full);
+}
+
+#[test]
+fn ssh_target_through_a_real_sshd() {
+    let sshd_root = Sandbox::new("sshd");
+    let sshd = Sshd::start(&sshd_root.root);
+    let sb = with_sync("syncssh", |sb| {
+        format!(
+            "source = \"{}\"\ntarget = \"{}\"\nssh_options = [\"-F\", \"{}\"]\nagent = \"{RUNNER}\"",
+            sb.staging("pdms").display(),
+            sshd.target(&sb.root.join("remote")),
+            sshd.client_config.display()
+        )
+    });
+    let src = source(&sb);
+    let r = sb.run(&["--json", "sync"]).success().json();
+    assert_eq!(r[0]["sent"], 3);
+    assert_eq!(tree(&sb.root.join("remote")), tree(&src));
+    fs::write(src.join("notes.txt"), "v2").unwrap();
+    let r = sb.run(&["--json", "sync"]).success().json();
+    assert_eq!(r[0]["sent"], 1);
+    assert_eq!(
+        fs::read_to_string(sb.root.join("remote/notes.txt")).unwrap(),
+        "v2"
+    );
+}
+
+#[test]
+fn an_unreachable_ssh_host_is_a_clear_error() {
+    let port = free_port();
+    let sb = with_sync("syncdown", |sb| {
+        format!(
+            "source = \"{}\"\ntarget = \"ssh://nobody@127.0.0.1:{port}/srv/x\"\nssh_options = [\"-o\", \"ConnectTimeout=2\"]",
+            sb.staging("pdms").display()
+        )
+    });
+    source(&sb);
+    let r = sb.run(&["sync"]).code_is(1);
+    assert!(
+        r.stderr()
+            .contains(&format!("sync to ssh://nobody@127.0.0.1:{port}/srv/x"))
+            && r.stderr().contains("Connection refused"),
+        "{}",
+        r.stderr()
+    );
+}
+
+/// Talks raw frames to `runner agent --stdio`.
+struct Peer {
+    child: Child,
+}
+
+impl Peer {
+    fn start(root: &Path) -> Peer {
+        let child = Command::new(RUNNER)
+            .args(["agent", "--stdio", "--root"])
+            .arg(root)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut p = Peer { child };
+        p.send(&Msg::Hello {
+            version: runner::agent::protocol::VERSION,
+            runner: "test".into(),
+        });
+        assert!(matches!(p.recv(), Msg::Hello { .. }));
+        p
+    }
+
+    fn send(&mut self, m: &Msg) {
+        let w = self.child.stdin.as_mut().unwrap();
+        write_msg(w, m).unwrap();
+        w.flush().unwrap();
+    }
+
+    fn recv(&mut self) -> Msg {
+        let mut r = BufReader::new(self.child.stdout.as_mut().unwrap());
+        match read_frame(&mut r).unwrap() {
+            Frame::Msg(m) => m,
+            Frame::Data(_) => panic!("data from the agent"),
+        }
+    }
+
+    fn put(&mut self, path: &str, body: &[u8]) -> Msg {
+        self.send(&Msg::Put(WireEntry {
+            path: path.into(),
+            size: body.len() as u64,
+            mode: 0o644,
+            mtime_ns: 0,
+            sha256: sha_bytes(body),
+        }));
+        write_data(self.child.stdin.as_mut().unwrap(), body).unwrap();
+        self.send(&Msg::End);
+        self.recv()
+    }
+}
+
+#[test]
+fn a_hostile_peer_writes_nothing_outside_the_root() {
+    let sb = Sandbox::new("hostilepeer");
+    let root = sb.root.join("root");
+    let outside = sb.root.join("outside");
+    fs::create_dir_all(&root).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    std::os::unix::fs::symlink(&outside, root.join("link")).unwrap();
+    let mut p = Peer::start(&root);
+    for bad in [
+        "../outside/x.jar".to_string(),
+        "lib/../../outside/x.jar".to_string(),
+        format!("{}/x.jar", outside.display()),
+        "link/x.jar".to_string(),
+        "link".to_string() + "/../x.jar",
+    ] {
+        match p.put(&bad, b"pwned") {
+            Msg::Error { message } => assert!(message.starts_with(&bad), "{message}"),
+            other => panic!("{bad}: accepted: {other:?}"),
+        }
+    }
+    // A wrong checksum is refused and leaves no file.
+    p.send(&Msg::Put(WireEntry {
+        path: "ok.jar".into(),
+        size: 3,
+        mode: 0o644,
+        mtime_ns: 0,
+        sha256: sha_bytes(b"xyz"),
+    }));
+    write_data(p.child.stdin.as_mut().unwrap(), b"abc").unwrap();
+    p.send(&Msg::End);
+    assert!(matches!(p.recv(), Msg::Error { .. }));
+    assert!(!root.join("ok.jar").exists());
+    // A good file still lands: the session survived the refusals.
+    assert!(matches!(p.put("lib/fine.jar", b"fine"), Msg::Done { .. }));
+    assert_eq!(fs::read(root.join("lib/fine.jar")).unwrap(), b"fine");
+
+    // An oversized frame ends the session with an error, not a crash or a huge allocation.
+    let w = p.child.stdin.as_mut().unwrap();
+    w.write_all(&u32::MAX.to_be_bytes()).unwrap();
+    w.write_all(&[1, 0, 0]).unwrap();
+    w.flush().unwrap();
+    let out = p.child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exceeds the limit"));
+    assert!(
+        fs::read_dir(&outside).unwrap().next().is_none(),
+        "nothing written outside root"
+    );
+}
+
+/// A private rsync daemon on 127.0.0.1 with one authenticated module; killed on drop.
+struct RsyncDaemon {
+    port: u16,
+    password_file: PathBuf,
+    child: Child,
+}
+
+impl RsyncDaemon {
+    fn start(root: &Path, module_path: &Path) -> RsyncDaemon {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = root.join("rsyncd");
+        fs::create_dir_all(&dir).unwrap();
+        fs::create_dir_all(module_path).unwrap();
+        let secrets = dir.join("secrets");
+        fs::write(&secrets, "rsync_backup:s3cret\n").unwrap();
+        fs::set_permissions(&secrets, fs::Permissions::from_mode(0o600)).unwrap();
+        let password_file = dir.join("password");
+        fs::write(&password_file, "s3cret\n").unwrap();
+        fs::set_permissions(&password_file, fs::Permissions::from_mode(0o600)).unwrap();
+        let config = dir.join("rsyncd.conf");
+        fs::write(
+            &config,
+            format!(
+                "pid file = {d}/rsyncd.pid\nuse chroot = no\nuid = {uid}\ngid = {gid}\n[pdms]\n  path = {m}\n  read only = no\n  auth users = rsync_backup\n  secrets file = {s}\n",
+                d = dir.display(),
+                uid = fs::metadata(root).unwrap().uid(),
+                gid = fs::metadata(root).unwrap().gid(),
+                m = module_path.display(),
+                s = secrets.display()
+            ),
+        )
+        .unwrap();
+        let port = free_port();
+        let child = Command::new("rsync")
+            .args(["--daemon", "--no-detach", "--address=127.0.0.1"])
+            .arg(format!("--port={port}"))
+            .arg(format!("--config={}", config.display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("rsync (tests/run.sh installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "rsync daemon did not listen");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        RsyncDaemon {
+            port,
+            password_file,
+            child,
+        }
+    }
+}
+
+impl Drop for RsyncDaemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn rsync_target_through_a_real_rsync_daemon() {
+    let holder = Sandbox::new("rsyncd");
+    let module = holder.root.join("module");
+    let daemon = RsyncDaemon::start(&holder.root, &module);
+    let row = |password: &Path| {
+        format!(
+            "target = \"rsync://rsync_backup@127.0.0.1:{}/pdms\"\npassword_file = \"{}\"",
+            daemon.port,
+            password.display()
+        )
+    };
+    let sb = with_sync("syncrsync", |sb| {
+        format!(
+            "source = \"{}\"\n{}",
+            sb.staging("pdms").display(),
+            row(&daemon.password_file)
+        )
+    });
+    let src = source(&sb);
+    let full = jar(&[("Big.class", &[7u8; 50_000]), ("More.class", &[3u8; 9000])]);
+    fs::write(src.join("big.jar"), &full[..full.len() / 2]).unwrap();
+    let r = sb.run(&["--json", "sync"]).success();
+    assert!(r.stderr().contains("not pushed: big.jar"), "{}", r.stderr());
+    let mut want = tree(&src);
+    want.remove("big.jar");
+    assert_eq!(tree(&module), want);
+    fs::remove_file(src.join("notes.txt")).unwrap();
+    sb.run(&["sync"]).success();
+    assert!(!module.join("notes.txt").exists(), "deletions propagate");
+
+    // A wrong password is a failure with rsync's reason, not a silent success.
+    let bad = sb.root.join("bad-password");
+    fs::write(&bad, "wrong\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&bad, fs::Permissions::from_mode(0o600)).unwrap();
+    let text = fs::read_to_string(&sb.config).unwrap();
+    fs::write(
+        &sb.config,
+        text.replace(
+            &daemon.password_file.display().to_string(),
+            &bad.display().to_string(),
+        ),
+    )
+    .unwrap();
+    let r = sb.run(&["sync"]).code_is(1);
+    assert!(r.stderr().contains("auth failed"), "{}", r.stderr());
+}

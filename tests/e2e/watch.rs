@@ -1,0 +1,199 @@
+//! `runner watch`: files reach the target once settled, never half-written, in bursts, through
+//! renames and new dirs, and after the target comes back.
+
+use std::fs;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::sync::Sshd;
+use crate::util::{RUNNER, Sandbox, free_port, jar, tree};
+
+/// A running `runner watch`, stopped with SIGTERM on drop.
+struct Watch {
+    child: Option<Child>,
+    log: PathBuf,
+}
+
+impl Watch {
+    fn start(sb: &Sandbox) -> Watch {
+        let log = sb.root.join("watch.log");
+        let child = Command::new(RUNNER)
+            .arg("-c")
+            .arg(&sb.config)
+            .args(["watch", "--settle", "1s", "--log-format", "json"])
+            .stdout(Stdio::null())
+            .stderr(fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        Watch {
+            child: Some(child),
+            log,
+        }
+    }
+
+    fn log(&self) -> String {
+        fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM; returns the exit status.
+    fn stop(mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().unwrap();
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        child.wait().unwrap()
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Waits (polling the observable state) until `cond` holds.
+fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !cond() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn file_world(name: &str) -> (Sandbox, PathBuf, PathBuf) {
+    let sb = Sandbox::new(name);
+    let (src, dst) = (sb.staging("pdms"), sb.root.join("remote"));
+    fs::create_dir_all(&src).unwrap();
+    let sb = sb
+        .with_extra(&format!(
+            "\n[[sync]]\nsource = \"{}\"\ntarget = \"file://{}\"\n",
+            src.display(),
+            dst.display()
+        ))
+        .write_config();
+    (sb, src, dst)
+}
+
+fn started(w: &Watch) {
+    wait_until("the first reconcile", Duration::from_secs(20), || {
+        w.log().contains("\"synced\"")
+    });
+}
+
+#[test]
+fn a_jar_uploaded_slowly_is_never_seen_half_written_at_the_target() {
+    let (sb, src, dst) = file_world("wslow");
+    let w = Watch::start(&sb);
+    started(&w);
+    let body = jar(&[
+        (
+            "Big.class",
+            &(0..600_000u32)
+                .map(|i| (i.wrapping_mul(7919) % 251) as u8)
+                .collect::<Vec<_>>(),
+        ),
+        ("More.class", &[5u8; 10_000]),
+    ]);
+    let mut f = fs::File::create(src.join("app.jar")).unwrap();
+    let mut seen_early = 0;
+    for chunk in body.chunks(32 * 1024) {
+        f.write_all(chunk).unwrap();
+        f.flush().unwrap();
+        // An upload at a modest pace; meanwhile the target must hold nothing or all of it.
+        std::thread::sleep(Duration::from_millis(40));
+        if let Ok(got) = fs::read(dst.join("app.jar")) {
+            assert_eq!(got, body, "a partial jar reached the target");
+            seen_early += 1;
+        }
+    }
+    drop(f);
+    wait_until("the finished jar", Duration::from_secs(20), || {
+        fs::read(dst.join("app.jar")).is_ok_and(|b| b == body)
+    });
+    assert_eq!(seen_early, 0, "nothing arrived before the upload finished");
+    let pushed = w.log().matches("\"synced\"").count();
+    assert!(
+        pushed <= 3,
+        "one push for the jar, not one per chunk ({pushed} batches)"
+    );
+    assert!(w.stop().success(), "SIGTERM is a clean exit");
+}
+
+#[test]
+fn renames_into_the_tree_and_new_dirs_are_pushed() {
+    let (sb, src, dst) = file_world("wmv");
+    let w = Watch::start(&sb);
+    started(&w);
+    // Delivered by mv from elsewhere.
+    let outside = sb.root.join("upload.jar");
+    fs::write(&outside, jar(&[("M", b"moved")])).unwrap();
+    fs::rename(&outside, src.join("moved.jar")).unwrap();
+    // Uploaded to a temp name, then renamed.
+    fs::write(src.join(".incoming.jar.tmp"), jar(&[("R", b"renamed")])).unwrap();
+    fs::rename(src.join(".incoming.jar.tmp"), src.join("renamed.jar")).unwrap();
+    // A new tree, files written right after mkdir -p.
+    fs::create_dir_all(src.join("a/b/c")).unwrap();
+    fs::write(src.join("a/b/c/deep.jar"), jar(&[("D", b"deep")])).unwrap();
+    fs::write(src.join("a/top.txt"), "top").unwrap();
+    wait_until("every file", Duration::from_secs(20), || {
+        tree(&dst) == tree(&src)
+    });
+    assert!(!dst.join(".incoming.jar.tmp").exists());
+    // Deletion propagates.
+    fs::remove_file(src.join("moved.jar")).unwrap();
+    wait_until("the deletion", Duration::from_secs(20), || {
+        !dst.join("moved.jar").exists()
+    });
+}
+
+#[test]
+fn a_burst_of_a_thousand_files_all_arrive() {
+    let (sb, src, dst) = file_world("wburst");
+    let w = Watch::start(&sb);
+    started(&w);
+    for i in 0..1000 {
+        let d = src.join(format!("d{}", i % 10));
+        fs::create_dir_all(&d).unwrap();
+        fs::write(d.join(format!("f{i}.txt")), format!("file {i}")).unwrap();
+    }
+    wait_until("1000 files", Duration::from_secs(60), || {
+        tree(&dst).len() == 1000
+    });
+    assert_eq!(tree(&dst), tree(&src));
+    drop(w);
+}
+
+#[test]
+fn a_target_that_is_down_is_caught_up_when_it_returns() {
+    let holder = Sandbox::new("wdownsshd");
+    let port = free_port();
+    let sb = Sandbox::new("wdown");
+    let (src, dst) = (sb.staging("pdms"), sb.root.join("remote"));
+    fs::create_dir_all(&src).unwrap();
+    let client_config = holder.root.join("sshd/ssh_config");
+    let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+    let sb = sb
+        .with_extra(&format!(
+            "\n[[sync]]\nsource = \"{}\"\ntarget = \"ssh://{user}@127.0.0.1:{port}{}\"\nssh_options = [\"-F\", \"{}\", \"-o\", \"ConnectTimeout=2\"]\nagent = \"{RUNNER}\"\n",
+            src.display(),
+            dst.display(),
+            client_config.display()
+        ))
+        .write_config();
+    fs::write(src.join("early.jar"), jar(&[("E", b"1")])).unwrap();
+    let w = Watch::start(&sb);
+    wait_until("a failed attempt", Duration::from_secs(20), || {
+        w.log().contains("target unavailable")
+    });
+    fs::write(src.join("while-down.txt"), "queued").unwrap();
+    let _sshd = Sshd::start_on(&holder.root, port);
+    wait_until("the catch-up", Duration::from_secs(60), || {
+        tree(&dst) == tree(&src)
+    });
+    assert!(w.stop().success());
+}
