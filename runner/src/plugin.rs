@@ -92,6 +92,8 @@ pub struct PluginHost {
     pub plugins: Vec<Loaded>,
     state_dir: PathBuf,
     kv: Arc<Mutex<BTreeMap<String, BTreeMap<String, String>>>>,
+    /// Releases whose persisted plugin state has been read already.
+    restored: Mutex<std::collections::HashSet<String>>,
     calls: Mutex<Vec<HookCall>>,
     stop: Arc<AtomicBool>,
 }
@@ -250,6 +252,7 @@ impl PluginHost {
             plugins: Vec::new(),
             state_dir: state_dir.to_path_buf(),
             kv: Arc::new(Mutex::new(BTreeMap::new())),
+            restored: Mutex::new(std::collections::HashSet::new()),
             calls: Mutex::new(Vec::new()),
             stop,
         })
@@ -520,14 +523,16 @@ impl PluginHost {
 
     /// Loads persisted plugin state of a release (after a crash, a resumed release keeps it).
     fn restore_state(&self, release: &str) {
-        if release.is_empty() {
+        if release.is_empty()
+            || !self
+                .restored
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(release.to_string())
+        {
             return;
         }
         let mut kv = self.kv.lock().unwrap_or_else(|e| e.into_inner());
-        let prefix = format!("{release}\u{0}");
-        if kv.keys().any(|k| k.starts_with(&prefix)) {
-            return;
-        }
         let path = self
             .state_dir
             .join("plugin-state")
