@@ -148,12 +148,30 @@ pub fn run(cli: Cli) -> Result<u8> {
                 release::rollback(&ctx, app, to.as_deref(), opts)
             })
         }
-        Command::Sync { targets } => sync_command(&cfg, &targets, ui),
+        Command::Sync { targets } => {
+            let plugins = sync_plugins(&cfg)?;
+            let hook = |name: &str,
+                        app: &str,
+                        target: &str,
+                        changes: &[plan::Change],
+                        error: Option<&str>| {
+                sync_hook(plugins.as_ref(), ui, name, app, target, changes, error)
+            };
+            sync_command(&cfg, &targets, ui, &hook)
+        }
         Command::Watch {
             settle,
             reconcile_every,
             ..
         } => {
+            let plugins = sync_plugins(&cfg)?;
+            let hook = |name: &str,
+                        app: &str,
+                        target: &str,
+                        changes: &[plan::Change],
+                        error: Option<&str>| {
+                sync_hook(plugins.as_ref(), ui, name, app, target, changes, error)
+            };
             let shutdown = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
             for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
                 signal_hook::flag::register(sig, shutdown.clone())
@@ -164,7 +182,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 reconcile_every,
                 ..watch::WatchOptions::default()
             };
-            watch::run(&cfg, opts, shutdown)?;
+            watch::run(&cfg, opts, shutdown, Some(&hook))?;
             Ok(0)
         }
         Command::Agent { .. } => unreachable!("handled before the config is loaded"),
@@ -190,7 +208,49 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-fn sync_command(cfg: &Config, names: &[String], ui: Ui) -> Result<u8> {
+/// The plugin host for sync, when a plugin subscribes to a sync hook.
+fn sync_plugins(cfg: &Config) -> Result<Option<plugin::PluginHost>> {
+    if !cfg.plugins.is_empty() {
+        let host = plugin::PluginHost::load(cfg)?;
+        if host
+            .plugins
+            .iter()
+            .any(|p| p.hooks.iter().any(|h| h.ends_with("-sync")))
+        {
+            return Ok(Some(host));
+        }
+    }
+    Ok(None)
+}
+
+/// A sync hook call: `app` is the source dir's name, `host` the target URL.
+fn sync_hook(
+    plugins: Option<&plugin::PluginHost>,
+    ui: Ui,
+    name: &str,
+    app: &str,
+    target: &str,
+    changes: &[plan::Change],
+    error: Option<&str>,
+) -> Option<String> {
+    let plugins = plugins?;
+    let ev = plugin::HookEvent {
+        hook: name,
+        release_id: "",
+        app,
+        host: target,
+        changes,
+        dry_run: false,
+        error,
+        outcome: None,
+    };
+    match plugins.call(&ev, &ui) {
+        plugin::Verdict::Abort { reason, .. } => Some(reason),
+        _ => None,
+    }
+}
+
+fn sync_command(cfg: &Config, names: &[String], ui: Ui, hook: sync::Hook) -> Result<u8> {
     let rows: Vec<&config::SyncTarget> = cfg
         .sync
         .iter()
@@ -211,7 +271,7 @@ fn sync_command(cfg: &Config, names: &[String], ui: Ui) -> Result<u8> {
     let mut reports = Vec::new();
     let mut failed = 0;
     for row in rows {
-        match sync::run(cfg, row) {
+        match sync::run(cfg, row, Some(hook)) {
             Ok(r) => {
                 for (path, why) in &r.skipped {
                     ui.warn(format!("{}: not pushed: {path}: {why}", row.target));

@@ -15,9 +15,23 @@ use crate::agent::protocol::{
 };
 use crate::config::{Config, SyncTarget};
 use crate::error::{Error, Result};
+use crate::inventory::FileMeta;
 use crate::inventory::{self, HashCache};
 use crate::jar;
+use crate::plan::{Action, Change};
 use crate::report::Progress;
+
+/// Called around a batch that changes a target: (hook, app = the source dir's name, target,
+/// the batch's changes, the error on `after-sync`) → the reason to stop, if a plugin said abort.
+pub type Hook<'a> =
+    &'a (dyn Fn(&str, &str, &str, &[Change], Option<&str>) -> Option<String> + Sync);
+
+fn app_of(source: &Path) -> String {
+    source
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
 
 /// What one sync did.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -126,14 +140,30 @@ fn local_manifest(cfg: &Config, source: &Path) -> Result<(Vec<WireEntry>, Skippe
 }
 
 /// One `[[sync]]` row, once.
-pub fn run(cfg: &Config, row: &SyncTarget) -> Result<SyncReport> {
+pub fn run(cfg: &Config, row: &SyncTarget, hook: Option<Hook>) -> Result<SyncReport> {
     let url = parse_url(&row.target).map_err(|e| Error::Usage(format!("{}: {e}", row.target)))?;
     let t = Instant::now();
     let mut report = match url {
-        Url::Rsync { .. } => rsync(row, &url)?,
+        Url::Rsync { .. } => {
+            // rsync decides the file list itself: the hooks see the batch without its files.
+            let app = app_of(&row.source);
+            if let Some(reason) = hook.and_then(|h| h("before-sync", &app, &row.target, &[], None))
+            {
+                return Err(Error::Sync {
+                    target: row.target.clone(),
+                    message: reason,
+                });
+            }
+            let r = rsync(row, &url);
+            if let Some(h) = hook {
+                let err = r.as_ref().err().map(|e| e.to_string());
+                let _ = h("after-sync", &app, &row.target, &[], err.as_deref());
+            }
+            r?
+        }
         _ => {
             let mut s = Session::open(row, &url)?;
-            let r = s.reconcile(cfg, &row.source);
+            let r = s.reconcile(cfg, &row.source, hook);
             if r.is_ok() {
                 s.close(true);
             }
@@ -330,7 +360,12 @@ impl Session {
     }
 
     /// Makes the target hold what `source` holds: changed files sent, missing ones deleted.
-    pub fn reconcile(&mut self, cfg: &Config, source: &Path) -> Result<SyncReport> {
+    pub fn reconcile(
+        &mut self,
+        cfg: &Config,
+        source: &Path,
+        hook: Option<Hook>,
+    ) -> Result<SyncReport> {
         let remote = self.list()?;
         let (local, skipped) = local_manifest(cfg, source)?;
         let remote_by: std::collections::HashMap<&str, &WireEntry> =
@@ -353,16 +388,46 @@ impl Session {
             .map(|e| e.path.as_str())
             .filter(|p| !keep.contains(p))
             .collect();
+        let changes = batch(&send, &delete, &remote_by);
+        if !changes.is_empty()
+            && let Some(reason) =
+                hook.and_then(|h| h("before-sync", &app_of(source), &self.target, &changes, None))
+        {
+            return Err(self.fail(reason));
+        }
         let mut report = SyncReport {
             unchanged: local.len() - send.len(),
             skipped,
             ..SyncReport::default()
         };
+        let r = self.transfer(source, &send, &delete, &mut report);
+        if !changes.is_empty()
+            && let Some(h) = hook
+        {
+            let err = r.as_ref().err().map(|e| e.to_string());
+            let _ = h(
+                "after-sync",
+                &app_of(source),
+                &self.target,
+                &changes,
+                err.as_deref(),
+            );
+        }
+        r.map(|()| report)
+    }
+
+    fn transfer(
+        &mut self,
+        source: &Path,
+        send: &[&WireEntry],
+        delete: &[&str],
+        report: &mut SyncReport,
+    ) -> Result<()> {
         let progress = Progress::bytes(
             &format!("sync {}", self.target),
             send.iter().map(|e| e.size).sum(),
         );
-        for e in send {
+        for e in send.iter().copied() {
             if let Err(why) = self.put(source, e, &progress)? {
                 progress.finish();
                 return Err(self.fail(format!("the agent refused {why}")));
@@ -371,13 +436,13 @@ impl Session {
             report.bytes += e.size;
         }
         progress.finish();
-        for p in delete {
+        for p in delete.iter().copied() {
             if let Err(why) = self.delete(p)? {
                 return Err(self.fail(format!("the agent refused to delete {why}")));
             }
             report.deleted += 1;
         }
-        Ok(report)
+        Ok(())
     }
 
     /// Ends the session (saying goodbye when it is healthy) and reaps the transport.
@@ -390,6 +455,47 @@ impl Session {
         drop(self.w);
         let _ = self.child.wait();
     }
+}
+
+/// The changes a batch makes to a target, for plugin hooks.
+fn batch(
+    send: &[&WireEntry],
+    delete: &[&str],
+    remote: &std::collections::HashMap<&str, &WireEntry>,
+) -> Vec<Change> {
+    let meta = |e: &WireEntry| FileMeta {
+        sha256: e.sha256.clone(),
+        size: e.size,
+        mode: e.mode,
+        mtime_ns: e.mtime_ns,
+    };
+    let mut out: Vec<Change> = send
+        .iter()
+        .map(|e| {
+            let old = remote.get(e.path.as_str()).map(|r| meta(r));
+            Change {
+                action: if old.is_some() {
+                    Action::Modified
+                } else {
+                    Action::Added
+                },
+                path: e.path.clone(),
+                source: None,
+                old,
+                new: Some(meta(e)),
+                entries: None,
+            }
+        })
+        .collect();
+    out.extend(delete.iter().map(|p| Change {
+        action: Action::Removed,
+        path: p.to_string(),
+        source: None,
+        old: remote.get(p).map(|r| meta(r)),
+        new: None,
+        entries: None,
+    }));
+    out
 }
 
 /// `rsync://`: the system rsync against an rsync daemon, as sites that keep their daemons have it.

@@ -45,7 +45,12 @@ impl Default for WatchOptions {
 }
 
 /// Runs every target's worker until `shutdown` is set; then each finishes its batch and stops.
-pub fn run(cfg: &Config, opts: WatchOptions, shutdown: Arc<AtomicBool>) -> Result<()> {
+pub fn run(
+    cfg: &Config,
+    opts: WatchOptions,
+    shutdown: Arc<AtomicBool>,
+    hook: Option<sync::Hook>,
+) -> Result<()> {
     if cfg.sync.is_empty() {
         return Err(Error::Usage(
             "no [[sync]] targets configured: nothing to watch".into(),
@@ -55,7 +60,7 @@ pub fn run(cfg: &Config, opts: WatchOptions, shutdown: Arc<AtomicBool>) -> Resul
         for row in &cfg.sync {
             let shutdown = shutdown.clone();
             s.spawn(move || {
-                if let Err(e) = worker(cfg, row, opts, &shutdown) {
+                if let Err(e) = worker(cfg, row, opts, &shutdown, hook) {
                     tracing::error!(target = %row.target, "watcher stopped: {e}");
                 }
             });
@@ -71,7 +76,13 @@ struct Pending {
     closed: bool,
 }
 
-fn worker(cfg: &Config, row: &SyncTarget, opts: WatchOptions, shutdown: &AtomicBool) -> Result<()> {
+fn worker(
+    cfg: &Config,
+    row: &SyncTarget,
+    opts: WatchOptions,
+    shutdown: &AtomicBool,
+    hook: Option<sync::Hook>,
+) -> Result<()> {
     std::fs::create_dir_all(&row.source).map_err(Error::io("create", &row.source))?;
     let (tx, rx) = mpsc::channel();
     let mut watcher = notify::recommended_watcher(move |res| {
@@ -125,7 +136,7 @@ fn worker(cfg: &Config, row: &SyncTarget, opts: WatchOptions, shutdown: &AtomicB
             continue;
         }
         let t = Instant::now();
-        match push(cfg, row, &mut session) {
+        match push(cfg, row, &mut session, hook) {
             Ok(r) => {
                 if r.sent + r.deleted > 0 || full {
                     tracing::info!(
@@ -252,17 +263,22 @@ fn note(root: &Path, ev: &Event, pending: &mut HashMap<PathBuf, Pending>) -> boo
 }
 
 /// One batch: reconcile the target over the open session (opening one if needed).
-fn push(cfg: &Config, row: &SyncTarget, session: &mut Option<Session>) -> Result<sync::SyncReport> {
+fn push(
+    cfg: &Config,
+    row: &SyncTarget,
+    session: &mut Option<Session>,
+    hook: Option<sync::Hook>,
+) -> Result<sync::SyncReport> {
     let url =
         sync::parse_url(&row.target).map_err(|e| Error::Usage(format!("{}: {e}", row.target)))?;
     if matches!(url, Url::Rsync { .. }) {
-        return sync::run(cfg, row);
+        return sync::run(cfg, row, hook);
     }
     if session.is_none() {
         *session = Some(Session::open(row, &url)?);
     }
     let s = session.as_mut().expect("just opened");
-    match s.reconcile(cfg, &row.source) {
+    match s.reconcile(cfg, &row.source, hook) {
         Ok(r) => Ok(r),
         Err(e) => {
             if let Some(s) = session.take() {

@@ -353,7 +353,7 @@ fn webhook_notify_posts_the_release_summary() {
 }
 
 /// A component built by a plugin's own build script (Python/JS toolchains), once per run.
-fn built_by_script(dir: &str, out: &str) -> std::path::PathBuf {
+pub fn built_by_script(dir: &str, out: &str) -> std::path::PathBuf {
     use std::sync::{Mutex, OnceLock};
     static LOCK: OnceLock<Mutex<()>> = OnceLock::new();
     let _guard = LOCK.get_or_init(|| Mutex::new(())).lock().unwrap();

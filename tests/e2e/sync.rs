@@ -427,3 +427,63 @@ fn rsync_target_through_a_real_rsync_daemon() {
     let r = sb.run(&["sync"]).code_is(1);
     assert!(r.stderr().contains("auth failed"), "{}", r.stderr());
 }
+
+#[test]
+fn sync_hooks_see_each_batch_and_an_abort_stops_it() {
+    let hostile = crate::util::plugin_wasm("hostile");
+    let sb = with_sync("synchookabort", |sb| {
+        format!(
+            "source = \"{}\"\ntarget = \"file://{}\"\n\n[[plugin]]\nname = \"gate\"\nwasm = \"{}\"\nhooks = [\"before-sync\"]\nconfig = {{ mode = \"abort\" }}",
+            sb.staging("pdms").display(),
+            sb.root.join("remote").display(),
+            hostile.display()
+        )
+    });
+    source(&sb);
+    let r = sb.run(&["sync"]).code_is(1);
+    assert!(
+        r.stderr()
+            .contains("plugin `gate` aborted in before-sync: hostile says no"),
+        "{}",
+        r.stderr()
+    );
+    assert!(
+        tree(&sb.root.join("remote")).is_empty(),
+        "nothing was pushed"
+    );
+
+    let audit = crate::plugins::built_by_script("audit-log-py", "audit-log-py.wasm");
+    let sb = Sandbox::new("synchookaudit");
+    let dir = sb.root.join("audit");
+    fs::create_dir_all(&dir).unwrap();
+    let (staging, remote) = (sb.staging("pdms"), sb.root.join("remote"));
+    let sb = sb.app("pdms", "restart = [\"true\"]").with_extra(&format!(
+        "\n[[sync]]\nsource = \"{}\"\ntarget = \"file://{}\"\n\n[[plugin]]\nname = \"audit\"\nwasm = \"{}\"\ntimeout = \"30s\"\nhooks = [\"before-sync\", \"after-sync\"]\nallow = {{ rw = [\"{}\"] }}\nconfig = {{ file = \"{}/audit.jsonl\" }}\n",
+        staging.display(),
+        remote.display(),
+        audit.display(),
+        dir.display(),
+        dir.display()
+    ));
+    let sb = sb.write_config();
+    source(&sb);
+    sb.run(&["sync"]).success();
+    let text = fs::read_to_string(dir.join("audit.jsonl")).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let hooks: Vec<&str> = lines.iter().map(|l| l["hook"].as_str().unwrap()).collect();
+    assert_eq!(hooks, ["before-sync", "after-sync"], "{text}");
+    assert_eq!(lines[0]["app"], "pdms", "{text}");
+    assert_eq!(lines[0]["changes"], 3, "{text}");
+    // A batch with nothing to change calls no hook.
+    sb.run(&["sync"]).success();
+    assert_eq!(
+        fs::read_to_string(dir.join("audit.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        2
+    );
+}
