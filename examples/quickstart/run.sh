@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The quickstart: a sandbox with a real JVM app (built by javac/jar) running build 1.0.0, a new
-# build 2.0.0 staged, then `runner plan`, `runner release`, `runner history`, `runner rollback`.
+# build 2.0.0 staged, a real WASM plugin (restart-command: the restart runs through the plugin's
+# exec grant), then `runner plugin list`, `plan`, `release`, `history`, `rollback`.
 #
 # usage: examples/quickstart/run.sh [sandbox-dir]     (default: target/quickstart)
 # Everything stays inside the sandbox dir; the app listens on 127.0.0.1 only.
@@ -14,9 +15,12 @@ command -v javac >/dev/null || {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jdk-headless curl >/dev/null
 }
 
-echo "[quickstart] building runner"
+echo "[quickstart] building runner and the Rust plugins"
 cargo build -q -p runner
 RUNNER="$REPO/target/debug/runner"
+rustup target add wasm32-wasip2 >/dev/null 2>&1 || true
+cargo build -q --release --target wasm32-wasip2 --manifest-path plugins/Cargo.toml --target-dir target/plugins
+PLUGINS="$REPO/target/plugins/wasm32-wasip2/release"
 
 SERVICE="$REPO/examples/demo-app/service.sh"
 [ -d "$SANDBOX/deploy/demo" ] && "$SERVICE" stop "$SANDBOX/deploy/demo" >/dev/null 2>&1 || true
@@ -30,7 +34,7 @@ bash examples/demo-app/build.sh "$SANDBOX/staging/demo" 2.0.0 2.0.0
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 echo "$PORT" > "$SANDBOX/deploy/demo/conf/port"
 
-sed -e "s|@SANDBOX@|$SANDBOX|g" -e "s|@SERVICE@|$SERVICE|g" -e "s|@PORT@|$PORT|g" \
+sed -e "s|@SANDBOX@|$SANDBOX|g" -e "s|@SERVICE@|$SERVICE|g" -e "s|@PORT@|$PORT|g" -e "s|@PLUGINS@|$PLUGINS|g" \
   examples/quickstart/runner.toml.in > "$SANDBOX/runner.toml"
 export RUNNER_CONFIG="$SANDBOX/runner.toml"
 
@@ -39,6 +43,7 @@ until curl -sf "http://127.0.0.1:$PORT/actuator/health" >/dev/null; do sleep 0.1
 echo "[quickstart] serving before the release: $(curl -s "http://127.0.0.1:$PORT/version")"
 
 set -x
+"$RUNNER" plugin list
 "$RUNNER" plan demo --entries
 "$RUNNER" release demo --yes
 { set +x; } 2>/dev/null

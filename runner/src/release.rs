@@ -548,12 +548,14 @@ fn restart_and_verify(
 ) -> std::result::Result<(), String> {
     let ctx = run.ctx;
     let state = &ctx.cfg.state_dir;
+    // Before the hook: a plugin that restarts the app itself (and waits for it) must not
+    // have its start-up lines land before the mark.
+    let mark = app.log.as_deref().map(verify::mark);
     let restarted_by = match ctx.hook("before-restart", j, None, None) {
         Verdict::Abort { reason, .. } => return Err(reason),
         Verdict::Skip { plugin } => Some(plugin),
         Verdict::Proceed => None,
     };
-    let mark = app.log.as_deref().map(verify::mark);
     if journaled && j.phase < Phase::Restarted {
         j.set_phase(state, Phase::Restarted)
             .map_err(|e| e.to_string())?;

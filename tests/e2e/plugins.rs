@@ -482,3 +482,33 @@ fn after_hooks_of_a_failed_step_are_told_its_error() {
     assert_eq!(end["hook"], "release-end", "{text}");
     assert_eq!(end["outcome"], "rollback-failed", "{text}");
 }
+
+#[test]
+fn a_plugin_restart_that_waits_for_start_up_is_still_verified() {
+    // Regression: the log mark was taken after `before-restart`, so a plugin restart that
+    // returned only once the app was up had its `Started` line land before the mark.
+    let sb = Sandbox::new("waitrestart").jvm_app("demo", crate::util::Build::V1);
+    let (dir, port) = (sb.deploy("demo"), sb.port("demo"));
+    let service = crate::util::repo().join("examples/demo-app/service.sh");
+    let script = format!(
+        "{} restart {} && until curl -sf http://127.0.0.1:{port}/actuator/health; do sleep 0.05; done",
+        service.display(),
+        dir.display()
+    );
+    let sb = sb
+        .plugin(&format!(
+            "name = \"restart\"\nwasm = \"{}\"\ntimeout = \"60s\"\nhooks = [\"before-restart\"]\nallow = {{ exec = [\"sh\"] }}\nconfig = {{ command = [\"sh\", \"-c\", \"{script}\"] }}",
+            plugin_wasm("restart-command").display()
+        ))
+        .write_config();
+    sb.start("demo");
+    sb.stage_build("demo", crate::util::Build::V2);
+    let r = sb.run(&["release", "demo", "--yes"]);
+    assert_eq!(r.code(), Some(0), "{}", all_output(&r));
+    assert!(
+        r.stdout().contains("done by plugin restart"),
+        "{}",
+        r.stdout()
+    );
+    assert_eq!(sb.version("demo"), "app=2.0.0 lib=2.0.0");
+}
