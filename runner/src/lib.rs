@@ -182,7 +182,26 @@ pub fn run(cli: Cli) -> Result<u8> {
                 reconcile_every,
                 ..watch::WatchOptions::default()
             };
-            watch::run(&cfg, opts, shutdown, Some(&hook))?;
+            // An auto release is `runner release <app> --yes` without a terminal, on this host.
+            let ropts = Options {
+                dry_run: false,
+                no_restart: false,
+                no_rollback: false,
+                confirm: false,
+                entries: false,
+            };
+            let release_plugins = if cfg.plugins.is_empty() {
+                None
+            } else {
+                Some(plugin::PluginHost::load(&cfg)?)
+            };
+            let rctx = Ctx {
+                cfg: &cfg,
+                ui,
+                plugins: release_plugins.as_ref(),
+            };
+            let release = |app: &App| release::release(&rctx, app, ropts);
+            watch::run(&cfg, opts, shutdown, Some(&hook), &release)?;
             Ok(0)
         }
         Command::Agent { .. } => unreachable!("handled before the config is loaded"),

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
 use notify::{Event, EventKind, RecursiveMode, Watcher};
 
-use crate::config::{Config, SyncTarget};
+use crate::config::{App, Config, SyncTarget};
 use crate::error::{Error, Result};
 use crate::inventory::is_transient;
 use crate::sync::{self, Session, Url};
@@ -44,16 +44,22 @@ impl Default for WatchOptions {
     }
 }
 
-/// Runs every target's worker until `shutdown` is set; then each finishes its batch and stops.
+/// Runs a release of one app (what `runner release <app> --yes` does).
+pub type Release<'a> = &'a (dyn Fn(&App) -> Result<crate::release::Report> + Sync);
+
+/// Runs every worker until `shutdown` is set; then each finishes its batch and stops. `release`
+/// serves the apps with `auto_release = true`.
 pub fn run(
     cfg: &Config,
     opts: WatchOptions,
     shutdown: Arc<AtomicBool>,
     hook: Option<sync::Hook>,
+    release: Release,
 ) -> Result<()> {
-    if cfg.sync.is_empty() {
+    let auto: Vec<&App> = cfg.apps.values().filter(|a| a.auto_release).collect();
+    if cfg.sync.is_empty() && auto.is_empty() {
         return Err(Error::Usage(
-            "no [[sync]] targets configured: nothing to watch".into(),
+            "nothing to watch: no [[sync]] targets and no app with auto_release = true".into(),
         ));
     }
     std::thread::scope(|s| {
@@ -62,6 +68,14 @@ pub fn run(
             s.spawn(move || {
                 if let Err(e) = worker(cfg, row, opts, &shutdown, hook) {
                     tracing::error!(target = %row.target, "watcher stopped: {e}");
+                }
+            });
+        }
+        for app in auto {
+            let shutdown = shutdown.clone();
+            s.spawn(move || {
+                if let Err(e) = release_worker(app, opts, &shutdown, release) {
+                    tracing::error!(app = %app.name, "auto-release watcher stopped: {e}");
                 }
             });
         }
@@ -83,58 +97,9 @@ fn worker(
     shutdown: &AtomicBool,
     hook: Option<sync::Hook>,
 ) -> Result<()> {
-    std::fs::create_dir_all(&row.source).map_err(Error::io("create", &row.source))?;
-    let (tx, rx) = mpsc::channel();
-    let mut watcher = notify::recommended_watcher(move |res| {
-        let _ = tx.send(res);
-    })
-    .map_err(|e| watch_error(row, e))?;
-    watcher
-        .watch(&row.source, RecursiveMode::Recursive)
-        .map_err(|e| watch_error(row, e))?;
-    tracing::info!(source = %row.source.display(), target = %row.target, "watching");
-
-    let mut pending: HashMap<PathBuf, Pending> = HashMap::new();
-    let mut full = true;
-    let mut last_event = Instant::now();
-    let mut next_full = Instant::now() + opts.reconcile_every;
     let mut session: Option<Session> = None;
-    let mut backoff = Duration::from_secs(1);
-    let mut retry_at: Option<Instant> = None;
-    while !shutdown.load(Ordering::Relaxed) {
-        match rx.recv_timeout(Duration::from_millis(20)) {
-            // Reads (open, close-nowrite, access) are not changes: a reader of the staging
-            // dir must not keep a burst from ever looking quiet.
-            Ok(Ok(ev)) if is_change(&ev) => {
-                tracing::trace!(kind = ?ev.kind, paths = ?ev.paths, "event");
-                last_event = Instant::now();
-                full |= note(&row.source, &ev, &mut pending);
-            }
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                tracing::warn!(target = %row.target, "watch error, rescanning: {e}");
-                full = true;
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {}
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
-        }
-        let now = Instant::now();
-        if now >= next_full {
-            full = true;
-        }
-        if retry_at.is_some_and(|t| now < t) {
-            continue;
-        }
-        let unsettled: Vec<PathBuf> = pending
-            .iter()
-            .filter(|(_, p)| !p.closed && now.duration_since(p.last) < opts.settle)
-            .map(|(k, _)| k.clone())
-            .collect();
-        let quiet = now.duration_since(last_event) >= opts.coalesce;
-        let ready = (full || !pending.is_empty()) && quiet && unsettled.is_empty();
-        if !ready {
-            continue;
-        }
+    let label = row.target.as_str();
+    let res = settle_loop(&row.source, label, opts, shutdown, |full| {
         let t = Instant::now();
         match push(cfg, row, &mut session, hook) {
             Ok(r) => {
@@ -152,8 +117,105 @@ fn worker(
                 for (path, why) in &r.skipped {
                     tracing::info!(target = %row.target, path, "held back: {why}");
                 }
+                Ok(())
+            }
+            Err(e) => {
+                session = None;
+                Err(format!("target unavailable: {e}"))
+            }
+        }
+    });
+    if let Some(s) = session {
+        s.close(true);
+    }
+    res
+}
+
+/// On an app server: releases an `auto_release` app once a synced batch has settled in its
+/// staging dir. A release that fails is in the history (and rolled back); a refused one
+/// (an incomplete jar, a held lock) is retried with back-off.
+fn release_worker(
+    app: &App,
+    opts: WatchOptions,
+    shutdown: &AtomicBool,
+    release: Release,
+) -> Result<()> {
+    let label = format!("release {}", app.name);
+    settle_loop(&app.staging, &label, opts, shutdown, |_| {
+        match release(app) {
+            Ok(r) if r.outcome == "no-change" => Ok(()),
+            Ok(r) => {
+                tracing::info!(app = %app.name, id = r.id.as_deref().unwrap_or(""), outcome = %r.outcome, "auto release");
+                Ok(())
+            }
+            Err(e) => Err(format!("release not started: {e}")),
+        }
+    })
+}
+
+/// Watches `root` and calls `batch` once every changed file has settled (and at start, after a
+/// new dir, a removal or an overflow, and every `reconcile_every`, with `full` set). A failed
+/// batch is retried with back-off.
+fn settle_loop(
+    root: &Path,
+    label: &str,
+    opts: WatchOptions,
+    shutdown: &AtomicBool,
+    mut batch: impl FnMut(bool) -> std::result::Result<(), String>,
+) -> Result<()> {
+    std::fs::create_dir_all(root).map_err(Error::io("create", root))?;
+    let (tx, rx) = mpsc::channel();
+    let mut watcher = notify::recommended_watcher(move |res| {
+        let _ = tx.send(res);
+    })
+    .map_err(|e| watch_error(root, label, e))?;
+    watcher
+        .watch(root, RecursiveMode::Recursive)
+        .map_err(|e| watch_error(root, label, e))?;
+    tracing::info!(source = %root.display(), target = %label, "watching");
+
+    let mut pending: HashMap<PathBuf, Pending> = HashMap::new();
+    let mut full = true;
+    let mut last_event = Instant::now();
+    let mut next_full = Instant::now() + opts.reconcile_every;
+    let mut backoff = Duration::from_secs(1);
+    let mut retry_at: Option<Instant> = None;
+    while !shutdown.load(Ordering::Relaxed) {
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            // Reads (open, close-nowrite, access) are not changes: a reader of the staging
+            // dir must not keep a burst from ever looking quiet.
+            Ok(Ok(ev)) if is_change(&ev) => {
+                tracing::trace!(kind = ?ev.kind, paths = ?ev.paths, "event");
+                last_event = Instant::now();
+                full |= note(root, &ev, &mut pending);
+            }
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(target = %label, "watch error, rescanning: {e}");
+                full = true;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        let now = Instant::now();
+        if now >= next_full {
+            full = true;
+        }
+        if retry_at.is_some_and(|t| now < t) {
+            continue;
+        }
+        let unsettled = pending
+            .values()
+            .any(|p| !p.closed && now.duration_since(p.last) < opts.settle);
+        let quiet = now.duration_since(last_event) >= opts.coalesce;
+        let due = full || !pending.is_empty();
+        if !due || !quiet || unsettled {
+            continue;
+        }
+        match batch(full) {
+            Ok(()) => {
                 // A held-back (incomplete) jar needs no retry timer: the rest of its upload
-                // raises new events, and the batch after those pushes it.
+                // raises new events, and the batch after those takes it.
                 pending.clear();
                 full = false;
                 next_full = Instant::now() + opts.reconcile_every;
@@ -161,27 +223,23 @@ fn worker(
                 retry_at = None;
             }
             Err(e) => {
-                tracing::warn!(target = %row.target, retry_in_s = backoff.as_secs(), "target unavailable: {e}");
-                session = None;
+                tracing::warn!(target = %label, retry_in_s = backoff.as_secs(), "{e}");
                 retry_at = Some(Instant::now() + backoff);
                 backoff = (backoff * 2).min(opts.max_backoff);
                 full = true;
             }
         }
     }
-    if let Some(s) = session {
-        s.close(true);
-    }
     Ok(())
 }
 
-fn watch_error(row: &SyncTarget, e: notify::Error) -> Error {
-    let mut message = format!("cannot watch {}: {e}", row.source.display());
+fn watch_error(root: &Path, label: &str, e: notify::Error) -> Error {
+    let mut message = format!("cannot watch {}: {e}", root.display());
     if matches!(e.kind, notify::ErrorKind::MaxFilesWatch) {
         message.push_str("; raise fs.inotify.max_user_watches (sysctl) for big trees");
     }
     Error::Sync {
-        target: row.target.clone(),
+        target: label.to_string(),
         message,
     }
 }

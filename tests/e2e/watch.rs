@@ -197,3 +197,37 @@ fn a_target_that_is_down_is_caught_up_when_it_returns() {
     });
     assert!(w.stop().success());
 }
+
+#[test]
+fn auto_release_runs_once_the_synced_batch_is_complete() {
+    let sb = Sandbox::new("wauto")
+        .app("svc", "restart = [\"true\"]\nauto_release = true")
+        .write_config();
+    fs::write(sb.deploy("svc/a.jar"), jar(&[("A", b"old")])).unwrap();
+    let w = Watch::start(&sb);
+    wait_until("the watcher", Duration::from_secs(20), || {
+        w.log().contains("\"watching\"")
+    });
+    let full = jar(&[("A", b"new"), ("B.class", &[9u8; 20_000])]);
+    // Half a jar lands first (an upload in progress): no release may start from it.
+    fs::write(sb.staging("svc").join("a.jar"), &full[..full.len() / 2]).unwrap();
+    wait_until("the refusal", Duration::from_secs(20), || {
+        w.log().contains("release not started")
+    });
+    assert_eq!(
+        fs::read(sb.deploy("svc/a.jar")).unwrap(),
+        jar(&[("A", b"old")])
+    );
+    fs::write(sb.staging("svc").join("a.jar"), &full).unwrap();
+    wait_until("the release", Duration::from_secs(30), || {
+        fs::read(sb.deploy("svc/a.jar")).is_ok_and(|b| b == full)
+    });
+    wait_until("the history", Duration::from_secs(10), || {
+        w.log().contains("auto release")
+    });
+    let h = sb.run(&["--json", "history", "svc"]).success().json();
+    let records = h.as_array().unwrap();
+    assert_eq!(records.len(), 1, "one release, of the complete jar: {h}");
+    assert_eq!(records[0]["outcome"], "success");
+    assert!(w.stop().success());
+}
