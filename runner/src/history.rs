@@ -24,6 +24,19 @@ pub enum Outcome {
     Undone,
 }
 
+impl Outcome {
+    /// The name in history JSON and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::RolledBack => "rolled-back",
+            Outcome::RollbackFailed => "rollback-failed",
+            Outcome::Failed => "failed",
+            Outcome::Undone => "undone",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileRecord {
     pub path: String,
@@ -127,4 +140,22 @@ pub fn last_revertible(records: &[Record]) -> Option<&Record> {
             && r.kind != Kind::Rollback
             && !reverted.contains(&r.id.as_str())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_names_match_the_history_json() {
+        for o in [
+            Outcome::Success,
+            Outcome::RolledBack,
+            Outcome::RollbackFailed,
+            Outcome::Failed,
+            Outcome::Undone,
+        ] {
+            assert_eq!(serde_json::to_value(o).unwrap(), o.name());
+        }
+    }
 }

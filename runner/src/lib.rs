@@ -72,7 +72,11 @@ pub fn run(cli: Cli) -> Result<u8> {
     let cfg = config::load(&path)?;
     let needs_plugins = matches!(
         cli.command,
-        Command::Release { .. } | Command::Common { .. } | Command::Rollback { .. }
+        Command::Release { .. }
+            | Command::Common { .. }
+            | Command::Rollback { .. }
+            | Command::Sync { .. }
+            | Command::Watch { .. }
     );
     let plugins = if needs_plugins && !cfg.plugins.is_empty() {
         Some(plugin::PluginHost::load(&cfg)?)
@@ -84,6 +88,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         ui,
         plugins: plugins.as_ref(),
     };
+    // `before-sync`/`after-sync` around each batch of `runner sync` and `runner watch`.
+    let hook =
+        |name: &str, app: &str, target: &str, changes: &[plan::Change], error: Option<&str>| {
+            sync_hook(plugins.as_ref(), ui, name, app, target, changes, error)
+        };
     match cli.command {
         Command::Config {
             command: ConfigCommand::Check,
@@ -148,30 +157,12 @@ pub fn run(cli: Cli) -> Result<u8> {
                 release::rollback(&ctx, app, to.as_deref(), opts)
             })
         }
-        Command::Sync { targets } => {
-            let plugins = sync_plugins(&cfg)?;
-            let hook = |name: &str,
-                        app: &str,
-                        target: &str,
-                        changes: &[plan::Change],
-                        error: Option<&str>| {
-                sync_hook(plugins.as_ref(), ui, name, app, target, changes, error)
-            };
-            sync_command(&cfg, &targets, ui, &hook)
-        }
+        Command::Sync { targets } => sync_command(&cfg, &targets, ui, &hook),
         Command::Watch {
             settle,
             reconcile_every,
             ..
         } => {
-            let plugins = sync_plugins(&cfg)?;
-            let hook = |name: &str,
-                        app: &str,
-                        target: &str,
-                        changes: &[plan::Change],
-                        error: Option<&str>| {
-                sync_hook(plugins.as_ref(), ui, name, app, target, changes, error)
-            };
             let shutdown = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
             for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
                 signal_hook::flag::register(sig, shutdown.clone())
@@ -190,17 +181,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 confirm: false,
                 entries: false,
             };
-            let release_plugins = if cfg.plugins.is_empty() {
-                None
-            } else {
-                Some(plugin::PluginHost::load(&cfg)?)
-            };
-            let rctx = Ctx {
-                cfg: &cfg,
-                ui,
-                plugins: release_plugins.as_ref(),
-            };
-            let release = |app: &App| release::release(&rctx, app, ropts);
+            let release = |app: &App| release::release(&ctx, app, ropts);
             watch::run(&cfg, opts, shutdown, Some(&hook), &release)?;
             Ok(0)
         }
@@ -225,21 +206,6 @@ pub fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
     }
-}
-
-/// The plugin host for sync, when a plugin subscribes to a sync hook.
-fn sync_plugins(cfg: &Config) -> Result<Option<plugin::PluginHost>> {
-    if !cfg.plugins.is_empty() {
-        let host = plugin::PluginHost::load(cfg)?;
-        if host
-            .plugins
-            .iter()
-            .any(|p| p.hooks.iter().any(|h| h.ends_with("-sync")))
-        {
-            return Ok(Some(host));
-        }
-    }
-    Ok(None)
 }
 
 /// A sync hook call: `app` is the source dir's name, `host` the target URL.
@@ -621,10 +587,7 @@ fn print_history(records: &[history::Record]) {
                 format!("rollback of {}", r.reverts.as_deref().unwrap_or("?"))
             }
         };
-        let outcome = serde_json::to_value(r.outcome)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let outcome = r.outcome.name();
         t.add_row(vec![
             r.id.clone(),
             time,
@@ -634,7 +597,7 @@ fn print_history(records: &[history::Record]) {
             if r.resumed {
                 format!("{outcome} (resumed)")
             } else {
-                outcome
+                outcome.to_string()
             },
             report::secs(std::time::Duration::from_millis(r.duration_ms)),
         ]);
@@ -663,9 +626,13 @@ pub fn user() -> String {
         .unwrap_or_else(|| format!("uid {uid}"))
 }
 
-/// This machine's name, for history.
+/// This machine's name, for history and hook events (read once per process).
 pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|_| "local".into())
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|s| s.trim().to_string())
+            .unwrap_or_else(|_| "local".into())
+    })
+    .clone()
 }

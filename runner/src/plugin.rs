@@ -515,8 +515,9 @@ impl PluginHost {
         });
         let d = settle(res, timeout, &store, &capture)?;
         let logs = std::mem::take(&mut store.data_mut().logs);
-        if !capture.tail().is_empty() {
-            tracing::debug!(plugin = %p.spec.name, hook = ev.hook, output = %capture.tail(), "plugin output");
+        let output = capture.tail();
+        if !output.is_empty() {
+            tracing::debug!(plugin = %p.spec.name, hook = ev.hook, %output, "plugin output");
         }
         Ok((d, logs))
     }

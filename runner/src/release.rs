@@ -328,14 +328,11 @@ impl Run<'_> {
         resumed: bool,
     ) -> Result<Report> {
         let cfg = self.ctx.cfg;
-        let outcome_name = serde_json::to_value(outcome)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let outcome_name = outcome.name();
         if let Some(reason) =
             aborted(
                 self.ctx
-                    .hook("release-end", j, error.as_deref(), Some(&outcome_name)),
+                    .hook("release-end", j, error.as_deref(), Some(outcome_name)),
             )
         {
             self.ctx
@@ -384,7 +381,7 @@ impl Run<'_> {
             app: j.app.clone(),
             id: Some(j.id.clone()),
             kind: Some(j.kind),
-            outcome: outcome_name,
+            outcome: outcome_name.to_string(),
             files: j.changes.len(),
             duration_ms: rec.duration_ms,
             error,

@@ -107,48 +107,44 @@ pub fn sha(path: &Path) -> String {
 
 /// Every file under `root` (relative path → sha256), hidden temp files included.
 pub fn snapshot(root: &Path) -> BTreeMap<String, String> {
-    let mut m = BTreeMap::new();
-    if !root.exists() {
-        return m;
-    }
-    for e in walkdir::WalkDir::new(root).sort_by_file_name() {
-        let e = e.unwrap();
-        if e.file_type().is_file() {
-            let rel = e
-                .path()
-                .strip_prefix(root)
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .to_string();
-            m.insert(rel, sha(e.path()));
-        }
-    }
-    m
+    hashed(root, true)
 }
 
 /// Like `snapshot`, for a tree something else is writing: skips hidden names (the agent's
 /// cache, temp files) and files that vanish while it reads.
 pub fn tree(root: &Path) -> BTreeMap<String, String> {
+    hashed(root, false)
+}
+
+/// `strict`: hidden files included and any read error fails the test; otherwise hidden names
+/// are skipped and unreadable (vanished) files left out.
+fn hashed(root: &Path, strict: bool) -> BTreeMap<String, String> {
     let mut m = BTreeMap::new();
-    for e in walkdir::WalkDir::new(root)
+    if !root.exists() {
+        return m;
+    }
+    let walk = walkdir::WalkDir::new(root)
         .sort_by_file_name()
         .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
-        .flatten()
-    {
-        if e.file_type().is_file()
-            && let Ok(b) = fs::read(e.path())
-        {
-            let rel = e
-                .path()
-                .strip_prefix(root)
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .to_string();
-            m.insert(rel, sha_bytes(&b));
+        .filter_entry(|e| {
+            strict || e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')
+        });
+    for e in walk {
+        let e = match e {
+            Ok(e) => e,
+            Err(err) if strict => panic!("{err}"),
+            Err(_) => continue,
+        };
+        if !e.file_type().is_file() {
+            continue;
         }
+        let bytes = match fs::read(e.path()) {
+            Ok(b) => b,
+            Err(err) if strict => panic!("{}: {err}", e.path().display()),
+            Err(_) => continue,
+        };
+        let rel = e.path().strip_prefix(root).unwrap().to_str().unwrap();
+        m.insert(rel.to_string(), sha_bytes(&bytes));
     }
     m
 }
