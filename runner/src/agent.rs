@@ -61,11 +61,16 @@ pub fn serve(root: &Path, input: impl Read, output: impl Write) -> Result<(), St
         Err(ProtoError::Closed) => return Ok(()),
         Err(e) => return Err(e.to_string()),
     }
+    let mut staged = Staged::default();
     loop {
         let frame = match read_frame(&mut r) {
             Ok(f) => f,
-            Err(ProtoError::Closed) => return Ok(()),
+            Err(ProtoError::Closed) => {
+                staged.discard();
+                return Ok(());
+            }
             Err(e) => {
+                staged.discard();
                 let message = format!("bad frame: {e}");
                 let _ = reply(
                     &mut w,
@@ -85,16 +90,33 @@ pub fn serve(root: &Path, input: impl Read, output: impl Write) -> Result<(), St
                 reply(&mut w, &Msg::Manifest { entries })?;
             }
             Frame::Msg(Msg::Put(entry)) => {
-                let res = receive(&root, &entry, &mut r)?;
+                let res = receive(&root, &entry, &mut r);
+                let res = match res {
+                    Ok(r) => r,
+                    Err(e) => {
+                        staged.discard();
+                        return Err(e);
+                    }
+                };
                 reply(
                     &mut w,
                     &match res {
-                        Ok(()) => Msg::Done { path: entry.path },
+                        Ok(s) => {
+                            staged.add(s);
+                            Msg::Staged { path: entry.path }
+                        }
                         Err(message) => Msg::Error {
                             message: format!("{}: {message}", entry.path),
                         },
                     },
                 )?;
+            }
+            Frame::Msg(Msg::Commit) => {
+                let m = match staged.commit() {
+                    Ok(files) => Msg::Committed { files },
+                    Err(message) => Msg::Error { message },
+                };
+                reply(&mut w, &m)?;
             }
             Frame::Msg(Msg::Delete { path }) => {
                 let m = match delete(&root, &path) {
@@ -105,8 +127,12 @@ pub fn serve(root: &Path, input: impl Read, output: impl Write) -> Result<(), St
                 };
                 reply(&mut w, &m)?;
             }
-            Frame::Msg(Msg::Bye) => return Ok(()),
+            Frame::Msg(Msg::Bye) => {
+                staged.discard();
+                return Ok(());
+            }
             other => {
+                staged.discard();
                 let message = format!("unexpected {other:?}");
                 let _ = reply(
                     &mut w,
@@ -171,9 +197,16 @@ pub fn safe_path(root: &Path, rel: &str) -> Result<PathBuf, String> {
     Ok(root.join(rel))
 }
 
-/// Receives one file's data frames. The outer Err ends the session (protocol violation); the
-/// inner Err is a refusal the client is told about.
-fn receive(root: &Path, e: &WireEntry, r: &mut impl Read) -> Result<Result<(), String>, String> {
+/// A received file: (its temp name, where it goes at `Commit`).
+type StagedFile = (PathBuf, PathBuf);
+
+/// Receives one file's data frames into a temp file and checks them. The outer Err ends the
+/// session (protocol violation); the inner Err is a refusal the client is told about.
+fn receive(
+    root: &Path,
+    e: &WireEntry,
+    r: &mut impl Read,
+) -> Result<Result<StagedFile, String>, String> {
     let target = safe_path(root, &e.path);
     // Refused or not, the data frames that follow must be consumed.
     let mut sink = match &target {
@@ -223,17 +256,64 @@ fn receive(root: &Path, e: &WireEntry, r: &mut impl Read) -> Result<Result<(), S
     }
     let finish = || -> std::io::Result<()> {
         f.set_permissions(fs::Permissions::from_mode(e.mode & 0o777))?;
-        f.set_modified(UNIX_EPOCH + Duration::from_nanos(e.mtime_ns.max(0) as u64))?;
-        f.sync_all()?;
-        fs::rename(&tmp, &target)?;
-        Ok(())
+        f.set_modified(UNIX_EPOCH + Duration::from_nanos(e.mtime_ns.max(0) as u64))
     };
     if let Err(err) = finish() {
         let _ = fs::remove_file(&tmp);
         return Ok(Err(err.to_string()));
     }
-    let _ = fsync_dir(target.parent().expect("under root"));
-    Ok(Ok(()))
+    Ok(Ok((tmp, target)))
+}
+
+/// Files received and checked, under their temp names, until `Commit`.
+#[derive(Default)]
+struct Staged(Vec<StagedFile>);
+
+impl Staged {
+    fn add(&mut self, (tmp, target): StagedFile) {
+        self.0.retain(|(_, t)| *t != target);
+        self.0.push((tmp, target));
+    }
+
+    /// fsync every temp (the first flush carries the rest on a journalling fs, so a batch
+    /// costs about one flush, not one per file), rename each into place, fsync each dir once.
+    fn commit(&mut self) -> Result<u64, String> {
+        let files = std::mem::take(&mut self.0);
+        let mut result = Ok(files.len() as u64);
+        for (tmp, _) in &files {
+            if let Err(e) = fs::File::open(tmp).and_then(|f| f.sync_all()) {
+                result = Err(format!("fsync {}: {e}", tmp.display()));
+                break;
+            }
+        }
+        if result.is_err() {
+            for (tmp, _) in &files {
+                let _ = fs::remove_file(tmp);
+            }
+            return result;
+        }
+        let mut dirs = std::collections::BTreeSet::new();
+        for (i, (tmp, target)) in files.iter().enumerate() {
+            if let Err(e) = fs::rename(tmp, target) {
+                for (tmp, _) in &files[i..] {
+                    let _ = fs::remove_file(tmp);
+                }
+                result = Err(format!("rename into {}: {e}", target.display()));
+                break;
+            }
+            dirs.insert(target.parent().expect("under root").to_path_buf());
+        }
+        for d in dirs {
+            let _ = fsync_dir(&d);
+        }
+        result
+    }
+
+    fn discard(&mut self) {
+        for (tmp, _) in self.0.drain(..) {
+            let _ = fs::remove_file(tmp);
+        }
+    }
 }
 
 fn drop_temp(sink: &Result<(fs::File, PathBuf), String>) {

@@ -98,6 +98,9 @@ pub enum Command {
     Sync {
         /// Targets (as written in the config) or source dirs to sync (default: all)
         targets: Vec<String>,
+        /// Targets synced at once (each its own agent session)
+        #[arg(long, short = 'j', default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: u16,
     },
     /// The service: watch staging dirs and keep every [[sync]] target in sync as files settle
     Watch {

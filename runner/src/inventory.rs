@@ -151,6 +151,9 @@ pub fn hash_bytes(b: &[u8]) -> String {
 struct CacheFile {
     version: u32,
     entries: HashMap<String, (CacheKey, String)>,
+    /// Archives whose zip central directory read fine, by the key they had then.
+    #[serde(default)]
+    zip_ok: HashMap<String, CacheKey>,
 }
 
 /// Persistent sha256 cache for one tree, stored under `<state_dir>/cache/`.
@@ -213,13 +216,28 @@ impl HashCache {
         Ok(sha)
     }
 
+    /// Whether `e` is an archive already found readable with its current key.
+    pub fn zip_ok(&self, e: &Entry) -> bool {
+        self.file.zip_ok.get(&e.rel) == Some(&e.key)
+    }
+
+    /// Records that `e` read fine as a zip (not for files too fresh to trust their key).
+    pub fn mark_zip_ok(&mut self, e: &Entry) {
+        if self.now_ns - e.key.mtime_ns > RACY_NS && self.now_ns - e.key.ctime_ns > RACY_NS {
+            self.file.zip_ok.insert(e.rel.clone(), e.key);
+            self.dirty = true;
+        }
+    }
+
     /// Drops entries for files no longer present, so the cache does not grow forever.
     pub fn retain(&mut self, present: &[Entry]) {
         let names: std::collections::HashSet<&str> =
             present.iter().map(|e| e.rel.as_str()).collect();
         let before = self.file.entries.len();
         self.file.entries.retain(|k, _| names.contains(k.as_str()));
-        self.dirty |= before != self.file.entries.len();
+        let zips = self.file.zip_ok.len();
+        self.file.zip_ok.retain(|k, _| names.contains(k.as_str()));
+        self.dirty |= before != self.file.entries.len() || zips != self.file.zip_ok.len();
     }
 
     /// Writes the cache back (temp + rename) if anything changed; failures only warn.
@@ -230,7 +248,12 @@ impl HashCache {
         self.file.version = CACHE_VERSION;
         let write = || -> std::io::Result<()> {
             fs::create_dir_all(self.path.parent().unwrap())?;
-            let tmp = self.path.with_extension("tmp");
+            // Workers sharing a source save side by side: each writes its own temp.
+            static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+            let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let tmp = self
+                .path
+                .with_extension(format!("{}-{n}.tmp", std::process::id()));
             fs::write(&tmp, serde_json::to_vec(&self.file)?)?;
             fs::rename(&tmp, &self.path)
         };

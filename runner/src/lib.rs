@@ -157,17 +157,27 @@ pub fn run(cli: Cli) -> Result<u8> {
                 release::rollback(&ctx, app, to.as_deref(), opts)
             })
         }
-        Command::Sync { targets } => sync_command(&cfg, &targets, ui, &hook),
+        Command::Sync { targets, jobs } => sync_command(&cfg, &targets, jobs.into(), ui, &hook),
         Command::Watch {
             settle,
             reconcile_every,
             ..
         } => {
-            let shutdown = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-            for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-                signal_hook::flag::register(sig, shutdown.clone())
-                    .map_err(|e| Error::Usage(format!("cannot handle signals: {e}")))?;
-            }
+            let control = std::sync::Arc::new(watch::Control::default());
+            // SIGTERM/SIGINT stop the service; SIGHUP reconciles every target now.
+            use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+            let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
+                .map_err(|e| Error::Usage(format!("cannot handle signals: {e}")))?;
+            let c = control.clone();
+            std::thread::spawn(move || {
+                for sig in signals.forever() {
+                    if sig == SIGHUP {
+                        c.reconcile_now();
+                    } else {
+                        c.stop();
+                    }
+                }
+            });
             let opts = watch::WatchOptions {
                 settle,
                 reconcile_every,
@@ -182,7 +192,7 @@ pub fn run(cli: Cli) -> Result<u8> {
                 entries: false,
             };
             let release = |app: &App| release::release(&ctx, app, ropts);
-            watch::run(&cfg, opts, shutdown, Some(&hook), &release)?;
+            watch::run(&cfg, opts, control, Some(&hook), &release)?;
             Ok(0)
         }
         Command::Agent { .. } => unreachable!("handled before the config is loaded"),
@@ -235,7 +245,13 @@ fn sync_hook(
     }
 }
 
-fn sync_command(cfg: &Config, names: &[String], ui: Ui, hook: sync::Hook) -> Result<u8> {
+fn sync_command(
+    cfg: &Config,
+    names: &[String],
+    jobs: usize,
+    ui: Ui,
+    hook: sync::Hook,
+) -> Result<u8> {
     let rows: Vec<&config::SyncTarget> = cfg
         .sync
         .iter()
@@ -253,20 +269,39 @@ fn sync_command(cfg: &Config, names: &[String], ui: Ui, hook: sync::Hook) -> Res
             format!("no [[sync]] target matches {}", names.join(", "))
         }));
     }
+    // Targets are independent (one agent session each): sync them `jobs` at a time, report
+    // them in config order.
+    let started = std::time::Instant::now();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<std::sync::Mutex<Option<Result<sync::SyncReport>>>> =
+        rows.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..jobs.min(rows.len()) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(row) = rows.get(i) else { break };
+                    let r = sync::run(cfg, row, Some(hook));
+                    *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                }
+            });
+        }
+    });
     let mut reports = Vec::new();
     let mut failed = 0;
-    for row in rows {
-        match sync::run(cfg, row, Some(hook)) {
-            Ok(r) => {
+    for (row, r) in rows.iter().zip(results) {
+        match r.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(Ok(r)) => {
                 for (path, why) in &r.skipped {
                     ui.warn(format!("{}: not pushed: {path}: {why}", row.target));
                 }
                 reports.push(r);
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 eprintln!("{} {e}", console::style("runner:").red().bold());
                 failed += 1;
             }
+            None => unreachable!("every row is synced"),
         }
     }
     if ui.json {
@@ -294,6 +329,19 @@ fn sync_command(cfg: &Config, names: &[String], ui: Ui, hook: sync::Hook) -> Res
                 r.unchanged.to_string(),
                 r.skipped.len().to_string(),
                 report::secs(std::time::Duration::from_millis(r.ms)),
+            ]);
+        }
+        if reports.len() > 1 {
+            let sum = |f: fn(&sync::SyncReport) -> u64| reports.iter().map(f).sum::<u64>();
+            t.add_row(vec![
+                format!("{} targets", reports.len()),
+                String::new(),
+                sum(|r| r.sent as u64).to_string(),
+                report::size(sum(|r| r.bytes)),
+                sum(|r| r.deleted as u64).to_string(),
+                sum(|r| r.unchanged as u64).to_string(),
+                sum(|r| r.skipped.len() as u64).to_string(),
+                report::secs(started.elapsed()),
             ]);
         }
         println!("{t}");

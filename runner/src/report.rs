@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use comfy_table::{Cell, Color, Table, presets::UTF8_BORDERS_ONLY};
 use console::style;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 use crate::plan::{Action, Change, Plan};
 
@@ -20,7 +20,11 @@ impl Progress {
         if total < BAR_THRESHOLD || !std::io::stderr().is_terminal() {
             return Progress(None);
         }
-        let bar = ProgressBar::new(total);
+        // One shared set of bars: targets synced in parallel each get a line.
+        static BARS: std::sync::OnceLock<MultiProgress> = std::sync::OnceLock::new();
+        let bar = BARS
+            .get_or_init(MultiProgress::new)
+            .add(ProgressBar::new(total));
         bar.set_style(
             ProgressStyle::with_template(
                 "{msg:>16} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",

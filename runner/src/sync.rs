@@ -113,18 +113,20 @@ fn shell_quote(s: &str) -> String {
 /// Files held back, with why.
 type Skipped = Vec<(String, String)>;
 
-/// The local files of a source dir, hashed (cached), split into pushable and skipped.
+/// The local files of a source dir, hashed (cached), split into pushable and skipped. An
+/// archive's central directory is read once per content (the verdict is cached with its hash).
 fn local_manifest(cfg: &Config, source: &Path) -> Result<(Vec<WireEntry>, Skipped)> {
     let entries = inventory::walk(source, &globset::GlobSet::empty())?;
     let mut cache = HashCache::open(&cfg.state_dir, source);
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     for e in &entries {
-        if jar::is_archive(&e.rel)
-            && let Err(why) = jar::check(&source.join(&e.rel))
-        {
-            skipped.push((e.rel.clone(), format!("incomplete archive: {why}")));
-            continue;
+        if jar::is_archive(&e.rel) && !cache.zip_ok(e) {
+            if let Err(why) = jar::check(&source.join(&e.rel)) {
+                skipped.push((e.rel.clone(), format!("incomplete archive: {why}")));
+                continue;
+            }
+            cache.mark_zip_ok(e);
         }
         out.push(WireEntry {
             path: e.rel.clone(),
@@ -319,46 +321,6 @@ impl Session {
         }
     }
 
-    /// Sends one file; Ok(Err) is the agent's refusal.
-    pub fn put(
-        &mut self,
-        source: &Path,
-        e: &WireEntry,
-        progress: &Progress,
-    ) -> Result<std::result::Result<(), String>> {
-        self.send(&Msg::Put(e.clone()))?;
-        let path = source.join(&e.path);
-        let mut f = std::fs::File::open(&path).map_err(Error::io("open", &path))?;
-        let mut buf = vec![0u8; CHUNK];
-        loop {
-            let n = f.read(&mut buf).map_err(Error::io("read", &path))?;
-            if n == 0 {
-                break;
-            }
-            if let Err(err) = write_data(&mut self.w, &buf[..n]) {
-                return Err(self.broken(format!("sending: {err}")));
-            }
-            progress.inc(n as u64);
-        }
-        self.send(&Msg::End)?;
-        match self.recv()? {
-            Msg::Done { .. } => Ok(Ok(())),
-            Msg::Error { message } => Ok(Err(message)),
-            other => Err(self.fail(format!("expected done, got {other:?}"))),
-        }
-    }
-
-    pub fn delete(&mut self, path: &str) -> Result<std::result::Result<(), String>> {
-        self.send(&Msg::Delete {
-            path: path.to_string(),
-        })?;
-        match self.recv()? {
-            Msg::Done { .. } => Ok(Ok(())),
-            Msg::Error { message } => Ok(Err(message)),
-            other => Err(self.fail(format!("expected done, got {other:?}"))),
-        }
-    }
-
     /// Makes the target hold what `source` holds: changed files sent, missing ones deleted.
     pub fn reconcile(
         &mut self,
@@ -373,9 +335,10 @@ impl Session {
         let send: Vec<&WireEntry> = local
             .iter()
             .filter(|l| {
-                remote_by
-                    .get(l.path.as_str())
-                    .is_none_or(|r| r.sha256 != l.sha256)
+                // Content, mtime and mode are kept: a touch or chmod goes out too.
+                remote_by.get(l.path.as_str()).is_none_or(|r| {
+                    r.sha256 != l.sha256 || r.mtime_ns != l.mtime_ns || r.mode != l.mode
+                })
             })
             .collect();
         let keep: std::collections::HashSet<&str> = local
@@ -416,6 +379,10 @@ impl Session {
         r.map(|()| report)
     }
 
+    /// Sends the changed files, then the deletions, pipelined: requests stream out while a
+    /// reader collects the agent's one reply per request, so a batch of many small files is not
+    /// a round trip (and a Nagle stall) per file. A file that changes or vanishes while it is
+    /// read is sent short or long of its announced size and sha256, and the agent refuses it.
     fn transfer(
         &mut self,
         source: &Path,
@@ -427,22 +394,68 @@ impl Session {
             &format!("sync {}", self.target),
             send.iter().map(|e| e.size).sum(),
         );
-        for e in send.iter().copied() {
-            if let Err(why) = self.put(source, e, &progress)? {
-                progress.finish();
-                return Err(self.fail(format!("the agent refused {why}")));
-            }
-            report.sent += 1;
-            report.bytes += e.size;
-        }
+        // One reply per put, one for the commit, one per deletion (after the commit, so a file
+        // renamed at the source is never missing from the target in between).
+        let expected = send.len() + 1 + delete.len();
+        let (w, r) = (&mut self.w, &mut self.r);
+        let (written, replies) = std::thread::scope(|s| {
+            let reader = s.spawn(move || {
+                let mut out = Vec::with_capacity(expected);
+                while out.len() < expected {
+                    match read_frame(r) {
+                        Ok(Frame::Msg(m)) => out.push(Ok(m)),
+                        Ok(Frame::Data(_)) => {
+                            out.push(Err("unexpected data from the agent".to_string()));
+                            break;
+                        }
+                        Err(e) => {
+                            out.push(Err(format!("agent: {e}")));
+                            break;
+                        }
+                    }
+                }
+                out
+            });
+            let written = write_requests(w, source, send, delete, &progress);
+            (written, reader.join().unwrap_or_default())
+        });
         progress.finish();
-        for p in delete.iter().copied() {
-            if let Err(why) = self.delete(p)? {
-                return Err(self.fail(format!("the agent refused to delete {why}")));
-            }
-            report.deleted += 1;
+        if let Err(e) = written {
+            return Err(self.broken(format!("sending: {e}")));
         }
-        Ok(())
+        if replies.len() < expected || replies.iter().any(|r| r.is_err()) {
+            let why = replies
+                .into_iter()
+                .find_map(|r| r.err())
+                .unwrap_or_else(|| "the agent stopped answering".into());
+            return Err(self.broken(why));
+        }
+        let mut refused = Vec::new();
+        let mut staged = 0;
+        let mut staged_bytes = 0;
+        for (i, reply) in replies.into_iter().flatten().enumerate() {
+            match reply {
+                Msg::Staged { .. } if i < send.len() => {
+                    staged += 1;
+                    staged_bytes += send[i].size;
+                }
+                Msg::Committed { .. } if i == send.len() => {
+                    report.sent += staged;
+                    report.bytes += staged_bytes;
+                }
+                Msg::Done { .. } if i > send.len() => report.deleted += 1,
+                Msg::Error { message } => refused.push(message),
+                other => return Err(self.broken(format!("unexpected reply {other:?}"))),
+            }
+        }
+        match refused.len() {
+            0 => Ok(()),
+            1 => Err(self.fail(format!("the agent refused {}", refused[0]))),
+            n => Err(self.fail(format!(
+                "the agent refused {n} requests, the first: {}",
+                refused[0]
+            ))),
+        }
     }
 
     /// Ends the session (saying goodbye when it is healthy) and reaps the transport.
@@ -455,6 +468,44 @@ impl Session {
         drop(self.w);
         let _ = self.child.wait();
     }
+}
+
+/// Writes one request per file to send (header, data frames of at most its announced size,
+/// end) and one per deletion.
+fn write_requests(
+    w: &mut impl Write,
+    source: &Path,
+    send: &[&WireEntry],
+    delete: &[&str],
+    progress: &Progress,
+) -> std::io::Result<()> {
+    let mut buf = vec![0u8; CHUNK];
+    for e in send {
+        write_msg(w, &Msg::Put((*e).clone()))?;
+        // A file that vanished is sent empty: the agent refuses it and the batch is retried.
+        if let Ok(f) = std::fs::File::open(source.join(&e.path)) {
+            let mut f = f.take(e.size);
+            loop {
+                let n = match f.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                write_data(w, &buf[..n])?;
+                progress.inc(n as u64);
+            }
+        }
+        write_msg(w, &Msg::End)?;
+    }
+    write_msg(w, &Msg::Commit)?;
+    for p in delete {
+        write_msg(
+            w,
+            &Msg::Delete {
+                path: p.to_string(),
+            },
+        )?;
+    }
+    w.flush()
 }
 
 /// The changes a batch makes to a target, for plugin hooks.
@@ -530,6 +581,8 @@ fn rsync(row: &SyncTarget, url: &Url) -> Result<SyncReport> {
         "--delay-updates",
         "--stats",
         "--timeout=30",
+        // A batch is a few small request/response exchanges: no Nagle stalls on them.
+        "--sockopts=TCP_NODELAY",
     ]);
     // Dotfiles and partial-upload names are not part of the tree, as for the other targets.
     c.args([

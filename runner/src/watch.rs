@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -37,9 +37,38 @@ impl Default for WatchOptions {
     fn default() -> Self {
         WatchOptions {
             settle: Duration::from_secs(2),
-            coalesce: Duration::from_millis(30),
+            coalesce: Duration::from_millis(10),
             reconcile_every: Duration::from_secs(300),
             max_backoff: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What the service is told from outside (signals): stop, or reconcile every target now.
+/// Either wakes every worker at once.
+#[derive(Debug, Default)]
+pub struct Control {
+    shutdown: AtomicBool,
+    reconcile: AtomicUsize,
+    wakers: std::sync::Mutex<Vec<mpsc::Sender<notify::Result<Event>>>>,
+}
+
+impl Control {
+    /// SIGTERM/SIGINT: each worker finishes the batch in hand and stops.
+    pub fn stop(&self) {
+        self.shutdown.store(true, Ordering::SeqCst);
+        self.wake();
+    }
+
+    /// SIGHUP: each worker runs a full reconcile (drift repair) now.
+    pub fn reconcile_now(&self) {
+        self.reconcile.fetch_add(1, Ordering::SeqCst);
+        self.wake();
+    }
+
+    fn wake(&self) {
+        for tx in self.wakers.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            let _ = tx.send(Ok(Event::new(EventKind::Other)));
         }
     }
 }
@@ -47,12 +76,12 @@ impl Default for WatchOptions {
 /// Runs a release of one app (what `runner release <app> --yes` does).
 pub type Release<'a> = &'a (dyn Fn(&App) -> Result<crate::release::Report> + Sync);
 
-/// Runs every worker until `shutdown` is set; then each finishes its batch and stops. `release`
-/// serves the apps with `auto_release = true`.
+/// Runs every worker until `control.shutdown` is set; then each finishes its batch and stops.
+/// `release` serves the apps with `auto_release = true`.
 pub fn run(
     cfg: &Config,
     opts: WatchOptions,
-    shutdown: Arc<AtomicBool>,
+    control: Arc<Control>,
     hook: Option<sync::Hook>,
     release: Release,
 ) -> Result<()> {
@@ -64,17 +93,17 @@ pub fn run(
     }
     std::thread::scope(|s| {
         for row in &cfg.sync {
-            let shutdown = shutdown.clone();
+            let control = control.clone();
             s.spawn(move || {
-                if let Err(e) = worker(cfg, row, opts, &shutdown, hook) {
+                if let Err(e) = worker(cfg, row, opts, &control, hook) {
                     tracing::error!(target = %row.target, "watcher stopped: {e}");
                 }
             });
         }
         for app in auto {
-            let shutdown = shutdown.clone();
+            let control = control.clone();
             s.spawn(move || {
-                if let Err(e) = release_worker(app, opts, &shutdown, release) {
+                if let Err(e) = release_worker(app, opts, &control, release) {
                     tracing::error!(app = %app.name, "auto-release watcher stopped: {e}");
                 }
             });
@@ -94,12 +123,12 @@ fn worker(
     cfg: &Config,
     row: &SyncTarget,
     opts: WatchOptions,
-    shutdown: &AtomicBool,
+    control: &Control,
     hook: Option<sync::Hook>,
 ) -> Result<()> {
     let mut session: Option<Session> = None;
     let label = row.target.as_str();
-    let res = settle_loop(&row.source, label, opts, shutdown, |full| {
+    let res = settle_loop(&row.source, label, opts, control, |full| {
         let t = Instant::now();
         match push(cfg, row, &mut session, hook) {
             Ok(r) => {
@@ -137,11 +166,11 @@ fn worker(
 fn release_worker(
     app: &App,
     opts: WatchOptions,
-    shutdown: &AtomicBool,
+    control: &Control,
     release: Release,
 ) -> Result<()> {
     let label = format!("release {}", app.name);
-    settle_loop(&app.staging, &label, opts, shutdown, |_| {
+    settle_loop(&app.staging, &label, opts, control, |_| {
         match release(app) {
             Ok(r) if r.outcome == "no-change" => Ok(()),
             Ok(r) => {
@@ -160,11 +189,16 @@ fn settle_loop(
     root: &Path,
     label: &str,
     opts: WatchOptions,
-    shutdown: &AtomicBool,
+    control: &Control,
     mut batch: impl FnMut(bool) -> std::result::Result<(), String>,
 ) -> Result<()> {
     std::fs::create_dir_all(root).map_err(Error::io("create", root))?;
     let (tx, rx) = mpsc::channel();
+    control
+        .wakers
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(tx.clone());
     let mut watcher = notify::recommended_watcher(move |res| {
         let _ = tx.send(res);
     })
@@ -180,8 +214,10 @@ fn settle_loop(
     let mut next_full = Instant::now() + opts.reconcile_every;
     let mut backoff = Duration::from_secs(1);
     let mut retry_at: Option<Instant> = None;
-    while !shutdown.load(Ordering::Relaxed) {
-        match rx.recv_timeout(Duration::from_millis(20)) {
+    let mut wait = Duration::ZERO;
+    let mut reconcile_seen = control.reconcile.load(Ordering::Relaxed);
+    while !control.shutdown.load(Ordering::Relaxed) {
+        match rx.recv_timeout(wait) {
             // Reads (open, close-nowrite, access) are not changes: a reader of the staging
             // dir must not keep a burst from ever looking quiet.
             Ok(Ok(ev)) if is_change(&ev) => {
@@ -197,21 +233,35 @@ fn settle_loop(
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
+        // Sleep until the next thing can happen (a quiet period ends, a file settles, a retry
+        // or reconcile is due); signals wake the loop through `Control`.
         let now = Instant::now();
-        if now >= next_full {
+        let asked = control.reconcile.load(Ordering::Relaxed);
+        if now >= next_full || asked != reconcile_seen {
+            reconcile_seen = asked;
             full = true;
         }
-        if retry_at.is_some_and(|t| now < t) {
+        let mut until = now + Duration::from_secs(5);
+        if let Some(t) = retry_at.filter(|t| now < *t) {
+            wait = t.min(until) - now;
             continue;
         }
         let unsettled = pending
             .values()
-            .any(|p| !p.closed && now.duration_since(p.last) < opts.settle);
-        let quiet = now.duration_since(last_event) >= opts.coalesce;
+            .filter(|p| !p.closed)
+            .map(|p| p.last + opts.settle)
+            .filter(|t| *t > now)
+            .min();
+        let quiet_at = last_event + opts.coalesce;
         let due = full || !pending.is_empty();
-        if !due || !quiet || unsettled {
+        if !due || quiet_at > now || unsettled.is_some() {
+            if due {
+                until = until.min(quiet_at.max(unsettled.unwrap_or(now)));
+            }
+            wait = until.min(next_full).saturating_duration_since(now);
             continue;
         }
+        wait = Duration::ZERO;
         match batch(full) {
             Ok(()) => {
                 // A held-back (incomplete) jar needs no retry timer: the rest of its upload
@@ -269,7 +319,26 @@ fn note(root: &Path, ev: &Event, pending: &mut HashMap<PathBuf, Pending>) -> boo
     match &ev.kind {
         // Files made in a new dir before its watch was added raise no events: rescan it.
         EventKind::Create(CreateKind::Folder) => true,
-        EventKind::Remove(_) => ev.paths.iter().any(relevant),
+        EventKind::Remove(_) => {
+            for p in &ev.paths {
+                pending.remove(p);
+            }
+            ev.paths.iter().any(relevant)
+        }
+        // A touch or chmod leaves no file half-written: it is settled at once (a write in
+        // progress stays unsettled).
+        EventKind::Modify(ModifyKind::Metadata(_)) => {
+            for p in ev.paths.iter().filter(|p| relevant(p)) {
+                pending
+                    .entry(p.clone())
+                    .or_insert(Pending {
+                        last: now,
+                        closed: true,
+                    })
+                    .last = now;
+            }
+            false
+        }
         EventKind::Access(AccessKind::Close(AccessMode::Write)) => {
             for p in ev.paths.iter().filter(|p| relevant(p)) {
                 pending.insert(

@@ -150,6 +150,43 @@ fn file_target_mirrors_and_a_second_sync_sends_nothing() {
 }
 
 #[test]
+fn many_targets_sync_in_parallel_and_all_arrive() {
+    let sb = Sandbox::new("syncmany");
+    let src = source(&sb);
+    let rows: String = (0..6)
+        .map(|i| {
+            format!(
+                "\n[[sync]]\nsource = \"{}\"\ntarget = \"file://{}\"\n",
+                src.display(),
+                sb.root.join(format!("remote{i}")).display()
+            )
+        })
+        .collect();
+    let sb = sb
+        .app("pdms", "restart = [\"true\"]")
+        .with_extra(&rows)
+        .write_config();
+    let out = sb.run(&["sync", "-j", "3"]).success().stdout();
+    assert!(out.contains("6 targets"), "a total row: {out}");
+    let r = sb.run(&["--json", "sync", "-j", "3"]).success().json();
+    assert_eq!(
+        r.as_array().unwrap().len(),
+        6,
+        "one report per target, in config order"
+    );
+    for (i, row) in r.as_array().unwrap().iter().enumerate() {
+        assert!(
+            row["target"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("remote{i}"))
+        );
+        assert_eq!(row["sent"], 0, "the first run sent everything");
+        assert_eq!(tree(&sb.root.join(format!("remote{i}"))), tree(&src));
+    }
+}
+
+#[test]
 fn an_incomplete_jar_is_never_pushed() {
     let sb = with_sync("syncpartial", |sb| {
         format!(
@@ -300,9 +337,21 @@ fn a_hostile_peer_writes_nothing_outside_the_root() {
     p.send(&Msg::End);
     assert!(matches!(p.recv(), Msg::Error { .. }));
     assert!(!root.join("ok.jar").exists());
-    // A good file still lands: the session survived the refusals.
-    assert!(matches!(p.put("lib/fine.jar", b"fine"), Msg::Done { .. }));
+    // A good file still lands: the session survived the refusals. It is visible only once
+    // committed, and a commit installs just what was staged.
+    assert!(matches!(p.put("lib/fine.jar", b"fine"), Msg::Staged { .. }));
+    assert!(
+        !root.join("lib/fine.jar").exists(),
+        "staged, not yet visible"
+    );
+    p.send(&Msg::Commit);
+    assert!(matches!(p.recv(), Msg::Committed { files: 1 }));
     assert_eq!(fs::read(root.join("lib/fine.jar")).unwrap(), b"fine");
+    // Staged but never committed (the client went away): discarded, no temp left behind.
+    assert!(matches!(
+        p.put("lib/later.jar", b"later"),
+        Msg::Staged { .. }
+    ));
 
     // An oversized frame ends the session with an error, not a crash or a huge allocation.
     let w = p.child.stdin.as_mut().unwrap();
@@ -312,6 +361,13 @@ fn a_hostile_peer_writes_nothing_outside_the_root() {
     let out = p.child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("exceeds the limit"));
+    assert!(!root.join("lib/later.jar").exists());
+    assert_eq!(
+        fs::read_dir(root.join("lib")).unwrap().count(),
+        1,
+        "no temp file left: {:?}",
+        fs::read_dir(root.join("lib")).unwrap().collect::<Vec<_>>()
+    );
     assert!(
         fs::read_dir(&outside).unwrap().next().is_none(),
         "nothing written outside root"

@@ -231,3 +231,73 @@ fn auto_release_runs_once_the_synced_batch_is_complete() {
     assert_eq!(records[0]["outcome"], "success");
     assert!(w.stop().success());
 }
+
+#[test]
+fn sighup_repairs_drift_at_once() {
+    let (sb, src, dst) = file_world("whup");
+    fs::write(src.join("app.jar"), jar(&[("A", b"a")])).unwrap();
+    let w = Watch::start(&sb);
+    started(&w);
+    wait_until("the first push", Duration::from_secs(20), || {
+        dst.join("app.jar").exists()
+    });
+    // Someone edits the target behind runner's back: no event on the source side sees it.
+    fs::remove_file(dst.join("app.jar")).unwrap();
+    fs::write(dst.join("stray.txt"), "not in staging").unwrap();
+    let pid = w.child.as_ref().unwrap().id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // The periodic reconcile is 5 minutes away: only the signal can repair it in time.
+    wait_until("the repair", Duration::from_secs(20), || {
+        tree(&dst) == tree(&src)
+    });
+    assert!(w.stop().success(), "SIGHUP does not stop the service");
+}
+
+#[test]
+fn a_touch_or_a_deletion_goes_out_without_waiting_for_the_settle_period() {
+    // The settle period is long here: only a change that is seen as finished can beat it.
+    let (sb, src, dst) = file_world("wtouch");
+    fs::write(src.join("a.jar"), jar(&[("A", b"a")])).unwrap();
+    let log = sb.root.join("watch.log");
+    let mut child = Command::new(RUNNER)
+        .arg("-c")
+        .arg(&sb.config)
+        .args(["watch", "--settle", "60s", "--log-format", "json"])
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let synced = || {
+        fs::read_to_string(&log)
+            .unwrap_or_default()
+            .matches("\"synced\"")
+            .count()
+    };
+    wait_until("the first push", Duration::from_secs(20), || {
+        dst.join("a.jar").exists()
+    });
+    let n = synced();
+    let when = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    fs::File::options()
+        .write(true)
+        .open(src.join("a.jar"))
+        .unwrap()
+        .set_modified(when)
+        .unwrap();
+    wait_until("the touched mtime", Duration::from_secs(20), || {
+        fs::metadata(dst.join("a.jar")).unwrap().modified().unwrap() == when
+    });
+    assert!(synced() > n);
+    fs::remove_file(src.join("a.jar")).unwrap();
+    wait_until("the deletion", Duration::from_secs(20), || {
+        !dst.join("a.jar").exists()
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -11,7 +11,7 @@ use std::io::{self, Read, Write};
 use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change; both sides say theirs in `Hello`.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 /// The largest frame either side accepts (payload + kind byte).
 pub const MAX_FRAME: usize = 4 << 20;
 /// File data is sent in chunks of this size.
@@ -42,13 +42,23 @@ pub enum Msg {
     Manifest {
         entries: Vec<WireEntry>,
     },
-    /// A file follows as data frames totalling `size` bytes, then `End`.
+    /// A file follows as data frames totalling `size` bytes, then `End`. The agent answers
+    /// `Staged` once it holds the file, checked against `sha256`, under a temp name.
     Put(WireEntry),
     End,
+    Staged {
+        path: String,
+    },
+    /// Make every staged file durable and visible (fsync each, rename each into place, fsync
+    /// their dirs); answered by `Committed`. Files staged but never committed are discarded.
+    Commit,
+    Committed {
+        files: u64,
+    },
     Delete {
         path: String,
     },
-    /// The last `Put` or `Delete` is durable.
+    /// The `Delete` is done (and durable).
     Done {
         path: String,
     },
