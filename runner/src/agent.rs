@@ -21,9 +21,21 @@ use protocol::{Frame, Msg, ProtoError, WireEntry, read_frame, write_msg};
 /// The agent's own files (hash cache) live here, inside the root but hidden from manifests.
 pub const AGENT_DIR: &str = ".runner-agent";
 
+/// An agent started with `--app`: its root is that app's staging dir, and it may run a release
+/// or rollback of that app for the client (a fleet release), with this config.
+pub struct AppAgent {
+    pub app: String,
+    pub config: PathBuf,
+}
+
 /// Serves one session. Ok when the client said `Bye` or closed the stream; Err on a protocol
 /// violation (after telling the client, when possible).
-pub fn serve(root: &Path, input: impl Read, output: impl Write) -> Result<(), String> {
+pub fn serve(
+    root: &Path,
+    input: impl Read,
+    output: impl Write,
+    app: Option<&AppAgent>,
+) -> Result<(), String> {
     fs::create_dir_all(root).map_err(|e| format!("cannot create root {}: {e}", root.display()))?;
     let root = fs::canonicalize(root).map_err(|e| format!("root {}: {e}", root.display()))?;
     let mut r = BufReader::new(input);
@@ -127,6 +139,20 @@ pub fn serve(root: &Path, input: impl Read, output: impl Write) -> Result<(), St
                 };
                 reply(&mut w, &m)?;
             }
+            Frame::Msg(Msg::Run { command, flags }) => {
+                let Some(app) = app else {
+                    let message = "this agent serves a directory; it runs nothing".to_string();
+                    reply(&mut w, &Msg::Error { message })?;
+                    continue;
+                };
+                match run_command(app, &command, &flags, &mut |line| {
+                    reply(&mut w, &Msg::Event { line })
+                }) {
+                    Ok(Ok((code, stderr))) => reply(&mut w, &Msg::Exited { code, stderr })?,
+                    Ok(Err(message)) => reply(&mut w, &Msg::Error { message })?,
+                    Err(e) => return Err(e),
+                }
+            }
             Frame::Msg(Msg::Bye) => {
                 staged.discard();
                 return Ok(());
@@ -144,6 +170,68 @@ pub fn serve(root: &Path, input: impl Read, output: impl Write) -> Result<(), St
             }
         }
     }
+}
+
+/// Runs `runner <command> <app> --local --yes --events [flags]` with this agent's config,
+/// passing each line it prints to `event`. Ok(Err) is a refusal (unknown command or flag);
+/// Err is the client gone.
+fn run_command(
+    app: &AppAgent,
+    command: &str,
+    flags: &[String],
+    event: &mut dyn FnMut(String) -> Result<(), String>,
+) -> Result<Result<(i32, String), String>, String> {
+    if !matches!(command, "release" | "rollback") {
+        return Ok(Err(format!("cannot run `{command}`")));
+    }
+    const ALLOWED: &[&str] = &["--dry-run", "--no-restart", "--no-rollback"];
+    if let Some(f) = flags.iter().find(|f| !ALLOWED.contains(&f.as_str())) {
+        return Ok(Err(format!("flag `{f}` is not allowed")));
+    }
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => return Ok(Err(format!("cannot find runner itself: {e}"))),
+    };
+    let mut child = match std::process::Command::new(exe)
+        .arg("-c")
+        .arg(&app.config)
+        .args([command, &app.app, "--local", "--yes", "--events"])
+        .args(flags)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+    {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(format!("cannot start runner {command}: {e}"))),
+    };
+    let mut err = child.stderr.take().expect("piped");
+    let stderr = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let out = BufReader::new(child.stdout.take().expect("piped"));
+    let mut gone = None;
+    for line in std::io::BufRead::lines(out) {
+        let Ok(line) = line else { break };
+        if gone.is_none()
+            && let Err(e) = event(line)
+        {
+            // The client went away: the release still finishes (it is journaled), unwatched.
+            gone = Some(e);
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if let Some(e) = gone {
+        return Err(e);
+    }
+    let stderr = stderr.join().unwrap_or_default();
+    let tail: String = {
+        let chars: Vec<char> = stderr.chars().collect();
+        chars[chars.len().saturating_sub(4000)..].iter().collect()
+    };
+    Ok(Ok((status.code().unwrap_or(-1), tail)))
 }
 
 /// The root's files with their hashes (the agent keeps its own hash cache).

@@ -70,6 +70,8 @@ pub enum Command {
         /// Per modified jar, list the entries that changed
         #[arg(long)]
         entries: bool,
+        #[command(flatten)]
+        fleet: FleetFlags,
     },
     /// Install staged common libs into every app that already has a jar of that name
     Common {
@@ -120,8 +122,17 @@ pub enum Command {
         #[arg(long, required = true)]
         stdio: bool,
         /// The directory it may write in; nothing outside it is touched
-        #[arg(long, value_name = "DIR")]
-        root: PathBuf,
+        #[arg(
+            long,
+            value_name = "DIR",
+            required_unless_present = "app",
+            conflicts_with = "app"
+        )]
+        root: Option<PathBuf>,
+        /// Serve this app's staging dir (from this host's config) and run its releases for a
+        /// fleet release on the central box
+        #[arg(long, value_name = "APP")]
+        app: Option<String>,
     },
     /// Plugin commands
     Plugin {
@@ -152,6 +163,28 @@ pub enum ConfigCommand {
     Check,
 }
 
+/// How a fleet release (an app with `hosts`, from the central box) rolls over the hosts.
+#[derive(Debug, Clone, Args)]
+pub struct FleetFlags {
+    /// Hosts per batch: a count, a percentage, or a ramp like `1,25%,100%` (the last step
+    /// repeats); a batch starts only when every host of the one before has verified
+    #[arg(long, default_value = "1", value_name = "N|N%|RAMP")]
+    pub batch: String,
+    /// Failed hosts tolerated before no new host is started
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub max_fail: usize,
+    /// Wait this long between batches
+    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
+    pub pause: std::time::Duration,
+    /// When the roll stops on a failure, roll back the hosts already released
+    #[arg(long)]
+    pub rollback_on_failure: bool,
+    /// Copy this runner to a host that lacks it (or has another version), over ssh, to
+    /// ~/.runner/bin/runner-<version> (sha256 checked)
+    #[arg(long)]
+    pub install_agent: bool,
+}
+
 #[derive(Debug, Clone, Copy, Args)]
 pub struct ReleaseFlags {
     /// Print the plan and stop
@@ -169,4 +202,8 @@ pub struct ReleaseFlags {
     /// Release on this host even if the app lists `hosts` (what a fleet release runs on each host)
     #[arg(long)]
     pub local: bool,
+    /// Print progress as JSON lines on stdout (steps, start-up log, outcome): what a fleet
+    /// release reads from each host
+    #[arg(long)]
+    pub events: bool,
 }

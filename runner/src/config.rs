@@ -32,6 +32,18 @@ pub struct Config {
     pub apps: BTreeMap<String, App>,
     pub sync: Vec<SyncTarget>,
     pub plugins: Vec<Plugin>,
+    pub fleet: Fleet,
+}
+
+/// How the central box reaches the `hosts` of an app (fleet releases).
+#[derive(Debug, Clone, Serialize)]
+pub struct Fleet {
+    /// Extra ssh arguments (keys, config file, jump hosts).
+    pub ssh_options: Vec<String>,
+    /// `runner` on the hosts.
+    pub agent: String,
+    /// The hosts' config file (default: theirs, found as `runner` finds it).
+    pub config: Option<String>,
 }
 
 /// One service and how to release it.
@@ -196,6 +208,16 @@ struct RawConfig {
     sync: Vec<Spanned<RawSync>>,
     #[serde(default)]
     plugin: Vec<Spanned<RawPlugin>>,
+    fleet: Option<RawFleet>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFleet {
+    #[serde(default)]
+    ssh_options: Vec<String>,
+    agent: Option<String>,
+    config: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -269,6 +291,37 @@ pub const HOOKS: &[&str] = &[
     "before-rollback",
     "after-rollback",
 ];
+
+/// A host of an app: `[user@]host[:port]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Host {
+    pub user: Option<String>,
+    pub name: String,
+    pub port: Option<u16>,
+}
+
+pub fn parse_host(s: &str) -> std::result::Result<Host, String> {
+    let (user, rest) = match s.rsplit_once('@') {
+        Some((u, r)) if !u.is_empty() => (Some(u.to_string()), r),
+        Some(_) => return Err("empty user".into()),
+        None => (None, s),
+    };
+    let (name, port) = match rest.rsplit_once(':') {
+        Some((h, p)) => (
+            h,
+            Some(p.parse::<u16>().map_err(|_| format!("bad port `{p}`"))?),
+        ),
+        None => (rest, None),
+    };
+    if name.is_empty() || name.contains(['/', ' ']) || name.starts_with('-') {
+        return Err("expected [user@]host[:port]".into());
+    }
+    Ok(Host {
+        user,
+        name: name.to_string(),
+        port,
+    })
+}
 
 /// Where to look for the config when `-c` is not given.
 pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
@@ -429,7 +482,18 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
                 .restart_timeout
                 .map(|d| d.0)
                 .unwrap_or(Duration::from_secs(180)),
-            hosts: a.hosts,
+            hosts: {
+                for h in &a.hosts {
+                    if let Err(why) = parse_host(h) {
+                        return Err(at(
+                            span.clone(),
+                            format!("{key}.hosts"),
+                            format!("`{h}`: {why}"),
+                        ));
+                    }
+                }
+                a.hosts
+            },
             mirror: a.mirror,
             auto_release: a.auto_release,
             exclude,
@@ -527,6 +591,18 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         apps,
         sync,
         plugins,
+        fleet: {
+            let f = raw.fleet.unwrap_or(RawFleet {
+                ssh_options: Vec::new(),
+                agent: None,
+                config: None,
+            });
+            Fleet {
+                ssh_options: f.ssh_options,
+                agent: f.agent.unwrap_or_else(|| "runner".into()),
+                config: f.config,
+            }
+        },
     })
 }
 

@@ -78,6 +78,9 @@ pub struct Record {
     /// Every plugin hook call: plugin, hook, decision, duration.
     #[serde(default)]
     pub hooks: Vec<crate::plugin::HookCall>,
+    /// A fleet release (recorded on the central box): each host's outcome.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<crate::fleet::HostReport>,
 }
 
 impl Record {
@@ -137,6 +140,7 @@ pub fn last_revertible(records: &[Record]) -> Option<&Record> {
         .collect();
     records.iter().rev().find(|r| {
         r.outcome == Outcome::Success
+            && r.hosts.is_empty()
             && r.kind != Kind::Rollback
             && !reverted.contains(&r.id.as_str())
     })

@@ -18,6 +18,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod fault;
+pub mod fleet;
 pub mod history;
 pub mod install;
 pub mod inventory;
@@ -46,15 +47,57 @@ use crate::report::Ui;
 
 /// Runs one command; the returned code is the process exit code.
 pub fn run(cli: Cli) -> Result<u8> {
+    let events = match &cli.command {
+        Command::Release { flags, .. }
+        | Command::Common { flags, .. }
+        | Command::Rollback { flags, .. } => flags.events,
+        _ => false,
+    };
     let ui = Ui {
         json: cli.json,
         quiet: cli.quiet,
         verbose: cli.verbose > 0,
+        events,
     };
-    if let Command::Agent { root, .. } = &cli.command {
+    if let Command::Agent { root, app, .. } = &cli.command {
+        let served = match (root, app) {
+            (Some(root), _) => Ok((root.clone(), None)),
+            (None, Some(app)) => {
+                // A fleet host: the root is the app's staging dir in this host's config.
+                config::locate(cli.config.as_deref())
+                    .and_then(|path| Ok((config::load(&path)?, path)))
+                    .and_then(|(cfg, path)| {
+                        let a = cfg.app(app)?;
+                        Ok((
+                            a.staging.clone(),
+                            Some(agent::AppAgent {
+                                app: app.clone(),
+                                config: std::path::absolute(&path).unwrap_or(path),
+                            }),
+                        ))
+                    })
+            }
+            (None, None) => Err(Error::Usage("agent needs --root or --app".into())),
+        };
+        let (root, app) = match served {
+            Ok(s) => s,
+            Err(e) => {
+                // Tell the client in the protocol, so it can show why.
+                let mut out = std::io::stdout().lock();
+                let _ = agent::protocol::write_msg(
+                    &mut out,
+                    &agent::protocol::Msg::Error {
+                        message: e.to_string(),
+                    },
+                );
+                let _ = std::io::Write::flush(&mut out);
+                eprintln!("runner agent: {e}");
+                return Ok(e.exit_code());
+            }
+        };
         let stdin = std::io::stdin().lock();
         let stdout = std::io::stdout().lock();
-        return match agent::serve(root, stdin, stdout) {
+        return match agent::serve(&root, stdin, stdout, app.as_ref()) {
             Ok(()) => Ok(0),
             Err(e) => {
                 eprintln!("runner agent: {e}");
@@ -136,6 +179,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             all,
             flags,
             entries,
+            fleet,
         } => {
             let apps = if apps.is_empty() && !all {
                 pick(&cfg, ui)?
@@ -143,7 +187,26 @@ pub fn run(cli: Cli) -> Result<u8> {
                 select(&cfg, &apps, all)?
             };
             let opts = options(flags, entries);
-            each(&ctx, &apps, flags, |app| release::release(&ctx, app, opts))
+            // Apps with `hosts` roll over them from here (unless --local: on a host itself).
+            let (remote, local): (Vec<&App>, Vec<&App>) = apps
+                .iter()
+                .partition(|a| !a.hosts.is_empty() && !flags.local);
+            let mut code = 0;
+            if !local.is_empty() {
+                code = each(&ctx, &local, flags, |app| release::release(&ctx, app, opts))?;
+            }
+            for app in remote {
+                let r = fleet::release(&ctx, app, &fleet, opts)?;
+                if ui.json {
+                    println!("{}", serde_json::json!({"event": "fleet", "report": r}));
+                } else if !ui.quiet {
+                    fleet::print_table(&r);
+                }
+                if r.failed() {
+                    code = code.max(error::EXIT_FAILED);
+                }
+            }
+            Ok(code)
         }
         Command::Common { apps, flags } => {
             let chosen = select(&cfg, &apps, apps.is_empty())?;
@@ -540,7 +603,7 @@ fn each(
     for app in apps {
         if !app.hosts.is_empty() && !flags.local {
             return Err(Error::Usage(format!(
-                "{} lists hosts ({}); fleet releases over ssh are not built yet — run with --local on each host",
+                "{} lists hosts ({}): run this with --local on each host (only `runner release` rolls over the hosts from here)",
                 app.name,
                 app.hosts.join(", ")
             )));
@@ -550,15 +613,23 @@ fn each(
     let mut first_err = None;
     for app in apps {
         match f(app) {
-            Ok(r) => reports.push(r),
-            Err(e) if apps.len() == 1 => return Err(e),
+            Ok(r) => {
+                ctx.ui
+                    .event(&serde_json::json!({"event": "report", "report": &r}));
+                reports.push(r)
+            }
             Err(e) => {
+                ctx.ui.event(&serde_json::json!({"event": "error",
+                    "message": e.to_string(), "code": e.exit_code()}));
+                if apps.len() == 1 {
+                    return Err(e);
+                }
                 eprintln!("runner: {e}");
                 first_err.get_or_insert(e.exit_code());
             }
         }
     }
-    if ctx.ui.json {
+    if ctx.ui.json && !ctx.ui.events {
         print_json(&reports);
     }
     let failed = reports.iter().filter(|r| r.failed()).count();

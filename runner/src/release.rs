@@ -102,6 +102,8 @@ impl Ctx<'_> {
         error: Option<&str>,
         outcome: Option<&str>,
     ) -> Verdict {
+        self.ui
+            .event(&serde_json::json!({"event": "point", "point": name, "release": id}));
         let Some(plugins) = self.plugins else {
             return Verdict::Proceed;
         };
@@ -272,7 +274,7 @@ fn new_journal(
 }
 
 /// `20261127T0542-pdms-3f2a`: local time to the minute, the app, 4 hex digits.
-fn new_id(cfg: &Config, app: &str) -> String {
+pub(crate) fn new_id(cfg: &Config, app: &str) -> String {
     let stamp = jiff::ZonedDateTime::now()
         .strftime("%Y%m%dT%H%M")
         .to_string();
@@ -371,6 +373,7 @@ impl Run<'_> {
                 .collect(),
             steps: self.steps,
             hooks,
+            hosts: Vec::new(),
         };
         rec.save(&cfg.state_dir)?;
         j.remove(&cfg.state_dir)?;

@@ -54,6 +54,8 @@ pub struct Ui {
     pub json: bool,
     pub quiet: bool,
     pub verbose: bool,
+    /// Progress as JSON lines on stdout instead of human output (`--events`).
+    pub events: bool,
 }
 
 pub fn short(sha: &str) -> &str {
@@ -86,8 +88,18 @@ pub fn secs(d: Duration) -> String {
 impl Ui {
     /// Prints a line of human output (suppressed by `--json` and `-q`).
     pub fn line(&self, s: impl AsRef<str>) {
-        if !self.json && !self.quiet {
+        if !self.json && !self.quiet && !self.events {
             println!("{}", s.as_ref());
+        }
+    }
+
+    /// One `--events` line on stdout (flushed: a fleet release watches it live).
+    pub fn event(&self, v: &serde_json::Value) {
+        if self.events {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{v}");
+            let _ = out.flush();
         }
     }
 
@@ -101,6 +113,11 @@ impl Ui {
 
     /// A step finished: `  ✓ backup    3 files  12 ms`.
     pub fn step(&self, ok: bool, step: &str, detail: impl AsRef<str>) {
+        if self.events {
+            self.event(&serde_json::json!({"event": "step", "step": step, "ok": ok,
+                "detail": detail.as_ref()}));
+            return;
+        }
         let mark = if ok {
             style("✓").green().bold()
         } else {
@@ -111,7 +128,9 @@ impl Ui {
 
     /// A line of the app's start-up log, shown live while verifying.
     pub fn log_line(&self, line: &str) {
-        if !self.json && !self.quiet {
+        if self.events {
+            self.event(&serde_json::json!({"event": "log", "line": line}));
+        } else if !self.json && !self.quiet {
             println!("  {} {}", style("│").dim(), style(line).dim());
         }
     }

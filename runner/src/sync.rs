@@ -105,6 +105,74 @@ pub fn parse_url(s: &str) -> std::result::Result<Url, String> {
     }
 }
 
+/// `ssh [batch options] [row's options] [-p port] [user@]host -- <remote>`.
+fn ssh(row: &SyncTarget, url: &Url, remote: &str) -> Command {
+    let Url::Ssh {
+        user, host, port, ..
+    } = url
+    else {
+        unreachable!("ssh() is for ssh:// URLs")
+    };
+    let mut c = Command::new("ssh");
+    c.args([
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        "ConnectTimeout=10",
+        "-o",
+        "ServerAliveInterval=15",
+        "-o",
+        "ServerAliveCountMax=3",
+    ]);
+    c.args(&row.ssh_options);
+    if let Some(p) = port {
+        c.arg("-p").arg(p.to_string());
+    }
+    c.arg(match user {
+        Some(u) => format!("{u}@{host}"),
+        None => host.clone(),
+    });
+    c.arg("--").arg(remote);
+    c
+}
+
+/// Copies this very binary to `~/.runner/bin/runner-<version>` on the host (temp name, sha256
+/// checked there, then renamed), for a host that lacks runner or has another version. Returns
+/// the agent path to use.
+pub fn install_agent(row: &SyncTarget, url: &Url) -> std::result::Result<String, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find runner itself: {e}"))?;
+    let body = std::fs::read(&exe).map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
+    let sha = inventory::hash_bytes(&body);
+    let version = env!("CARGO_PKG_VERSION");
+    let dest = format!(".runner/bin/runner-{version}");
+    let script = format!(
+        "set -e; cd \"$HOME\"; mkdir -p .runner/bin; t=$(mktemp .runner/bin/.runner.XXXXXX); cat > \"$t\"; \
+         s=$(sha256sum \"$t\" | cut -d' ' -f1); \
+         if [ \"$s\" != {sha} ]; then rm -f \"$t\"; echo \"sha256 mismatch: $s\" >&2; exit 1; fi; \
+         chmod 755 \"$t\"; mv -f \"$t\" {dest}; echo \"$HOME/{dest}\""
+    );
+    let mut child = ssh(row, url, &script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start ssh: {e}"))?;
+    let mut stdin = child.stdin.take().expect("piped");
+    let writer = std::thread::spawn(move || stdin.write_all(&body));
+    let out = child.wait_with_output().map_err(|e| format!("ssh: {e}"))?;
+    let _ = writer.join();
+    if !out.status.success() {
+        return Err(format!(
+            "ssh exited with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    tracing::info!(%path, "installed runner on the host");
+    Ok(path)
+}
+
 /// Quotes a word for the remote shell ssh hands the command to.
 fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
@@ -190,47 +258,44 @@ pub struct Session {
 
 impl Session {
     pub fn open(row: &SyncTarget, url: &Url) -> Result<Session> {
-        let mut cmd = match url {
+        let cmd = match url {
             Url::File(path) => {
                 let exe = std::env::current_exe().map_err(Error::io("locate", "runner"))?;
                 let mut c = Command::new(exe);
                 c.args(["agent", "--stdio", "--root"]).arg(path);
                 c
             }
-            Url::Ssh {
-                user,
-                host,
-                port,
-                path,
-            } => {
-                let mut c = Command::new("ssh");
-                c.args([
-                    "-o",
-                    "BatchMode=yes",
-                    "-o",
-                    "ConnectTimeout=10",
-                    "-o",
-                    "ServerAliveInterval=15",
-                    "-o",
-                    "ServerAliveCountMax=3",
-                ]);
-                c.args(&row.ssh_options);
-                if let Some(p) = port {
-                    c.arg("-p").arg(p.to_string());
-                }
-                c.arg(match user {
-                    Some(u) => format!("{u}@{host}"),
-                    None => host.clone(),
-                });
-                c.arg("--").arg(format!(
+            Url::Ssh { path, .. } => ssh(
+                row,
+                url,
+                &format!(
                     "{} agent --stdio --root {}",
                     shell_quote(&row.agent),
                     shell_quote(path)
-                ));
-                c
-            }
+                ),
+            ),
             Url::Rsync { .. } => unreachable!("rsync targets do not use the agent"),
         };
+        Session::start(row, cmd)
+    }
+
+    /// A fleet host's agent for `app`: its root is the app's staging dir in the host's config
+    /// (`config`, or the one runner finds there), and it can run the app's release.
+    pub fn open_app(
+        row: &SyncTarget,
+        url: &Url,
+        app: &str,
+        config: Option<&str>,
+    ) -> Result<Session> {
+        let mut remote = shell_quote(&row.agent);
+        if let Some(c) = config {
+            remote.push_str(&format!(" -c {}", shell_quote(c)));
+        }
+        remote.push_str(&format!(" agent --stdio --app {}", shell_quote(app)));
+        Session::start(row, ssh(row, url, &remote))
+    }
+
+    fn start(row: &SyncTarget, mut cmd: Command) -> Result<Session> {
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -455,6 +520,41 @@ impl Session {
                 "the agent refused {n} requests, the first: {}",
                 refused[0]
             ))),
+        }
+    }
+
+    /// Runs `runner <command> <app> --local --yes --events <flags>` on an `--app` agent's host,
+    /// passing each line it prints to `event`; returns its exit code and the end of its stderr.
+    /// A connection lost on the way is an error naming it.
+    pub fn run(
+        &mut self,
+        command: &str,
+        flags: &[String],
+        event: &mut dyn FnMut(&str),
+    ) -> std::result::Result<(i32, String), String> {
+        let m = Msg::Run {
+            command: command.to_string(),
+            flags: flags.to_vec(),
+        };
+        if let Err(e) = write_msg(&mut self.w, &m).and_then(|_| self.w.flush()) {
+            return Err(self.broken(format!("sending: {e}")).to_string());
+        }
+        loop {
+            match read_frame(&mut self.r) {
+                Ok(Frame::Msg(Msg::Event { line })) => event(&line),
+                Ok(Frame::Msg(Msg::Exited { code, stderr })) => return Ok((code, stderr)),
+                Ok(Frame::Msg(Msg::Error { message })) => return Err(message),
+                Ok(other) => {
+                    return Err(self
+                        .broken(format!("unexpected {other:?} during {command}"))
+                        .to_string());
+                }
+                Err(e) => {
+                    return Err(self
+                        .broken(format!("connection lost during {command}: {e}"))
+                        .to_string());
+                }
+            }
         }
     }
 

@@ -2,6 +2,7 @@
 //! real files and real processes. One test binary; `util` hides the plumbing.
 
 mod crash;
+mod fleet;
 mod nginx;
 mod plugins;
 mod release;

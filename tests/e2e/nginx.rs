@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::util::{Build, Sandbox, free_port, plugin_wasm};
 
-fn nginx_bin() -> PathBuf {
+pub fn nginx_bin() -> PathBuf {
     ["/usr/sbin/nginx", "/usr/bin/nginx", "/usr/local/sbin/nginx"]
         .iter()
         .map(PathBuf::from)
@@ -21,14 +21,14 @@ fn nginx_bin() -> PathBuf {
 }
 
 /// A private nginx: its own prefix, config, pid and logs in the sandbox; stopped on drop.
-struct Nginx {
+pub struct Nginx {
     prefix: PathBuf,
-    port: u16,
-    upstream: PathBuf,
+    pub port: u16,
+    pub upstream: PathBuf,
 }
 
 impl Nginx {
-    fn start(root: &Path, servers: &[u16]) -> Nginx {
+    pub fn start(root: &Path, servers: &[u16]) -> Nginx {
         let prefix = root.join("nginx");
         fs::create_dir_all(prefix.join("conf.d")).unwrap();
         fs::create_dir_all(prefix.join("logs")).unwrap();
@@ -94,7 +94,7 @@ http {{
         v
     }
 
-    fn argv_toml(&self, extra: &[&str]) -> String {
+    pub fn argv_toml(&self, extra: &[&str]) -> String {
         let mut v = vec![nginx_bin().display().to_string()];
         v.extend(self.args(extra));
         format!(
@@ -116,7 +116,7 @@ impl Drop for Nginx {
 }
 
 /// GETs through nginx on fresh connections until stopped: (ok, failed, bodies seen).
-struct Load {
+pub struct Load {
     stop: Arc<AtomicBool>,
     ok: Arc<AtomicUsize>,
     failed: Arc<AtomicUsize>,
@@ -124,7 +124,7 @@ struct Load {
 }
 
 impl Load {
-    fn start(port: u16) -> Load {
+    pub fn start(port: u16) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
         let ok = Arc::new(AtomicUsize::new(0));
         let failed = Arc::new(AtomicUsize::new(0));
@@ -155,7 +155,7 @@ impl Load {
         }
     }
 
-    fn finish(mut self) -> (usize, usize, Vec<String>) {
+    pub fn finish(mut self) -> (usize, usize, Vec<String>) {
         self.stop.store(true, Ordering::Relaxed);
         let bodies = self.thread.take().unwrap().join().unwrap();
         (
@@ -166,7 +166,7 @@ impl Load {
     }
 }
 
-fn get(port: u16) -> Option<(u16, String)> {
+pub fn get(port: u16) -> Option<(u16, String)> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
     s.write_all(b"GET / HTTP/1.0\r\nHost: demo\r\n\r\n").ok()?;

@@ -15,8 +15,8 @@ use crate::util::{RUNNER, Sandbox, free_port, jar, sha_bytes, tree};
 
 /// A private sshd on 127.0.0.1: its own host key, one authorized user key, killed on drop.
 pub struct Sshd {
-    port: u16,
-    client_config: PathBuf,
+    pub port: u16,
+    pub client_config: PathBuf,
     child: Child,
 }
 
@@ -27,9 +27,18 @@ impl Sshd {
 
     /// An sshd on a given port (writes `<root>/sshd/ssh_config` for clients).
     pub fn start_on(root: &Path, port: u16) -> Sshd {
+        Sshd::start_with(root, port, "")
+    }
+
+    /// An sshd on `port` with extra `sshd_config` lines. Several sshd under one `root` share
+    /// its host and user keys (one client config reaches them all).
+    pub fn start_with(root: &Path, port: u16, extra: &str) -> Sshd {
         let dir = root.join("sshd");
         fs::create_dir_all(&dir).unwrap();
         for key in ["host_key", "user_key"] {
+            if dir.join(key).exists() {
+                continue;
+            }
             let st = Command::new("ssh-keygen")
                 .args(["-q", "-t", "ed25519", "-N", "", "-f"])
                 .arg(dir.join(key))
@@ -38,14 +47,14 @@ impl Sshd {
             assert!(st.success());
         }
         fs::copy(dir.join("user_key.pub"), dir.join("authorized_keys")).unwrap();
-        let config = dir.join("sshd_config");
+        let config = dir.join(format!("sshd_config-{port}"));
         fs::write(
             &config,
             format!(
-                "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd.pid\n\
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nPidFile {d}/sshd-{port}.pid\n\
                  AuthorizedKeysFile {d}/authorized_keys\nPasswordAuthentication no\n\
                  KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nPermitRootLogin prohibit-password\n\
-                 StrictModes no\nUsePAM no\nLogLevel ERROR\n",
+                 StrictModes no\nUsePAM no\nLogLevel ERROR\n{extra}\n",
                 d = dir.display()
             ),
         )

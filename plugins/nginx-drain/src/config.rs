@@ -15,6 +15,26 @@ pub struct Config {
 }
 
 impl Config {
+    /// The config for an event on `host`: `server`, or in a fleet, `servers` (a table of host
+    /// → address as written in the upstream file) picks the address by the event's host.
+    pub fn for_host(pairs: &[(String, String)], host: &str) -> Result<Config, String> {
+        let servers = pairs.iter().find(|(k, _)| k == "servers").map(|(_, v)| v);
+        let Some(servers) = servers else {
+            return Config::parse(pairs);
+        };
+        let map: std::collections::BTreeMap<String, String> = serde_json::from_str(servers)
+            .map_err(|e| {
+                format!("config `servers`: expected a table of host = \"address\": {e}")
+            })?;
+        let server = map
+            .get(host)
+            .ok_or_else(|| format!("config `servers` has no entry for host `{host}`"))?;
+        let mut with = pairs.to_vec();
+        with.retain(|(k, _)| k != "server");
+        with.push(("server".to_string(), server.clone()));
+        Config::parse(&with)
+    }
+
     pub fn parse(pairs: &[(String, String)]) -> Result<Config, String> {
         let get = |key: &str| {
             pairs
@@ -131,6 +151,33 @@ mod tests {
         assert!(duration_ms("-1s").is_err());
         assert!(duration_ms("soon").is_err());
         assert!(duration_ms("9999999999").is_err());
+    }
+
+    #[test]
+    fn a_fleet_picks_the_server_by_host() {
+        let kv = pairs(&[
+            ("upstream", "/x"),
+            (
+                "servers",
+                r#"{"ops@app1:22": "10.0.0.1:8080", "app2": "10.0.0.2:8080"}"#,
+            ),
+        ]);
+        assert_eq!(
+            Config::for_host(&kv, "app2").unwrap().server,
+            "10.0.0.2:8080"
+        );
+        assert_eq!(
+            Config::for_host(&kv, "ops@app1:22").unwrap().server,
+            "10.0.0.1:8080"
+        );
+        assert!(
+            Config::for_host(&kv, "app3")
+                .unwrap_err()
+                .contains("no entry for host `app3`")
+        );
+        // Without `servers`, `server` is used whatever the host.
+        let one = pairs(&[("upstream", "/x"), ("server", "a:1")]);
+        assert_eq!(Config::for_host(&one, "anything").unwrap().server, "a:1");
     }
 
     #[test]

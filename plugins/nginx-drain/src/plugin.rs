@@ -12,8 +12,11 @@ wit_bindgen::generate!({ path: "../../wit/0.1.0", world: "plugin" });
 use runner::plugin::host::{self, Level};
 use runner::plugin::types::Capabilities;
 
-/// State key: "1" while the upstream file holds a `down` this plugin added.
-const DRAINED: &str = "drained";
+/// State key: "1" while the upstream file holds a `down` this plugin added for `server` (one
+/// key per server: a fleet release drains several hosts under one release id).
+fn drained_key(server: &str) -> String {
+    format!("drained:{server}")
+}
 
 struct NginxDrain;
 
@@ -29,6 +32,8 @@ impl Guest for NginxDrain {
                 "after-verify",
                 "after-rollback",
                 "release-end",
+                "before-host",
+                "after-host",
             ]
             .map(String::from)
             .to_vec(),
@@ -42,13 +47,23 @@ impl Guest for NginxDrain {
     }
 
     fn handle(event: Event) -> Decision {
+        let config = || Config::for_host(&event.config, &event.host);
         match event.hook.as_str() {
-            "before-restart" => match Config::parse(&event.config) {
+            // On a host (before-restart) or on the central box around each host of a fleet
+            // release (before-host).
+            "before-restart" | "before-host" => match config() {
                 Ok(config) => drain(&config, event.dry_run),
                 Err(e) => Decision::Abort(format!("nginx-drain: {e}")),
             },
-            "after-verify" | "after-rollback" | "release-end" => {
-                if host::state_get(DRAINED).as_deref() != Some("1") {
+            "after-verify" | "after-rollback" | "release-end" | "after-host" => {
+                let config = match config() {
+                    Ok(c) => c,
+                    Err(e) => {
+                        log(Level::Error, &format!("nginx-drain: {e}"));
+                        return Decision::Proceed;
+                    }
+                };
+                if host::state_get(&drained_key(&config.server)).as_deref() != Some("1") {
                     return Decision::Proceed;
                 }
                 if event.hook == "after-verify" && event.error.is_some() {
@@ -59,7 +74,19 @@ impl Guest for NginxDrain {
                     );
                     return Decision::Proceed;
                 }
-                match Config::parse(&event.config).and_then(|c| undrain(&c)) {
+                if event.hook == "after-host" && event.error.is_some() {
+                    // The host failed and may not serve the old build either: traffic stays
+                    // away until someone looks (the fleet release stops and reports it).
+                    log(
+                        Level::Warn,
+                        &format!(
+                            "{} failed; {} stays down in {}",
+                            event.host, config.server, config.upstream
+                        ),
+                    );
+                    return Decision::Proceed;
+                }
+                match undrain(&config) {
                     Ok(()) => {}
                     // Failing an after-hook would roll back a release that may be fine, and the
                     // state stays "1" so release-end tries again: say so loudly and go on.
@@ -125,15 +152,15 @@ fn drain(c: &Config, dry_run: bool) -> Decision {
     }
 
     // Recorded before the edit: if this hook dies half-way, the after-hooks still put it back.
-    host::state_set(DRAINED, "1");
+    host::state_set(&drained_key(&c.server), "1");
     if let Err(e) = write_atomic(&c.upstream, &text) {
-        host::state_set(DRAINED, "0");
+        host::state_set(&drained_key(&c.server), "0");
         return Decision::Abort(format!("cannot write {}: {e}", c.upstream));
     }
     for (what, argv) in [("nginx -t", &c.test), ("nginx reload", &c.reload)] {
         if let Err(e) = run(argv) {
             match write_atomic(&c.upstream, &original) {
-                Ok(()) => host::state_set(DRAINED, "0"),
+                Ok(()) => host::state_set(&drained_key(&c.server), "0"),
                 Err(w) => log(Level::Error, &format!("cannot restore {}: {w}", c.upstream)),
             }
             return Decision::Abort(format!("{what} failed: {e}"));
@@ -160,7 +187,7 @@ fn undrain(c: &Config) -> Result<(), String> {
     })?;
     let (text, blocks) = match upstream::mark_up(&drained, &c.server) {
         Undrain::NotFound => {
-            host::state_set(DRAINED, "0");
+            host::state_set(&drained_key(&c.server), "0");
             log(
                 Level::Warn,
                 &format!(
@@ -171,7 +198,7 @@ fn undrain(c: &Config) -> Result<(), String> {
             return Ok(());
         }
         Undrain::AlreadyUp => {
-            host::state_set(DRAINED, "0");
+            host::state_set(&drained_key(&c.server), "0");
             log(
                 Level::Info,
                 &format!("{} is already up in {}", c.server, c.upstream),
@@ -196,7 +223,7 @@ fn undrain(c: &Config) -> Result<(), String> {
             return Err(still_down(format!("{what} failed: {e}")));
         }
     }
-    host::state_set(DRAINED, "0");
+    host::state_set(&drained_key(&c.server), "0");
     log(
         Level::Info,
         &format!(

@@ -65,6 +65,21 @@ pub enum Msg {
     Error {
         message: String,
     },
+    /// Run `runner <command> <app> --local --yes --events [flags]` on the agent's host (only
+    /// for an agent started with `--app`; `command` is `release` or `rollback`). Each line it
+    /// prints comes back as an `Event`, then `Exited`.
+    Run {
+        command: String,
+        flags: Vec<String>,
+    },
+    Event {
+        line: String,
+    },
+    Exited {
+        code: i32,
+        /// The end of what it printed on stderr.
+        stderr: String,
+    },
     Bye,
 }
 

@@ -1,0 +1,273 @@
+//! Fleet release from a central box: "hosts" are sshd instances on 127.0.0.1 ports, each with its
+//! own runner config (`SetEnv RUNNER_CONFIG`), deploy dir and running JVM app; one real nginx in
+//! front for the drained roll.
+
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::nginx::{Load, Nginx, get, nginx_bin};
+use crate::sync::Sshd;
+use crate::util::{Build, RUNNER, Sandbox, free_port, plugin_wasm};
+
+/// One simulated host: its own sandbox (config, deploy, staging, state) and sshd.
+struct Host {
+    sb: Sandbox,
+    addr: String,
+    _sshd: Sshd,
+}
+
+/// `keys`: the dir whose `sshd/` holds the shared keys and client config. `extra`: config
+/// lines appended to the host's `[apps.demo]` table. The host's `$HOME` is its sandbox.
+fn host(keys: &Path, name: &str, extra: &str) -> Host {
+    let sb = Sandbox::new(name)
+        .jvm_app("demo", Build::V1)
+        .with_extra(extra)
+        .write_config();
+    let port = free_port();
+    let sshd = Sshd::start_with(
+        keys,
+        port,
+        &format!(
+            "SetEnv RUNNER_CONFIG={} HOME={}",
+            sb.config.display(),
+            sb.root.display()
+        ),
+    );
+    sb.start("demo");
+    let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+    Host {
+        sb,
+        addr: format!("{user}@127.0.0.1:{port}"),
+        _sshd: sshd,
+    }
+}
+
+/// The central box: the app lists the hosts; v2 is staged here.
+fn central(name: &str, keys: &Path, hosts: &[&str], extra: &str) -> Sandbox {
+    let list = hosts
+        .iter()
+        .map(|h| format!("\"{h}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sb = Sandbox::new(name);
+    let sb = sb
+        .app("demo", &format!("restart = [\"true\"]\nhosts = [{list}]"))
+        .with_extra(&format!(
+            "\n[fleet]\nssh_options = [\"-F\", \"{}\"]\nagent = \"{RUNNER}\"\n{extra}",
+            keys.join("sshd/ssh_config").display()
+        ))
+        .write_config();
+    sb.stage_build("demo", Build::V2);
+    sb
+}
+
+#[test]
+fn a_rolling_release_drains_each_host_and_loses_no_request() {
+    let keys = Sandbox::new("fleet-keys");
+    let h1 = host(&keys.root, "fleet-h1", "");
+    let h2 = host(&keys.root, "fleet-h2", "");
+    let nginx = Nginx::start(&keys.root, &[h1.sb.port("demo"), h2.sb.port("demo")]);
+    let upstream_before = fs::read(&nginx.upstream).unwrap();
+    let drain = format!(
+        r#"
+[[plugin]]
+name = "drain"
+wasm = "{wasm}"
+hooks = ["before-host", "after-host"]
+timeout = "20s"
+allow = {{ exec = ["{nginx}"], rw = ["{confd}"] }}
+config = {{ upstream = "{upstream}", servers = {{ "{a1}" = "127.0.0.1:{p1}", "{a2}" = "127.0.0.1:{p2}" }}, test = {test}, reload = {reload}, drain = "700ms" }}
+"#,
+        wasm = plugin_wasm("nginx-drain").display(),
+        nginx = nginx_bin().display(),
+        confd = nginx.upstream.parent().unwrap().display(),
+        upstream = nginx.upstream.display(),
+        a1 = h1.addr,
+        a2 = h2.addr,
+        p1 = h1.sb.port("demo"),
+        p2 = h2.sb.port("demo"),
+        test = nginx.argv_toml(&["-t"]),
+        reload = nginx.argv_toml(&["-s", "reload"]),
+    );
+    let c = central("fleet-central", &keys.root, &[&h1.addr, &h2.addr], &drain);
+
+    let load = Load::start(nginx.port);
+    let r = c.run(&["release", "demo", "--batch", "1"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !matches!(get(nginx.port), Some((200, b)) if b.contains("2.0.0")) {
+        assert!(Instant::now() < deadline, "v2 never served through nginx");
+    }
+    let (ok, failed, bodies) = load.finish();
+    eprintln!("{}\n{}", r.stdout(), r.stderr());
+    let r = r.success();
+    assert_eq!(
+        failed, 0,
+        "requests failed during the rolling release ({ok} ok)"
+    );
+    assert!(ok > 50, "the load loop ran ({ok} requests)");
+    assert!(bodies.iter().any(|b| b.contains("2.0.0")), "{bodies:?}");
+    assert!(h1.sb.version("demo").contains("app=2.0.0"));
+    assert!(h2.sb.version("demo").contains("app=2.0.0"));
+    assert_eq!(
+        fs::read(&nginx.upstream).unwrap(),
+        upstream_before,
+        "every host is back in the upstream"
+    );
+    assert!(r.stdout().contains("verified"), "{}", r.stdout());
+
+    // The central history has the roll with each host; each host has its own release.
+    let h = c.run(&["--json", "history", "demo"]).success().json();
+    let rec = h.as_array().unwrap().last().unwrap();
+    assert_eq!(rec["outcome"], "success");
+    let outcomes: Vec<(&str, &str)> = rec["hosts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| (x["host"].as_str().unwrap(), x["outcome"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            (h1.addr.as_str(), "verified"),
+            (h2.addr.as_str(), "verified")
+        ]
+    );
+    let hooks: Vec<String> = rec["hooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["hook"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        hooks,
+        ["before-host", "after-host", "before-host", "after-host"],
+        "drained around each host in turn"
+    );
+    for h in [&h1, &h2] {
+        let local = h.sb.run(&["--json", "history", "demo"]).success().json();
+        assert_eq!(
+            local.as_array().unwrap().last().unwrap()["outcome"],
+            "success"
+        );
+    }
+}
+
+#[test]
+fn a_failing_host_stops_the_roll_and_rollback_on_failure_restores_the_fleet() {
+    let keys = Sandbox::new("fleetfail-keys");
+    let h1 = host(&keys.root, "fleetfail-h1", "");
+    // v2 "fails to start" on this host only.
+    let h2 = host(
+        &keys.root,
+        "fleetfail-h2",
+        "fail = 'Starting DemoApp v2\\.'\n",
+    );
+    let h3 = host(&keys.root, "fleetfail-h3", "");
+    let c = central(
+        "fleetfail-central",
+        &keys.root,
+        &[&h1.addr, &h2.addr, &h3.addr],
+        "",
+    );
+    let r = c.run(&[
+        "--json",
+        "release",
+        "demo",
+        "--batch",
+        "1",
+        "--rollback-on-failure",
+    ]);
+    eprintln!("{}\n{}", r.stdout(), r.stderr());
+    let r = r.code_is(1);
+    let last = r.stdout().lines().last().unwrap().to_string();
+    let report: serde_json::Value = serde_json::from_str(&last).unwrap();
+    let hosts = report["report"]["hosts"].as_array().unwrap();
+    let outcome = |i: usize| hosts[i]["outcome"].as_str().unwrap();
+    assert_eq!(outcome(0), "rolled-back", "{report}");
+    assert_eq!(outcome(1), "failed", "{report}");
+    assert_eq!(
+        outcome(2),
+        "skipped",
+        "no new host after a failure: {report}"
+    );
+    let why = hosts[1]["error"].as_str().unwrap();
+    assert!(why.contains(&h2.addr), "the error names the host: {why}");
+    assert_eq!(report["report"]["outcome"], "rolled-back");
+    // Every host serves the old build; the skipped one was never touched.
+    for h in [&h1, &h2, &h3] {
+        assert!(
+            h.sb.version("demo").contains("app=1.0.0"),
+            "{}",
+            h.sb.version("demo")
+        );
+    }
+    let untouched = h3.sb.run(&["--json", "history", "demo"]).success().json();
+    assert!(untouched.as_array().unwrap().is_empty());
+    // The live events went out as JSON lines too (one per host state change).
+    assert!(r.stdout().contains("\"event\":\"host\""), "{}", r.stdout());
+}
+
+#[test]
+fn an_unreachable_host_is_named_and_nothing_is_left_unreported() {
+    let keys = Sandbox::new("fleetdown-keys");
+    let h1 = host(&keys.root, "fleetdown-h1", "");
+    let dead = format!("root@127.0.0.1:{}", free_port());
+    let c = central("fleetdown-central", &keys.root, &[&dead, &h1.addr], "");
+    let r = c.run(&["release", "demo", "--batch", "1"]).code_is(1);
+    let out = format!("{}{}", r.stdout(), r.stderr());
+    assert!(out.contains(&dead), "names the host: {out}");
+    assert!(
+        out.contains("skipped"),
+        "the other host is reported as skipped: {out}"
+    );
+    assert!(
+        h1.sb.version("demo").contains("app=1.0.0"),
+        "nothing released after the failure"
+    );
+    let h = c.run(&["--json", "history", "demo"]).success().json();
+    assert_eq!(h.as_array().unwrap().last().unwrap()["outcome"], "failed");
+}
+
+#[test]
+fn a_host_without_runner_gets_a_clear_message() {
+    let keys = Sandbox::new("fleetnoagent-keys");
+    let h1 = host(&keys.root, "fleetnoagent-h1", "");
+    let c = central("fleetnoagent-central", &keys.root, &[&h1.addr], "");
+    // Point the fleet at a runner that is not there.
+    let text = fs::read_to_string(&c.config).unwrap().replace(
+        &format!("agent = \"{RUNNER}\""),
+        "agent = \"/opt/nowhere/runner\"",
+    );
+    fs::write(&c.config, text).unwrap();
+    let r = c.run(&["release", "demo"]).code_is(1);
+    let out = format!("{}{}", r.stdout(), r.stderr());
+    assert!(out.contains(&h1.addr), "{out}");
+    assert!(out.contains("--install-agent"), "says how to fix it: {out}");
+    assert!(h1.sb.version("demo").contains("app=1.0.0"));
+}
+
+#[test]
+fn install_agent_copies_this_runner_to_a_host_that_lacks_it() {
+    let keys = Sandbox::new("fleetinstall-keys");
+    let h1 = host(&keys.root, "fleetinstall-h1", "");
+    let c = central("fleetinstall-central", &keys.root, &[&h1.addr], "");
+    let text = fs::read_to_string(&c.config).unwrap().replace(
+        &format!("agent = \"{RUNNER}\""),
+        "agent = \"/opt/nowhere/runner\"",
+    );
+    fs::write(&c.config, text).unwrap();
+    let r = c.run(&["release", "demo", "--install-agent"]);
+    eprintln!("{}\n{}", r.stdout(), r.stderr());
+    r.success();
+    let installed = h1
+        .sb
+        .root
+        .join(format!(".runner/bin/runner-{}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        crate::util::sha(&installed),
+        crate::util::sha(Path::new(RUNNER)),
+        "the very binary, checked"
+    );
+    assert!(h1.sb.version("demo").contains("app=2.0.0"));
+}
