@@ -59,22 +59,28 @@ def setup(work, runner, n):
     shutil.copy(f"{keys}/user.pub", f"{keys}/authorized_keys")
     ports = free_ports(n)
     hosts = []
-    lines = [f"Port {p}" for p in ports] + [
-        "ListenAddress 127.0.0.1", f"HostKey {keys}/host", f"PidFile {work}/sshd.pid",
+    common = [
+        "ListenAddress 127.0.0.1", f"HostKey {keys}/host",
         f"AuthorizedKeysFile {keys}/authorized_keys", "PasswordAuthentication no",
         "KbdInteractiveAuthentication no", "PermitRootLogin prohibit-password", "StrictModes no",
         "UsePAM no", "LogLevel ERROR", "UseDNS no", "MaxStartups 1000", "MaxSessions 1000"]
-    for i, p in enumerate(ports):
-        h = os.path.join(work, f"host{i:03}")
-        for j in range(40):
-            write_jar(f"{h}/deploy/demo/lib/lib{j:02}.jar", j)
-        with open(f"{h}/runner.toml", "w") as f:
-            f.write(f'staging = "{h}/staging"\ndeploy_root = "{h}/deploy"\nbackup_root = "{h}/backup"\n'
-                    f'state_dir = "{h}/state"\n[apps.demo]\nrestart = ["true"]\n')
-        lines += [f"Match LocalPort {p}", f"  SetEnv RUNNER_CONFIG={h}/runner.toml HOME={h}"]
-        hosts.append(f"root@127.0.0.1:{p}")
-    with open(f"{work}/sshd_config", "w") as f:
-        f.write("\n".join(lines) + "\n")
+    # sshd listens on at most 16 sockets: one sshd per 16 hosts
+    configs = []
+    for k in range(0, n, 16):
+        chunk = ports[k:k + 16]
+        lines = [f"Port {p}" for p in chunk] + common + [f"PidFile {work}/sshd-{k}.pid"]
+        for i, p in enumerate(chunk, start=k):
+            h = os.path.join(work, f"host{i:03}")
+            for j in range(40):
+                write_jar(f"{h}/deploy/demo/lib/lib{j:02}.jar", j)
+            with open(f"{h}/runner.toml", "w") as f:
+                f.write(f'staging = "{h}/staging"\ndeploy_root = "{h}/deploy"\nbackup_root = "{h}/backup"\n'
+                        f'state_dir = "{h}/state"\n[apps.demo]\nrestart = ["true"]\n')
+            lines += [f"Match LocalPort {p}", f"  SetEnv RUNNER_CONFIG={h}/runner.toml HOME={h}"]
+            hosts.append(f"root@127.0.0.1:{p}")
+        configs.append(f"{work}/sshd_config-{k}")
+        with open(configs[-1], "w") as f:
+            f.write("\n".join(lines) + "\n")
     with open(f"{work}/ssh_config", "w") as f:
         f.write(f"Host *\n  IdentityFile {keys}/user\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n"
                 f"  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n")
@@ -86,9 +92,9 @@ def setup(work, runner, n):
                 f'state_dir = "{c}/state"\n[apps.demo]\nrestart = ["true"]\nhosts = [{listed}]\n'
                 f'[fleet]\nssh_options = ["-F", "{work}/ssh_config"]\nagent = "{runner}"\n')
     os.makedirs("/run/sshd", exist_ok=True)
-    sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", f"{work}/sshd_config"],
-                            start_new_session=True, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=open(f"{work}/sshd.log", "wb"))
+    sshd = [subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", c], start_new_session=True,
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                             stderr=open(f"{c}.log", "wb")) for c in configs]
     for p in ports:
         for _ in range(200):
             try:
@@ -142,8 +148,9 @@ def main():
                 print(json.dumps(res), file=sys.stderr)
                 results.append(res)
         finally:
-            os.killpg(sshd.pid, signal.SIGTERM)
-            sshd.wait()
+            for p in sshd:
+                os.killpg(p.pid, signal.SIGTERM)
+                p.wait()
     with open(os.path.join(a.work, "fleet-results.json"), "w") as f:
         json.dump(results, f, indent=1)
     print(f"{'hosts':>5} {'batch':>6} {'total':>8} {'per host':>9} {'ssh+hello':>10} {'sync':>6} "

@@ -210,6 +210,16 @@ pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Resul
             id
         );
     }
+    if opts.confirm
+        && !crate::release::confirm(&format!(
+            "Release {} on {} hosts ({})?",
+            app.name,
+            hosts.len(),
+            hosts.join(", ")
+        ))?
+    {
+        return Err(Error::Usage("cancelled".into()));
+    }
     let view = View::new(&hosts, ctx.ui.json, ctx.ui.quiet);
     let results: Vec<Mutex<Option<HostReport>>> = hosts.iter().map(|_| Mutex::new(None)).collect();
     let mut failed = 0;
@@ -563,11 +573,23 @@ fn connect(
             Session::open_app(&row, &url, &app.name, cfg.fleet.config.as_deref())
                 .map_err(|e| e.to_string())
         }
-        Err(e) => Err(format!(
-            "{e} (is runner {} installed there as `{}`? --install-agent copies this one)",
-            env!("CARGO_PKG_VERSION"),
-            cfg.fleet.agent
-        )),
+        Err(e) => {
+            // ssh got in, but no (or another) runner answered: say how to fix that.
+            let text = e.to_string();
+            let no_agent = ["not found", "No such file", "protocol version", "Permission denied"]
+                .iter()
+                .any(|m| text.contains(m))
+                && !text.contains("Permission denied (publickey");
+            Err(if no_agent {
+                format!(
+                    "{text} (is runner {} installed there as `{}`? --install-agent copies this one)",
+                    env!("CARGO_PKG_VERSION"),
+                    cfg.fleet.agent
+                )
+            } else {
+                text
+            })
+        }
     }
 }
 

@@ -236,7 +236,7 @@ fn start(
     execute(ctx, app, journal, opts, false)
 }
 
-fn confirm(prompt: &str) -> Result<bool> {
+pub(crate) fn confirm(prompt: &str) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
         return Ok(true);
     }
