@@ -576,9 +576,14 @@ fn connect(
         Err(e) => {
             // ssh got in, but no (or another) runner answered: say how to fix that.
             let text = e.to_string();
-            let no_agent = ["not found", "No such file", "protocol version", "Permission denied"]
-                .iter()
-                .any(|m| text.contains(m))
+            let no_agent = [
+                "not found",
+                "No such file",
+                "protocol version",
+                "Permission denied",
+            ]
+            .iter()
+            .any(|m| text.contains(m))
                 && !text.contains("Permission denied (publickey");
             Err(if no_agent {
                 format!(

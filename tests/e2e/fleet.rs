@@ -271,3 +271,90 @@ fn install_agent_copies_this_runner_to_a_host_that_lacks_it() {
     );
     assert!(h1.sb.version("demo").contains("app=2.0.0"));
 }
+
+#[test]
+fn a_second_operator_cannot_roll_the_same_app_at_once() {
+    let keys = Sandbox::new("fleetlock-keys");
+    let h1 = host(&keys.root, "fleetlock-h1", "");
+    let c = central("fleetlock-central", &keys.root, &[&h1.addr], "");
+    // Another fleet release of demo holds the fleet lock (flock, as runner takes it).
+    let lock = c.state().join("locks/demo.fleet.lock");
+    fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    fs::write(
+        &lock,
+        r#"{"pid":4242,"user":"alice","since":"2026-11-29 09:00:00","command":"fleet release"}"#,
+    )
+    .unwrap();
+    let held = c.root.join("held");
+    let mut holder = std::process::Command::new("flock")
+        .arg(&lock)
+        .args(["-c", &format!("touch {}; sleep 60", held.display())])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !held.exists() {
+        assert!(Instant::now() < deadline, "flock never took the lock");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let r = c.run(&["release", "demo"]).code_is(3);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert!(
+        r.stderr().contains("alice"),
+        "names the holder: {}",
+        r.stderr()
+    );
+    assert!(
+        h1.sb.version("demo").contains("app=1.0.0"),
+        "no host touched"
+    );
+}
+
+#[test]
+fn a_host_lost_mid_release_is_reported_and_its_release_still_finishes_there() {
+    let keys = Sandbox::new("fleetlost-keys");
+    // No JVM here: the restart kills the agent that runs this release (the host's end of the
+    // ssh connection), as a host crash or a dropped connection would.
+    let sb = Sandbox::new("fleetlost-h1")
+        .app(
+            "demo",
+            r#"restart = ["sh", "-c", "kill -9 $(ps -o ppid= -p $PPID)"]"#,
+        )
+        .write_config();
+    let port = free_port();
+    let _sshd = Sshd::start_with(
+        &keys.root,
+        port,
+        &format!(
+            "SetEnv RUNNER_CONFIG={} HOME={}",
+            sb.config.display(),
+            sb.root.display()
+        ),
+    );
+    let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
+    let addr = format!("{user}@127.0.0.1:{port}");
+    let c = central("fleetlost-central", &keys.root, &[&addr], "");
+    let r = c.run(&["release", "demo"]).code_is(1);
+    let out = format!("{}{}", r.stdout(), r.stderr());
+    assert!(out.contains(&addr), "names the host: {out}");
+    assert!(out.contains("connection lost"), "{out}");
+    assert!(out.contains("runner history"), "says where to look: {out}");
+    // The host's release went on without its watcher and is recorded there.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let h = sb.run(&["--json", "history", "demo"]).success().json();
+        if let Some(last) = h.as_array().unwrap().last() {
+            assert_eq!(last["outcome"], "success");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the host never recorded its release"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        sb.deploy("demo").join("app.jar").exists(),
+        "installed there"
+    );
+}
