@@ -363,12 +363,14 @@ pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Resul
 }
 
 /// A central hook around one host; the host's address is the event's `host`.
+#[allow(clippy::too_many_arguments)]
 fn host_hook(
     ctx: &Ctx,
     name: &str,
     app: &str,
     id: &str,
     host: &str,
+    dry_run: bool,
     error: Option<&str>,
 ) -> Verdict {
     let Some(plugins) = ctx.plugins else {
@@ -381,7 +383,7 @@ fn host_hook(
             app,
             host,
             changes: &[],
-            dry_run: false,
+            dry_run,
             error,
             outcome: None,
         },
@@ -414,9 +416,15 @@ fn host_release(
         error: None,
     };
     state("draining");
-    if let Verdict::Abort { reason, .. } =
-        host_hook(ctx, "before-host", &app.name, fleet_id, host, None)
-    {
+    if let Verdict::Abort { reason, .. } = host_hook(
+        ctx,
+        "before-host",
+        &app.name,
+        fleet_id,
+        host,
+        opts.dry_run,
+        None,
+    ) {
         r.error = Some(reason);
         r.ms = t.elapsed().as_millis() as u64;
         return r;
@@ -430,9 +438,15 @@ fn host_release(
     }
     state("restoring");
     let err = r.error.clone();
-    if let Verdict::Abort { reason, .. } =
-        host_hook(ctx, "after-host", &app.name, fleet_id, host, err.as_deref())
-        && r.error.is_none()
+    if let Verdict::Abort { reason, .. } = host_hook(
+        ctx,
+        "after-host",
+        &app.name,
+        fleet_id,
+        host,
+        opts.dry_run,
+        err.as_deref(),
+    ) && r.error.is_none()
     {
         r.outcome = "failed".into();
         r.error = Some(reason);

@@ -358,3 +358,17 @@ fn a_host_lost_mid_release_is_reported_and_its_release_still_finishes_there() {
         "installed there"
     );
 }
+
+#[test]
+fn a_fleet_dry_run_plans_on_every_host_and_changes_no_app() {
+    let keys = Sandbox::new("fleetdry-keys");
+    let h1 = host(&keys.root, "fleetdry-h1", "");
+    let c = central("fleetdry-central", &keys.root, &[&h1.addr], "");
+    let r = c.run(&["--json", "release", "demo", "--dry-run"]).success();
+    let last = r.stdout().lines().last().unwrap().to_string();
+    let report: serde_json::Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(report["report"]["hosts"][0]["outcome"], "dry-run", "{report}");
+    assert!(h1.sb.version("demo").contains("app=1.0.0"));
+    let local = h1.sb.run(&["--json", "history", "demo"]).success().json();
+    assert!(local.as_array().unwrap().is_empty(), "no release ran there");
+}
