@@ -8,6 +8,8 @@
 //! - [`plan`]: staged vs deployed → added / modified / removed / unchanged.
 //! - [`lock`] → [`journal`] → [`backup`] → [`install`] → [`restart`] → [`verify`]: one step each.
 //! - [`release`]: the release top to bottom with its hook points, and rollback beside it.
+//! - [`fleet`]: on the central box, a release rolled over an app's hosts, each through an
+//!   [`agent`] session (sync, then the host's own [`release`]) in batches.
 //! - [`plugin`] beside it all: the WASM plugin host the hook points call.
 //! - [`history`]: release records; [`report`]: tables, progress, summaries; [`error`]: errors and exit codes.
 //! - [`fault`]: crash injection for tests.
