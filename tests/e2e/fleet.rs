@@ -367,7 +367,10 @@ fn a_fleet_dry_run_plans_on_every_host_and_changes_no_app() {
     let r = c.run(&["--json", "release", "demo", "--dry-run"]).success();
     let last = r.stdout().lines().last().unwrap().to_string();
     let report: serde_json::Value = serde_json::from_str(&last).unwrap();
-    assert_eq!(report["report"]["hosts"][0]["outcome"], "dry-run", "{report}");
+    assert_eq!(
+        report["report"]["hosts"][0]["outcome"], "dry-run",
+        "{report}"
+    );
     assert!(h1.sb.version("demo").contains("app=1.0.0"));
     let local = h1.sb.run(&["--json", "history", "demo"]).success().json();
     assert!(local.as_array().unwrap().is_empty(), "no release ran there");
