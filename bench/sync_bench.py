@@ -85,6 +85,12 @@ def synced_lines(path, off0=0, off1=None):
     return [f for f in json_lines(path, off0, off1) if f.get("message") == "synced"]
 
 
+def free_ports(rb, start, n):
+    """The first of n consecutive free loopback ports at or above start (the baseline's own helper)."""
+    return int(subprocess.run([sys.executable, rb.__file__, "free-ports", str(start), str(n)],
+                              capture_output=True, text=True, check=True).stdout)
+
+
 class Tree:
     """CPU of server processes and all their descendants: sshd gives every session its own
     session id, and runner keeps its sessions open, so a process-group sum would miss them."""
@@ -130,8 +136,7 @@ def start_sshds(rb, procs, work, hosts):
     with open(os.path.join(d, "user_key.pub")) as f, open(os.path.join(d, "authorized_keys"), "w") as o:
         o.write(f.read())
     os.makedirs("/run/sshd", exist_ok=True)
-    base = int(subprocess.run([sys.executable, rb.__file__, "free-ports", "28850", str(len(hosts))],
-                              capture_output=True, text=True, check=True).stdout)
+    base = free_ports(rb, 28850, len(hosts))
     out = {}
     for i, h in enumerate(hosts):
         port = base + i
@@ -185,8 +190,7 @@ def start_rsyncds(rb, procs, work, hosts, watchers, targets):
         f.write(f"rsync_backup:{secret}\n")
     os.chmod(pw, 0o600)
     os.chmod(os.path.join(d, "secrets"), 0o600)
-    base = int(subprocess.run([sys.executable, rb.__file__, "free-ports", "28870", str(len(hosts))],
-                              capture_output=True, text=True, check=True).stdout)
+    base = free_ports(rb, 28870, len(hosts))
     out = {}
     for i, h in enumerate(hosts):
         port = base + i

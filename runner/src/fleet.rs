@@ -46,6 +46,21 @@ pub struct HostReport {
 }
 
 impl HostReport {
+    /// A host with nothing done yet (no id, no files, no times).
+    fn new(host: &str, outcome: &str) -> HostReport {
+        HostReport {
+            host: host.to_string(),
+            outcome: outcome.to_string(),
+            id: None,
+            files: 0,
+            ms: 0,
+            connect_ms: 0,
+            sync_ms: 0,
+            release_ms: 0,
+            error: None,
+        }
+    }
+
     fn ok(&self) -> bool {
         matches!(self.outcome.as_str(), "verified" | "no-change" | "dry-run")
     }
@@ -230,17 +245,7 @@ pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Resul
         start += size;
         if stopped {
             for i in batch {
-                let r = HostReport {
-                    host: hosts[i].clone(),
-                    outcome: "skipped".into(),
-                    id: None,
-                    files: 0,
-                    ms: 0,
-                    connect_ms: 0,
-                    sync_ms: 0,
-                    release_ms: 0,
-                    error: None,
-                };
+                let r = HostReport::new(&hosts[i], "skipped");
                 view.done(i, &r);
                 *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
             }
@@ -404,17 +409,7 @@ fn host_release(
     state: &dyn Fn(&str),
 ) -> HostReport {
     let t = Instant::now();
-    let mut r = HostReport {
-        host: host.to_string(),
-        outcome: "failed".into(),
-        id: None,
-        files: 0,
-        ms: 0,
-        connect_ms: 0,
-        sync_ms: 0,
-        release_ms: 0,
-        error: None,
-    };
+    let mut r = HostReport::new(host, "failed");
     state("draining");
     if let Verdict::Abort { reason, .. } = host_hook(
         ctx,
@@ -527,7 +522,6 @@ fn on_host(
     r.release_ms = rep["duration_ms"].as_u64().unwrap_or(0);
     let outcome = rep["outcome"].as_str().unwrap_or("");
     r.outcome = match (code, outcome) {
-        (0, "success") if command == "rollback" => "verified".into(),
         (0, "success") => "verified".into(),
         (0, "no-change") => "no-change".into(),
         (0, "dry-run") => "dry-run".into(),

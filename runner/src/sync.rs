@@ -141,8 +141,9 @@ fn ssh(row: &SyncTarget, url: &Url, remote: &str) -> Command {
 /// the agent path to use.
 pub fn install_agent(row: &SyncTarget, url: &Url) -> std::result::Result<String, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find runner itself: {e}"))?;
-    let body = std::fs::read(&exe).map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
-    let sha = inventory::hash_bytes(&body);
+    let sha = inventory::hash_file(&exe, &mut |_| {}).map_err(|e| e.to_string())?;
+    let body =
+        std::fs::File::open(&exe).map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
     let version = env!("CARGO_PKG_VERSION");
     let dest = format!(".runner/bin/runner-{version}");
     let script = format!(
@@ -151,16 +152,11 @@ pub fn install_agent(row: &SyncTarget, url: &Url) -> std::result::Result<String,
          if [ \"$s\" != {sha} ]; then rm -f \"$t\"; echo \"sha256 mismatch: $s\" >&2; exit 1; fi; \
          chmod 755 \"$t\"; mv -f \"$t\" {dest}; echo \"$HOME/{dest}\""
     );
-    let mut child = ssh(row, url, &script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start ssh: {e}"))?;
-    let mut stdin = child.stdin.take().expect("piped");
-    let writer = std::thread::spawn(move || stdin.write_all(&body));
-    let out = child.wait_with_output().map_err(|e| format!("ssh: {e}"))?;
-    let _ = writer.join();
+    // The binary streams from its file into ssh's stdin.
+    let out = ssh(row, url, &script)
+        .stdin(Stdio::from(body))
+        .output()
+        .map_err(|e| format!("ssh: {e}"))?;
     if !out.status.success() {
         return Err(format!(
             "ssh exited with {}: {}",

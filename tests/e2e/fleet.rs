@@ -229,17 +229,21 @@ fn an_unreachable_host_is_named_and_nothing_is_left_unreported() {
     assert_eq!(h.as_array().unwrap().last().unwrap()["outcome"], "failed");
 }
 
-#[test]
-fn a_host_without_runner_gets_a_clear_message() {
-    let keys = Sandbox::new("fleetnoagent-keys");
-    let h1 = host(&keys.root, "fleetnoagent-h1", "");
-    let c = central("fleetnoagent-central", &keys.root, &[&h1.addr], "");
-    // Point the fleet at a runner that is not there.
+/// Points the central box's fleet at a runner that is not on the hosts.
+fn without_runner(c: &Sandbox) {
     let text = fs::read_to_string(&c.config).unwrap().replace(
         &format!("agent = \"{RUNNER}\""),
         "agent = \"/opt/nowhere/runner\"",
     );
     fs::write(&c.config, text).unwrap();
+}
+
+#[test]
+fn a_host_without_runner_gets_a_clear_message() {
+    let keys = Sandbox::new("fleetnoagent-keys");
+    let h1 = host(&keys.root, "fleetnoagent-h1", "");
+    let c = central("fleetnoagent-central", &keys.root, &[&h1.addr], "");
+    without_runner(&c);
     let r = c.run(&["release", "demo"]).code_is(1);
     let out = format!("{}{}", r.stdout(), r.stderr());
     assert!(out.contains(&h1.addr), "{out}");
@@ -252,11 +256,7 @@ fn install_agent_copies_this_runner_to_a_host_that_lacks_it() {
     let keys = Sandbox::new("fleetinstall-keys");
     let h1 = host(&keys.root, "fleetinstall-h1", "");
     let c = central("fleetinstall-central", &keys.root, &[&h1.addr], "");
-    let text = fs::read_to_string(&c.config).unwrap().replace(
-        &format!("agent = \"{RUNNER}\""),
-        "agent = \"/opt/nowhere/runner\"",
-    );
-    fs::write(&c.config, text).unwrap();
+    without_runner(&c);
     let r = c.run(&["release", "demo", "--install-agent"]);
     eprintln!("{}\n{}", r.stdout(), r.stderr());
     r.success();

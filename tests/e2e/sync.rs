@@ -3,15 +3,13 @@
 
 use std::fs;
 use std::io::{BufReader, Write};
-use std::net::TcpStream;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use runner::agent::protocol::{Frame, Msg, WireEntry, read_frame, write_data, write_msg};
 
-use crate::util::{RUNNER, Sandbox, free_port, jar, sha_bytes, tree};
+use crate::util::{RUNNER, Sandbox, free_port, jar, sha_bytes, tree, wait_listening};
 
 /// A private sshd on 127.0.0.1: its own host key, one authorized user key, killed on drop.
 pub struct Sshd {
@@ -77,11 +75,7 @@ impl Sshd {
             .stderr(Stdio::null())
             .spawn()
             .expect("sshd (tests/run.sh installs openssh-server)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "sshd did not listen");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_listening(port, "sshd");
         Sshd {
             port,
             client_config,
@@ -424,11 +418,7 @@ impl RsyncDaemon {
             .stderr(Stdio::null())
             .spawn()
             .expect("rsync (tests/run.sh installs it)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "rsync daemon did not listen");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_listening(port, "rsync daemon");
         RsyncDaemon {
             port,
             password_file,
