@@ -6,7 +6,7 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::nginx::{Load, Nginx, get, nginx_bin};
+use crate::nginx::{Load, Nginx, nginx_bin};
 use crate::sync::Sshd;
 use crate::util::{Build, RUNNER, Sandbox, free_port, plugin_wasm};
 
@@ -94,10 +94,7 @@ config = {{ upstream = "{upstream}", servers = {{ "{a1}" = "127.0.0.1:{p1}", "{a
 
     let load = Load::start(nginx.port);
     let r = c.run(&["release", "demo", "--batch", "1"]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !matches!(get(nginx.port), Some((200, b)) if b.contains("2.0.0")) {
-        assert!(Instant::now() < deadline, "v2 never served through nginx");
-    }
+    load.wait_for("2.0.0", "v2 never served through nginx");
     let (ok, failed, bodies) = load.finish();
     eprintln!("{}\n{}", r.stdout(), r.stderr());
     let r = r.success();

@@ -120,7 +120,8 @@ pub struct Load {
     stop: Arc<AtomicBool>,
     ok: Arc<AtomicUsize>,
     failed: Arc<AtomicUsize>,
-    thread: Option<std::thread::JoinHandle<Vec<String>>>,
+    bodies: Arc<std::sync::Mutex<Vec<String>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Load {
@@ -128,16 +129,17 @@ impl Load {
         let stop = Arc::new(AtomicBool::new(false));
         let ok = Arc::new(AtomicUsize::new(0));
         let failed = Arc::new(AtomicUsize::new(0));
-        let (s, o, f) = (stop.clone(), ok.clone(), failed.clone());
+        let bodies = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (s, o, f, seen) = (stop.clone(), ok.clone(), failed.clone(), bodies.clone());
         let thread = std::thread::spawn(move || {
-            let mut bodies = Vec::new();
             let deadline = Instant::now() + Duration::from_secs(120);
             while !s.load(Ordering::Relaxed) && Instant::now() < deadline {
                 match get(port) {
                     Some((200, body)) => {
                         o.fetch_add(1, Ordering::Relaxed);
-                        if !bodies.contains(&body) {
-                            bodies.push(body);
+                        let mut seen = seen.lock().unwrap();
+                        if !seen.contains(&body) {
+                            seen.push(body);
                         }
                     }
                     _ => {
@@ -145,23 +147,38 @@ impl Load {
                     }
                 }
             }
-            bodies
         });
         Load {
             stop,
             ok,
             failed,
+            bodies,
             thread: Some(thread),
+        }
+    }
+
+    /// Waits until the load loop itself has had a response containing `needle`.
+    pub fn wait_for(&self, needle: &str, what: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !self
+            .bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|b| b.contains(needle))
+        {
+            assert!(Instant::now() < deadline, "{what}");
+            std::thread::sleep(Duration::from_millis(5));
         }
     }
 
     pub fn finish(mut self) -> (usize, usize, Vec<String>) {
         self.stop.store(true, Ordering::Relaxed);
-        let bodies = self.thread.take().unwrap().join().unwrap();
+        self.thread.take().unwrap().join().unwrap();
         (
             self.ok.load(Ordering::Relaxed),
             self.failed.load(Ordering::Relaxed),
-            bodies,
+            self.bodies.lock().unwrap().clone(),
         )
     }
 }
@@ -220,14 +237,8 @@ fn drained_release_loses_no_request_and_restores_nginx() {
     let upstream_before = fs::read(&nginx.upstream).unwrap();
     let load = Load::start(nginx.port);
     let r = sb.run(&["release", "demo", "--yes"]);
-    // Keep the load going until the released node serves the new build through nginx.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !matches!(get(nginx.port), Some((200, b)) if b.contains("2.0.0")) {
-        assert!(
-            Instant::now() < deadline,
-            "the new build never served through nginx"
-        );
-    }
+    // Keep the load going until it has been served the new build through nginx.
+    load.wait_for("2.0.0", "the new build never served through nginx");
     let (ok, failed, bodies) = load.finish();
     eprintln!("drained release: {ok} requests ok, {failed} failed");
     let r = r.success();
