@@ -35,5 +35,6 @@ cargo test --locked --manifest-path plugins/Cargo.toml -p nginx-drain --target x
 cargo build --locked --release --target wasm32-wasip2 --manifest-path plugins/Cargo.toml --target-dir target/plugins
 bash plugins/audit-log-py/build.sh
 bash plugins/freeze-gate-js/build.sh
+ENGINE=starlingmonkey bash plugins/freeze-gate-js/build.sh target/plugins/freeze-gate-js-sm.wasm
 
 cargo test --workspace --locked

@@ -6,7 +6,11 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import * as wasi from '@bytecodealliance/preview2-shim';
+
+// The QuickJS build uses extended-const, which node 20's V8 has behind a flag.
+setFlagsFromString('--experimental-wasm-extended-const');
 
 const here = dirname(fileURLToPath(import.meta.url));
 const wasm = resolve(process.argv[2] ?? join(here, '../../target/plugins/freeze-gate-js.wasm'));

@@ -118,7 +118,7 @@ pub fn batches(spec: &str, n: usize) -> std::result::Result<Vec<usize>, String> 
 }
 
 /// Hosts of one batch in flight at once.
-const PARALLEL: usize = 32;
+pub const PARALLEL: usize = 32;
 
 /// The live view: a line per host (state, elapsed) in a terminal, state changes as lines
 /// otherwise, JSON events with `--json`.

@@ -124,7 +124,9 @@ pub fn run(cli: Cli) -> Result<u8> {
             | Command::Watch { .. }
     );
     let plugins = if needs_plugins && !cfg.plugins.is_empty() {
-        Some(plugin::PluginHost::load(&cfg)?)
+        let host = plugin::PluginHost::load(&cfg)?;
+        host.prepare_all();
+        Some(host)
     } else {
         None
     };

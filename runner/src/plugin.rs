@@ -7,6 +7,11 @@
 //! programs and `host.http` reaches only `allow.http` hosts. Each call runs under a wall-clock
 //! timeout (epoch interruption makes even a busy loop yield) and a memory limit. Wasmtime's
 //! errors become runner errors here, once, naming plugin, hook and cause.
+//!
+//! Speed: instances come from a pooling allocator whose slots stay mapped (and, where the kernel
+//! has `PAGEMAP_SCAN`, stay resident: only the pages a call dirtied are reset), and a worker
+//! thread makes each plugin's next instance while the current call runs, then drops the used
+//! one. A hook call is then only the call itself, still on an instance nothing ran in before.
 
 pub mod since_v0_1;
 
@@ -14,7 +19,7 @@ use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -83,15 +88,58 @@ pub struct Loaded {
     /// Whether the compiled form came from the cache.
     pub cached: bool,
     pre: v1::PluginPre<State>,
+    /// The instance the next call will use, being made (or made) on the prep thread.
+    spare: Mutex<Option<mpsc::Receiver<std::result::Result<Ready, String>>>>,
+}
+
+/// A fresh instance, made ahead of its call.
+struct Ready {
+    store: Store<State>,
+    inst: v1::Plugin,
+    capture: Capture,
+    dirs: Vec<OpenedDir>,
+}
+
+/// A granted dir as it was opened: path, device, inode.
+type OpenedDir = (PathBuf, u64, u64);
+
+impl Ready {
+    /// Whether every granted dir is still the directory that was opened (a symlink swapped
+    /// since, e.g. a `current` link moved by the install, makes the instance stale).
+    fn dirs_current(&self) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        self.dirs.iter().all(|(path, dev, ino)| {
+            std::fs::metadata(path).is_ok_and(|m| m.dev() == *dev && m.ino() == *ino)
+        })
+    }
+}
+
+/// Work for the prep thread.
+enum Job {
+    Prepare {
+        pre: v1::PluginPre<State>,
+        spec: Box<config::Plugin>,
+        reply: mpsc::Sender<std::result::Result<Ready, String>>,
+    },
+    /// A used instance, dropped there: resetting its memory is off the release's path too.
+    Retire(Box<Store<State>>),
+}
+
+/// What stores are made from; shared with the prep thread.
+#[derive(Clone)]
+struct Shared {
+    engine: Engine,
+    kv: Arc<Mutex<BTreeMap<String, BTreeMap<String, String>>>>,
+    state_dir: PathBuf,
 }
 
 /// Engine, compiled plugins, and the state they share within a release.
 pub struct PluginHost {
-    engine: Engine,
+    shared: Shared,
     rt: tokio::runtime::Runtime,
     pub plugins: Vec<Loaded>,
-    state_dir: PathBuf,
-    kv: Arc<Mutex<BTreeMap<String, BTreeMap<String, String>>>>,
+    /// The prep thread's queue; `None` makes every instance at its call.
+    prep: Option<mpsc::Sender<Job>>,
     /// Releases whose persisted plugin state has been read already.
     restored: Mutex<std::collections::HashSet<String>>,
     calls: Mutex<Vec<HookCall>>,
@@ -104,10 +152,35 @@ impl Drop for PluginHost {
     }
 }
 
-fn engine() -> Result<Engine> {
+/// The engine, its instance pool sized for `plugins` plugins called by up to `concurrent`
+/// threads at once: each plugin's spare, its running instances and one being retired.
+fn engine(plugins: usize, concurrent: usize) -> Result<Engine> {
     let mut c = wasmtime::Config::new();
     c.wasm_component_model(true);
     c.epoch_interruption(true);
+    let slots = (plugins.max(1) * (concurrent.max(1) + 2) + 2) as u32;
+    // Without PAGEMAP_SCAN the kept bytes are memset on every reset whether touched or not, so
+    // keep little; with it only dirtied pages are copied back and the rest stays mapped.
+    let scan = wasmtime::PoolingAllocationConfig::is_pagemap_scan_available();
+    let keep = if scan { 64 << 20 } else { 1 << 20 };
+    let mut pool = wasmtime::PoolingAllocationConfig::new();
+    pool.total_component_instances(slots)
+        .total_core_instances(slots * 32)
+        .total_memories(slots)
+        .total_tables(slots * 8)
+        .total_stacks(slots)
+        .total_gc_heaps(slots)
+        .max_tables_per_module(8)
+        .table_elements(100_000)
+        .linear_memory_keep_resident(keep)
+        .table_keep_resident(keep.min(1 << 20))
+        .async_stack_keep_resident(64 << 10)
+        .pagemap_scan(if scan {
+            wasmtime::Enabled::Yes
+        } else {
+            wasmtime::Enabled::No
+        });
+    c.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&c).map_err(|e| Error::Usage(format!("cannot start the wasm engine: {e}")))
 }
 
@@ -220,7 +293,13 @@ impl tokio::io::AsyncWrite for Capture {
 impl PluginHost {
     /// Compiles (or loads from the cache) and describes every configured plugin.
     pub fn load(cfg: &Config) -> Result<PluginHost> {
-        let mut host = PluginHost::empty(&cfg.state_dir)?;
+        // A fleet release calls the central hooks from one thread per host in flight.
+        let concurrent = if cfg.apps.values().any(|a| !a.hosts.is_empty()) {
+            crate::fleet::PARALLEL
+        } else {
+            1
+        };
+        let mut host = PluginHost::with_room(&cfg.state_dir, cfg.plugins.len(), concurrent)?;
         for spec in &cfg.plugins {
             let loaded = host.load_one(spec.clone())?;
             host.plugins.push(loaded);
@@ -228,9 +307,15 @@ impl PluginHost {
         Ok(host)
     }
 
-    /// A host with no plugins (for `plugin check`, which loads one by hand).
+    /// A host with no plugins yet, room for one (for `plugin check`, which loads one by hand).
     pub fn empty(state_dir: &Path) -> Result<PluginHost> {
-        let engine = engine()?;
+        PluginHost::with_room(state_dir, 1, 1)
+    }
+
+    /// A host with no plugins yet, its instance pool sized for `plugins` of them, each called
+    /// by up to `concurrent` threads at once.
+    pub fn with_room(state_dir: &Path, plugins: usize, concurrent: usize) -> Result<PluginHost> {
+        let engine = engine(plugins, concurrent)?;
         let stop = Arc::new(AtomicBool::new(false));
         let (e, s) = (engine.clone(), stop.clone());
         std::thread::Builder::new()
@@ -246,12 +331,22 @@ impl PluginHost {
             .enable_all()
             .build()
             .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
-        Ok(PluginHost {
+        let shared = Shared {
             engine,
+            kv: Arc::new(Mutex::new(BTreeMap::new())),
+            state_dir: state_dir.to_path_buf(),
+        };
+        let (tx, rx) = mpsc::channel::<Job>();
+        let prep = shared.clone();
+        std::thread::Builder::new()
+            .name("runner-wasm-prep".into())
+            .spawn(move || prep_thread(prep, rx))
+            .map_err(|e| Error::Usage(format!("cannot start the plugin prep thread: {e}")))?;
+        Ok(PluginHost {
+            shared,
             rt,
             plugins: Vec::new(),
-            state_dir: state_dir.to_path_buf(),
-            kv: Arc::new(Mutex::new(BTreeMap::new())),
+            prep: Some(tx),
             restored: Mutex::new(std::collections::HashSet::new()),
             calls: Mutex::new(Vec::new()),
             stop,
@@ -260,6 +355,74 @@ impl PluginHost {
 
     pub fn is_empty(&self) -> bool {
         self.plugins.is_empty()
+    }
+
+    /// Makes every instance at its call instead of ahead (to measure what preparing saves).
+    pub fn prepare_ahead(&mut self, on: bool) {
+        if !on {
+            self.prep = None;
+            for p in &self.plugins {
+                *p.spare.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            }
+        }
+    }
+
+    /// Starts making the first instance of every plugin that has hooks, so that a release's
+    /// first hook calls do not wait for it.
+    pub fn prepare_all(&self) {
+        for p in self.plugins.iter().filter(|p| !p.hooks.is_empty()) {
+            self.prepare(p);
+        }
+    }
+
+    /// Blocks until every instance being made ahead is made (for tests and benchmarks).
+    pub fn wait_prepared(&self) {
+        for p in &self.plugins {
+            let mut spare = p.spare.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(made) = spare.take().and_then(|rx| rx.recv().ok()) {
+                let (tx, rx) = mpsc::channel();
+                let _ = tx.send(made);
+                *spare = Some(rx);
+            }
+        }
+    }
+
+    /// Queues the making of `p`'s next instance, unless one is already coming.
+    fn prepare(&self, p: &Loaded) {
+        let Some(prep) = &self.prep else { return };
+        let mut spare = p.spare.lock().unwrap_or_else(|e| e.into_inner());
+        if spare.is_some() {
+            return;
+        }
+        let (reply, rx) = mpsc::channel();
+        let job = Job::Prepare {
+            pre: p.pre.clone(),
+            spec: Box::new(p.spec.clone()),
+            reply,
+        };
+        if prep.send(job).is_ok() {
+            *spare = Some(rx);
+        }
+    }
+
+    /// The instance made ahead for `p`, if there is one and it is still good.
+    fn take_spare(&self, p: &Loaded) -> Option<Ready> {
+        let rx = p.spare.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+        // A failed prep (say, a trap at start-up) is made again at the call, which reports it.
+        let ready = rx.recv().ok()?.ok()?;
+        if ready.dirs_current() {
+            Some(ready)
+        } else {
+            self.retire(ready.store);
+            None
+        }
+    }
+
+    fn retire(&self, store: Store<State>) {
+        if let Some(prep) = &self.prep {
+            // The thread is gone only if the host is being dropped; the store drops here then.
+            let _ = prep.send(Job::Retire(Box::new(store)));
+        }
     }
 
     /// Loads one component: cached compile, link, `describe`.
@@ -272,8 +435,8 @@ impl PluginHost {
         let bytes = std::fs::read(&spec.wasm).map_err(|e| fail(format!("cannot read it: {e}")))?;
         let sha256 = inventory::hash_bytes(&bytes);
         let (component, cached) = self.compile(&bytes, &sha256).map_err(&fail)?;
-        let wit = wit_version(&self.engine, &component);
-        let mut linker: Linker<State> = Linker::new(&self.engine);
+        let wit = wit_version(&self.shared.engine, &component);
+        let mut linker: Linker<State> = Linker::new(&self.shared.engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| fail(format!("{e:#}")))?;
         v1::Plugin::add_to_linker::<State, wasmtime::component::HasSelf<State>>(&mut linker, |s| s)
             .map_err(|e| fail(format!("{e:#}")))?;
@@ -310,6 +473,7 @@ impl PluginHost {
             hooks,
             cached,
             pre,
+            spare: Mutex::new(None),
         })
     }
 
@@ -320,21 +484,24 @@ impl PluginHost {
         sha256: &str,
     ) -> std::result::Result<(Component, bool), String> {
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        self.engine.precompile_compatibility_hash().hash(&mut h);
+        self.shared
+            .engine
+            .precompile_compatibility_hash()
+            .hash(&mut h);
         let dir = std::env::var_os("RUNNER_PLUGIN_CACHE")
             .filter(|d| !d.is_empty())
             .map(PathBuf::from)
-            .unwrap_or_else(|| self.state_dir.join("plugins"));
+            .unwrap_or_else(|| self.shared.state_dir.join("plugins"));
         let path = dir.join(format!("{}-{:016x}.cwasm", &sha256[..16], h.finish()));
         if path.is_file() {
-            match deserialize(&self.engine, &path) {
+            match deserialize(&self.shared.engine, &path) {
                 Ok(c) => return Ok((c, true)),
                 Err(e) => {
                     tracing::warn!(path = %path.display(), "recompiling: cached plugin unusable: {e}")
                 }
             }
         }
-        let component = Component::new(&self.engine, bytes)
+        let component = Component::new(&self.shared.engine, bytes)
             .map_err(|e| format!("not a valid WASM component: {}", first_line(&e)))?;
         match component.serialize() {
             Ok(b) => {
@@ -352,73 +519,22 @@ impl PluginHost {
         spec: &config::Plugin,
         pre: &v1::PluginPre<State>,
     ) -> std::result::Result<v1::Info, String> {
-        let capture = Capture::default();
-        let mut store = self.store(spec, "describe", "", &capture, &config::Allow::default())?;
+        let Ready {
+            mut store,
+            inst,
+            capture,
+            ..
+        } = self
+            .shared
+            .instantiate(&self.rt, pre, spec, &config::Allow::default())?;
+        store
+            .data_mut()
+            .begin("describe", "", &self.shared.state_dir, spec.timeout);
         let timeout = spec.timeout;
         let res = self.rt.block_on(async {
-            tokio::time::timeout(timeout, async {
-                let p = pre.instantiate_async(&mut store).await?;
-                p.call_describe(&mut store).await
-            })
-            .await
+            tokio::time::timeout(timeout, inst.call_describe(&mut store)).await
         });
         settle(res, timeout, &store, &capture)
-    }
-
-    fn store(
-        &self,
-        spec: &config::Plugin,
-        hook: &str,
-        release: &str,
-        capture: &Capture,
-        allow: &config::Allow,
-    ) -> std::result::Result<Store<State>, String> {
-        let mut wasi = WasiCtxBuilder::new();
-        wasi.stdout(capture.clone())
-            .stderr(capture.clone())
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false);
-        // A dir granted both ways is opened once, read-write.
-        let dirs: std::collections::BTreeSet<&PathBuf> =
-            allow.dirs.iter().chain(allow.rw.iter()).collect();
-        for dir in dirs {
-            let perms = if allow.rw.contains(dir) {
-                FsPerms::ReadWrite
-            } else {
-                FsPerms::ReadOnly
-            };
-            let guest = dir
-                .to_str()
-                .ok_or_else(|| format!("granted dir {} is not UTF-8", dir.display()))?;
-            wasi.preopened_dir(dir, guest, perms)
-                .map_err(|e| format!("cannot open granted dir {}: {e}", dir.display()))?;
-        }
-        let state = State {
-            wasi: wasi.build(),
-            table: ResourceTable::new(),
-            limiter: Limiter {
-                max: spec.memory as usize,
-                hit: false,
-            },
-            plugin: spec.name.clone(),
-            hook: hook.to_string(),
-            release: release.to_string(),
-            allow: allow.clone(),
-            kv: self.kv.clone(),
-            state_file: (!release.is_empty()).then(|| {
-                self.state_dir
-                    .join("plugin-state")
-                    .join(format!("{release}.json"))
-            }),
-            deadline: Instant::now() + spec.timeout,
-            logs: Vec::new(),
-        };
-        let mut store = Store::new(&self.engine, state);
-        store.limiter(|s| &mut s.limiter);
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_async_yield_and_update(1);
-        Ok(store)
     }
 
     /// Calls every plugin subscribed to `ev.hook`, in config order. An `abort` decision stops
@@ -502,24 +618,38 @@ impl PluginHost {
         ev: &HookEvent,
     ) -> std::result::Result<(v1::Decision, Vec<(v1::Level, String)>), String> {
         self.restore_state(ev.release_id);
-        let capture = Capture::default();
-        let mut store = self.store(&p.spec, ev.hook, ev.release_id, &capture, &p.spec.allow)?;
-        let event = to_event(ev, &p.spec);
+        let ready = self.take_spare(p);
+        // The next call's instance is made while this one runs.
+        self.prepare(p);
+        let Ready {
+            mut store,
+            inst,
+            capture,
+            ..
+        } = match ready {
+            Some(r) => r,
+            None => self
+                .shared
+                .instantiate(&self.rt, &p.pre, &p.spec, &p.spec.allow)?,
+        };
         let timeout = p.spec.timeout;
+        store
+            .data_mut()
+            .begin(ev.hook, ev.release_id, &self.shared.state_dir, timeout);
+        store.set_epoch_deadline(1);
+        let (changes, config) = event_lists(ev, &p.spec);
+        let event = to_event(ev, &changes, &config);
         let res = self.rt.block_on(async {
-            tokio::time::timeout(timeout, async {
-                let inst = p.pre.instantiate_async(&mut store).await?;
-                inst.call_handle(&mut store, &event).await
-            })
-            .await
+            tokio::time::timeout(timeout, inst.call_handle(&mut store, event)).await
         });
-        let d = settle(res, timeout, &store, &capture)?;
+        let d = settle(res, timeout, &store, &capture);
         let logs = std::mem::take(&mut store.data_mut().logs);
+        self.retire(store);
         let output = capture.tail();
         if !output.is_empty() {
             tracing::debug!(plugin = %p.spec.name, hook = ev.hook, %output, "plugin output");
         }
-        Ok((d, logs))
+        Ok((d?, logs))
     }
 
     /// Loads persisted plugin state of a release (after a crash, a resumed release keeps it).
@@ -533,8 +663,9 @@ impl PluginHost {
         {
             return;
         }
-        let mut kv = self.kv.lock().unwrap_or_else(|e| e.into_inner());
+        let mut kv = self.shared.kv.lock().unwrap_or_else(|e| e.into_inner());
         let path = self
+            .shared
             .state_dir
             .join("plugin-state")
             .join(format!("{release}.json"));
@@ -542,6 +673,108 @@ impl PluginHost {
             serde_json::from_slice::<BTreeMap<String, BTreeMap<String, String>>>(&b).ok()
         }) {
             kv.extend(saved);
+        }
+    }
+}
+
+impl Shared {
+    /// A store for `spec` with its WASI context (granted dirs opened now), and the granted dirs'
+    /// identities.
+    fn store(
+        &self,
+        spec: &config::Plugin,
+        capture: &Capture,
+        allow: &config::Allow,
+    ) -> std::result::Result<(Store<State>, Vec<OpenedDir>), String> {
+        use std::os::unix::fs::MetadataExt;
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stdout(capture.clone())
+            .stderr(capture.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
+        // A dir granted both ways is opened once, read-write.
+        let dirs: std::collections::BTreeSet<&PathBuf> =
+            allow.dirs.iter().chain(allow.rw.iter()).collect();
+        let mut opened = Vec::new();
+        for dir in dirs {
+            let perms = if allow.rw.contains(dir) {
+                FsPerms::ReadWrite
+            } else {
+                FsPerms::ReadOnly
+            };
+            let guest = dir
+                .to_str()
+                .ok_or_else(|| format!("granted dir {} is not UTF-8", dir.display()))?;
+            // Looked at before it is opened: a swap in between shows as stale, never as fresh.
+            let meta = std::fs::metadata(dir)
+                .map_err(|e| format!("cannot open granted dir {}: {e}", dir.display()))?;
+            wasi.preopened_dir(dir, guest, perms)
+                .map_err(|e| format!("cannot open granted dir {}: {e}", dir.display()))?;
+            opened.push((dir.clone(), meta.dev(), meta.ino()));
+        }
+        let state = State {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            limiter: Limiter {
+                max: spec.memory as usize,
+                hit: false,
+            },
+            plugin: spec.name.clone(),
+            hook: "start-up".into(),
+            release: String::new(),
+            allow: allow.clone(),
+            kv: self.kv.clone(),
+            state_file: None,
+            deadline: Instant::now() + spec.timeout,
+            logs: Vec::new(),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+        Ok((store, opened))
+    }
+
+    /// A fresh instance of a plugin, under its timeout.
+    fn instantiate(
+        &self,
+        rt: &tokio::runtime::Runtime,
+        pre: &v1::PluginPre<State>,
+        spec: &config::Plugin,
+        allow: &config::Allow,
+    ) -> std::result::Result<Ready, String> {
+        let capture = Capture::default();
+        let (mut store, dirs) = self.store(spec, &capture, allow)?;
+        let timeout = spec.timeout;
+        let res = rt.block_on(async {
+            tokio::time::timeout(timeout, pre.instantiate_async(&mut store)).await
+        });
+        let inst = settle(res, timeout, &store, &capture)?;
+        Ok(Ready {
+            store,
+            inst,
+            capture,
+            dirs,
+        })
+    }
+}
+
+/// Makes instances ahead of their calls and drops used ones, until the host goes away.
+fn prep_thread(shared: Shared, jobs: mpsc::Receiver<Job>) {
+    // Without a runtime nothing is prepared: each reply channel closes and calls make their own.
+    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return;
+    };
+    for job in jobs {
+        match job {
+            Job::Retire(store) => drop(store),
+            Job::Prepare { pre, spec, reply } => {
+                let _ = reply.send(shared.instantiate(&rt, &pre, &spec, &spec.allow));
+            }
         }
     }
 }
@@ -582,6 +815,14 @@ fn settle<T>(
                     "exceeded its memory limit of {} MiB",
                     store.data().limiter.max >> 20
                 )
+            } else if e
+                .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+                .is_some()
+            {
+                format!(
+                    "no free instance slot: {} (too many plugin calls at once)",
+                    first_line(&e)
+                )
             } else if let Some(trap) = e.downcast_ref::<wasmtime::Trap>() {
                 format!("trapped: {trap}")
             } else {
@@ -620,49 +861,75 @@ fn show_log(ui: &crate::report::Ui, plugin: &str, hook: &str, level: v1::Level, 
     }
 }
 
-fn to_event(ev: &HookEvent, spec: &config::Plugin) -> v1::Event {
+/// The parts of a hook's event that are lists, borrowed from runner's own data.
+fn event_lists<'a>(
+    ev: &HookEvent<'a>,
+    spec: &'a config::Plugin,
+) -> (Vec<v1::FileChange<'a>>, Vec<(&'a str, &'a str)>) {
+    let changes = ev
+        .changes
+        .iter()
+        .map(|c| v1::FileChange {
+            path: &c.path,
+            action: match c.action {
+                Action::Added => v1::ChangeAction::Added,
+                Action::Modified => v1::ChangeAction::Modified,
+                Action::Removed => v1::ChangeAction::Removed,
+                Action::Unchanged => v1::ChangeAction::Unchanged,
+            },
+            old_sha256: c.old.as_ref().map(|m| m.sha256.as_str()),
+            new_sha256: c.new.as_ref().map(|m| m.sha256.as_str()),
+            old_size: c.old.as_ref().map(|m| m.size),
+            new_size: c.new.as_ref().map(|m| m.size),
+        })
+        .collect();
+    let config = spec
+        .config
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    (changes, config)
+}
+
+fn to_event<'a>(
+    ev: &HookEvent<'a>,
+    changes: &'a [v1::FileChange<'a>],
+    config: &'a [(&'a str, &'a str)],
+) -> v1::Event<'a> {
     let (phase, step) = match ev.hook.split_once('-') {
-        Some(("before", s)) => (v1::Phase::Before, s.to_string()),
-        Some(("after", s)) => (v1::Phase::After, s.to_string()),
-        Some(("release", "start")) => (v1::Phase::Before, "release".to_string()),
-        _ => (v1::Phase::After, "release".to_string()),
+        Some(("before", s)) => (v1::Phase::Before, s),
+        Some(("after", s)) => (v1::Phase::After, s),
+        Some(("release", "start")) => (v1::Phase::Before, "release"),
+        _ => (v1::Phase::After, "release"),
     };
     v1::Event {
-        hook: ev.hook.to_string(),
+        hook: ev.hook,
         step,
         phase,
-        release_id: ev.release_id.to_string(),
-        app: ev.app.to_string(),
-        host: ev.host.to_string(),
-        changes: ev
-            .changes
-            .iter()
-            .map(|c| v1::FileChange {
-                path: c.path.clone(),
-                action: match c.action {
-                    Action::Added => v1::ChangeAction::Added,
-                    Action::Modified => v1::ChangeAction::Modified,
-                    Action::Removed => v1::ChangeAction::Removed,
-                    Action::Unchanged => v1::ChangeAction::Unchanged,
-                },
-                old_sha256: c.old.as_ref().map(|m| m.sha256.clone()),
-                new_sha256: c.new.as_ref().map(|m| m.sha256.clone()),
-                old_size: c.old.as_ref().map(|m| m.size),
-                new_size: c.new.as_ref().map(|m| m.size),
-            })
-            .collect(),
+        release_id: ev.release_id,
+        app: ev.app,
+        host: ev.host,
+        changes,
         dry_run: ev.dry_run,
-        error: ev.error.map(str::to_string),
-        outcome: ev.outcome.map(str::to_string),
-        config: spec
-            .config
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect(),
+        error: ev.error,
+        outcome: ev.outcome,
+        config,
     }
 }
 
 impl State {
+    /// Points a fresh instance at the hook call it is about to serve.
+    fn begin(&mut self, hook: &str, release: &str, state_dir: &Path, timeout: Duration) {
+        self.hook = hook.to_string();
+        self.release = release.to_string();
+        self.state_file = (!release.is_empty()).then(|| {
+            state_dir
+                .join("plugin-state")
+                .join(format!("{release}.json"))
+        });
+        self.deadline = Instant::now() + timeout;
+    }
+
     fn deny(&mut self, what: String) -> String {
         let msg = format!("{what} is not granted to plugin `{}`", self.plugin);
         tracing::warn!(plugin = %self.plugin, hook = %self.hook, "denied: {what}");

@@ -4,6 +4,7 @@
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::time::Duration;
 
 use crate::util::{Run, Sandbox, jar, plugin_wasm, snapshot};
 
@@ -354,6 +355,11 @@ fn webhook_notify_posts_the_release_summary() {
 
 /// A component built by a plugin's own build script (Python/JS toolchains), once per run.
 pub fn built_by_script(dir: &str, out: &str) -> std::path::PathBuf {
+    built_by_script_with(dir, out, &[])
+}
+
+/// Like [`built_by_script`], with `env` for the build script (e.g. `ENGINE` of freeze-gate-js).
+pub fn built_by_script_with(dir: &str, out: &str, env: &[(&str, &str)]) -> std::path::PathBuf {
     use std::sync::{Mutex, OnceLock};
     static LOCK: OnceLock<Mutex<()>> = OnceLock::new();
     let _guard = LOCK.get_or_init(|| Mutex::new(())).lock().unwrap();
@@ -366,6 +372,8 @@ pub fn built_by_script(dir: &str, out: &str) -> std::path::PathBuf {
                     .join(dir)
                     .join("build.sh"),
             )
+            .arg(&wasm)
+            .envs(env.iter().copied())
             .status()
             .unwrap();
         assert!(st.success(), "building {dir} failed");
@@ -409,12 +417,23 @@ fn python_audit_log_writes_a_line_per_hook_into_its_granted_dir() {
     assert_eq!(lines[2]["outcome"], "success");
 }
 
+/// The same JS source, built with each of jco's engines: QuickJS (what build.sh makes by
+/// default) and StarlingMonkey.
 #[test]
 fn js_freeze_gate_aborts_inside_a_window_and_not_outside() {
-    let wasm = built_by_script("freeze-gate-js", "freeze-gate-js.wasm");
+    for (engine, out) in [
+        ("quickjs", "freeze-gate-js.wasm"),
+        ("starlingmonkey", "freeze-gate-js-sm.wasm"),
+    ] {
+        let wasm = built_by_script_with("freeze-gate-js", out, &[("ENGINE", engine)]);
+        freeze_gate(engine, &wasm);
+    }
+}
+
+fn freeze_gate(engine: &str, wasm: &std::path::Path) {
     let windows = r#"[{ start = "2026-12-24T00:00:00Z", end = "2026-12-27T00:00:00Z", reason = "holidays" }]"#;
     let gate = |name: &str, now: &str| {
-        let sb = Sandbox::new(name)
+        let sb = Sandbox::new(&format!("{name}{engine}"))
             .app("svc", "restart = [\"true\"]")
             .plugin(&format!(
                 "name = \"freeze\"\nwasm = \"{}\"\ntimeout = \"30s\"\nconfig = {{ now = \"{now}\", windows = {windows} }}",
@@ -431,10 +450,10 @@ fn js_freeze_gate_aborts_inside_a_window_and_not_outside() {
     assert!(
         all_output(&r)
             .contains("plugin `freeze` aborted in release-start: change freeze: holidays"),
-        "{}",
+        "{engine}: {}",
         all_output(&r)
     );
-    assert_eq!(snapshot(&frozen.deploy("svc")), before);
+    assert_eq!(snapshot(&frozen.deploy("svc")), before, "{engine}");
 
     let open = gate("freezeout", "2026-12-28T09:00:00Z");
     open.run(&["release", "svc", "--yes"]).success();
@@ -511,4 +530,75 @@ fn a_plugin_restart_that_waits_for_start_up_is_still_verified() {
         r.stdout()
     );
     assert_eq!(sb.version("demo"), "app=2.0.0 lib=2.0.0");
+}
+
+/// Instances are made ahead of their calls, with the granted dirs opened then. A granted path
+/// swapped in between (a `current` symlink moved by an install) must not leave the call looking
+/// at the old directory: the call gets an instance that sees the new one.
+#[test]
+fn an_instance_made_ahead_sees_a_granted_dir_swapped_since() {
+    use runner::plugin::{HookEvent, PluginHost, Verdict};
+    let sb = Sandbox::new("swapdir");
+    let (a, b, link) = (
+        sb.root.join("a"),
+        sb.root.join("b"),
+        sb.root.join("current"),
+    );
+    for (dir, text) in [(&a, "first"), (&b, "second")] {
+        fs::create_dir_all(dir).unwrap();
+        fs::write(dir.join("marker"), text).unwrap();
+    }
+    std::os::unix::fs::symlink(&a, &link).unwrap();
+    let marker = link.join("marker").display().to_string();
+    let spec = runner::config::Plugin {
+        name: "hostile".into(),
+        wasm: plugin_wasm("hostile"),
+        hooks: vec!["before-install".into()],
+        on_error: "abort".into(),
+        timeout: Duration::from_secs(30),
+        memory: 64 << 20,
+        allow: runner::config::Allow {
+            dirs: vec![link.clone()],
+            ..Default::default()
+        },
+        config: [("mode", "read-outside"), ("path", marker.as_str())]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    let mut host = PluginHost::empty(&sb.state()).unwrap();
+    let loaded = host.load_one(spec).unwrap();
+    host.plugins.push(loaded);
+    let ui = runner::report::Ui {
+        quiet: true,
+        ..Default::default()
+    };
+    // The plugin answers abort("read succeeded: <path>: <text>") when it can read the file.
+    let read = |host: &PluginHost| {
+        let ev = HookEvent {
+            hook: "before-install",
+            release_id: "r1",
+            app: "svc",
+            host: "local",
+            changes: &[],
+            dry_run: false,
+            error: None,
+            outcome: None,
+        };
+        match host.call(&ev, &ui) {
+            Verdict::Abort { reason, .. } => reason,
+            other => panic!("expected the plugin to read {marker}: {other:?}"),
+        }
+    };
+    host.prepare_all();
+    host.wait_prepared();
+    let swapped = sb.root.join("current.new");
+    std::os::unix::fs::symlink(&b, &swapped).unwrap();
+    fs::rename(&swapped, &link).unwrap();
+    let seen = read(&host);
+    assert!(seen.ends_with(": second"), "{seen}");
+    // Nothing moved since: the instance made during that call serves the next one.
+    host.wait_prepared();
+    let seen = read(&host);
+    assert!(seen.ends_with(": second"), "{seen}");
 }

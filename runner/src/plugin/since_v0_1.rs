@@ -5,6 +5,8 @@ wasmtime::component::bindgen!({
     world: "plugin",
     imports: { default: async },
     exports: { default: async },
+    // The event is lowered straight from runner's own strings: no copy per file change.
+    ownership: Borrowing { duplicate_if_necessary: false },
 });
 
 pub use runner::plugin::host::{Level, Output, Request, Response};
