@@ -10,8 +10,8 @@
 //!
 //! Speed: instances come from a pooling allocator whose slots stay mapped (and, where the kernel
 //! has `PAGEMAP_SCAN`, stay resident: only the pages a call dirtied are reset), and a worker
-//! thread makes each plugin's next instance while the current call runs, then drops the used
-//! one. A hook call is then only the call itself, still on an instance nothing ran in before.
+//! thread makes each plugin's next instance while the current call runs, and drops the used one.
+//! A hook call is then only the call itself, still on an instance nothing ran in before.
 
 pub mod since_v0_1;
 
@@ -357,13 +357,12 @@ impl PluginHost {
         self.plugins.is_empty()
     }
 
-    /// Makes every instance at its call instead of ahead (to measure what preparing saves).
-    pub fn prepare_ahead(&mut self, on: bool) {
-        if !on {
-            self.prep = None;
-            for p in &self.plugins {
-                *p.spare.lock().unwrap_or_else(|e| e.into_inner()) = None;
-            }
+    /// From now on makes every instance at its call instead of ahead (to measure what making
+    /// them ahead saves).
+    pub fn make_at_call(&mut self) {
+        self.prep = None;
+        for p in &self.plugins {
+            *p.spare.lock().unwrap_or_else(|e| e.into_inner()) = None;
         }
     }
 
@@ -618,20 +617,32 @@ impl PluginHost {
         ev: &HookEvent,
     ) -> std::result::Result<(v1::Decision, Vec<(v1::Level, String)>), String> {
         self.restore_state(ev.release_id);
-        let ready = self.take_spare(p);
-        // The next call's instance is made while this one runs.
+        let spare = self.take_spare(p);
+        // The next call's instance is made while this one runs. (Made after the call instead,
+        // calls got no faster, and back-to-back calls waited for it.)
         self.prepare(p);
-        let Ready {
-            mut store,
-            inst,
-            capture,
-            ..
-        } = match ready {
+        let ready = match spare {
             Some(r) => r,
             None => self
                 .shared
                 .instantiate(&self.rt, &p.pre, &p.spec, &p.spec.allow)?,
         };
+        self.call_handle(p, ev, ready)
+    }
+
+    /// The call itself, on a fresh instance; the instance is retired after.
+    fn call_handle(
+        &self,
+        p: &Loaded,
+        ev: &HookEvent,
+        ready: Ready,
+    ) -> std::result::Result<(v1::Decision, Vec<(v1::Level, String)>), String> {
+        let Ready {
+            mut store,
+            inst,
+            capture,
+            ..
+        } = ready;
         let timeout = p.spec.timeout;
         store
             .data_mut()
