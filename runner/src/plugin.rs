@@ -136,6 +136,8 @@ struct Shared {
 /// Engine, compiled plugins, and the state they share within a release.
 pub struct PluginHost {
     shared: Shared,
+    /// WASI and runner's host imports, linked once for every plugin.
+    linker: Linker<State>,
     rt: tokio::runtime::Runtime,
     pub plugins: Vec<Loaded>,
     /// The prep thread's queue; `None` makes every instance at its call.
@@ -329,6 +331,15 @@ impl PluginHost {
             .enable_all()
             .build()
             .map_err(|e| Error::Usage(format!("cannot start the async runtime: {e}")))?;
+        let mut linker: Linker<State> = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .and_then(|()| {
+                v1::Plugin::add_to_linker::<State, wasmtime::component::HasSelf<State>>(
+                    &mut linker,
+                    |s| s,
+                )
+            })
+            .map_err(|e| Error::Usage(format!("cannot link the plugin host imports: {e:#}")))?;
         let shared = Shared {
             engine,
             kv: Arc::new(Mutex::new(BTreeMap::new())),
@@ -342,6 +353,7 @@ impl PluginHost {
             .map_err(|e| Error::Usage(format!("cannot start the plugin prep thread: {e}")))?;
         Ok(PluginHost {
             shared,
+            linker,
             rt,
             plugins: Vec::new(),
             prep: Some(tx),
@@ -433,11 +445,7 @@ impl PluginHost {
         let sha256 = inventory::hash_bytes(&bytes);
         let (component, cached) = self.compile(&bytes, &sha256).map_err(&fail)?;
         let wit = wit_version(&self.shared.engine, &component);
-        let mut linker: Linker<State> = Linker::new(&self.shared.engine);
-        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| fail(format!("{e:#}")))?;
-        v1::Plugin::add_to_linker::<State, wasmtime::component::HasSelf<State>>(&mut linker, |s| s)
-            .map_err(|e| fail(format!("{e:#}")))?;
-        let pre = linker.instantiate_pre(&component).map_err(|e| {
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| {
             fail(format!(
                 "it needs imports runner does not offer ({}) — is it built against runner:plugin@{}?",
                 first_line(&e),
