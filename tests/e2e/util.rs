@@ -102,12 +102,28 @@ pub fn wait_listening(port: u16, what: &str) {
     }
 }
 
+/// A port for a server a test starts later. Never one handed out before in this run, and below
+/// the kernel's ephemeral range: a port from that range (what binding port 0 gives) can be
+/// handed to another test too once released, or be taken as the source port of some outgoing
+/// connection (the nginx load loops open thousands a second) before the server binds it. Both
+/// happened: a JVM that could not bind its port, and nginx with no live upstream.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let low: usize = fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768);
+    let span = low.saturating_sub(10_000).max(1_000);
+    // Where this process starts in the span, so that two test runs at once rarely meet.
+    let base = std::process::id() as usize * 7_919 % span;
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        assert!(n < span, "no free port left below {low}");
+        let port = (10_000 + (base + n) % span) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 pub fn sha(path: &Path) -> String {
