@@ -683,11 +683,7 @@ impl PluginHost {
             return;
         }
         let mut kv = self.shared.kv.lock().unwrap_or_else(|e| e.into_inner());
-        let path = self
-            .shared
-            .state_dir
-            .join("plugin-state")
-            .join(format!("{release}.json"));
+        let path = state_file(&self.shared.state_dir, release);
         if let Some(saved) = std::fs::read(&path).ok().and_then(|b| {
             serde_json::from_slice::<BTreeMap<String, BTreeMap<String, String>>>(&b).ok()
         }) {
@@ -936,16 +932,19 @@ fn to_event<'a>(
     }
 }
 
+/// Where a release's plugin state is persisted.
+fn state_file(state_dir: &Path, release: &str) -> PathBuf {
+    state_dir
+        .join("plugin-state")
+        .join(format!("{release}.json"))
+}
+
 impl State {
     /// Points a fresh instance at the hook call it is about to serve.
     fn begin(&mut self, hook: &str, release: &str, state_dir: &Path, timeout: Duration) {
         self.hook = hook.to_string();
         self.release = release.to_string();
-        self.state_file = (!release.is_empty()).then(|| {
-            state_dir
-                .join("plugin-state")
-                .join(format!("{release}.json"))
-        });
+        self.state_file = (!release.is_empty()).then(|| state_file(state_dir, release));
         self.deadline = Instant::now() + timeout;
     }
 
