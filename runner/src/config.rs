@@ -271,26 +271,7 @@ struct RawPlugin {
 }
 
 /// Hook names a plugin may subscribe to.
-pub const HOOKS: &[&str] = &[
-    "release-start",
-    "release-end",
-    "before-host",
-    "after-host",
-    "before-sync",
-    "after-sync",
-    "before-plan",
-    "after-plan",
-    "before-backup",
-    "after-backup",
-    "before-install",
-    "after-install",
-    "before-restart",
-    "after-restart",
-    "before-verify",
-    "after-verify",
-    "before-rollback",
-    "after-rollback",
-];
+pub const HOOKS: &[&str] = &crate::hook::NAMES;
 
 /// A host of an app: `[user@]host[:port]`.
 #[derive(Debug, Clone, PartialEq, Eq)]

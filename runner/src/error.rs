@@ -1,11 +1,35 @@
-//! The error type every command returns, and the exit code each kind maps to.
+//! The error type every command returns, the exit code each kind maps to, and the help text
+//! an operator can act on — kept beside each other so that they never drift apart.
 
 use std::path::PathBuf;
 
-/// Exit codes of the contract: 0 done, 1 failed, 2 bad usage or config, 3 locked.
-pub const EXIT_FAILED: u8 = 1;
-pub const EXIT_USAGE: u8 = 2;
-pub const EXIT_LOCKED: u8 = 3;
+/// A process exit code of the contract: 0 done, 1 failed, 2 bad usage or config, 3 locked,
+/// 4 runner itself could not start (an internal error: the wasm engine, a thread).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ExitCode(pub u8);
+
+impl ExitCode {
+    pub const DONE: ExitCode = ExitCode(0);
+    pub const FAILED: ExitCode = ExitCode(1);
+    pub const USAGE: ExitCode = ExitCode(2);
+    pub const LOCKED: ExitCode = ExitCode(3);
+    pub const INTERNAL: ExitCode = ExitCode(4);
+
+    /// `FAILED` when `failed`, else `DONE`.
+    pub fn failed_if(failed: bool) -> ExitCode {
+        if failed {
+            ExitCode::FAILED
+        } else {
+            ExitCode::DONE
+        }
+    }
+}
+
+impl From<ExitCode> for std::process::ExitCode {
+    fn from(c: ExitCode) -> Self {
+        std::process::ExitCode::from(c.0)
+    }
+}
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -98,22 +122,75 @@ pub enum Error {
     #[error("sync to {target}: {message}")]
     Sync { target: String, message: String },
 
-    #[error("{0} of the releases failed")]
-    SomeFailed(usize),
+    #[error("agent: {0}")]
+    Agent(String),
+
+    #[error("the operator answered no; nothing was touched")]
+    Cancelled,
+
+    #[error("prompt: {0}")]
+    Prompt(#[from] dialoguer::Error),
+
+    /// runner itself could not start a part it needs (not the operator's doing).
+    #[error("cannot start {what}: {cause}")]
+    Internal { what: &'static str, cause: String },
 }
 
 impl Error {
     /// The process exit code for this error.
-    pub fn exit_code(&self) -> u8 {
+    pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Config { .. }
             | Error::ConfigRead { .. }
             | Error::NoConfig { .. }
             | Error::Usage(_)
             | Error::UnknownApp { .. }
-            | Error::PluginLoad { .. } => EXIT_USAGE,
-            Error::Locked { .. } => EXIT_LOCKED,
-            _ => EXIT_FAILED,
+            | Error::PluginLoad { .. }
+            | Error::Cancelled
+            | Error::Prompt(_) => ExitCode::USAGE,
+            Error::Locked { .. } => ExitCode::LOCKED,
+            Error::Internal { .. } => ExitCode::INTERNAL,
+            Error::BadJar { .. }
+            | Error::Io { .. }
+            | Error::Changed { .. }
+            | Error::Step { .. }
+            | Error::Interrupted { .. }
+            | Error::Release { .. }
+            | Error::Plugin { .. }
+            | Error::Sync { .. }
+            | Error::Agent(_) => ExitCode::FAILED,
+        }
+    }
+
+    /// What the operator can do about it, when the message alone does not say.
+    pub fn help(&self) -> Option<&'static str> {
+        match self {
+            Error::Config { .. } => {
+                Some("fix that key in the config; `runner config check` validates it")
+            }
+            Error::ConfigRead { .. } => Some("check the path and that this user may read it"),
+            Error::UnknownApp { .. } => {
+                Some("app names are the [apps.<name>] tables of the config")
+            }
+            Error::BadJar { .. } => Some(
+                "a jar still being uploaded looks like this: wait for the upload, then release",
+            ),
+            Error::PluginLoad { .. } => {
+                Some("`runner plugin check <wasm>` shows what the component declares")
+            }
+            Error::Internal { .. } => Some(
+                "runner could not start one of its own parts; this machine may be out of \
+                 threads or memory (run with RUNNER_LOG=debug and report it if not)",
+            ),
+            _ => None,
+        }
+    }
+
+    /// An internal start-up failure of `what`.
+    pub fn internal(what: &'static str) -> impl FnOnce(std::io::Error) -> Error {
+        move |e| Error::Internal {
+            what,
+            cause: e.to_string(),
         }
     }
 

@@ -5,86 +5,29 @@
 //! the previous one has verified); `before-host`/`after-host` plugin hooks run here around each
 //! host (where `nginx-drain` takes the host out of the upstream).
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
+use std::ops::Range;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use serde::Serialize;
 
 use crate::cli::FleetFlags;
 use crate::config::{App, Config, SyncTarget, parse_host};
 use crate::error::{Error, Result};
-use crate::history::{Outcome, Record};
+use crate::history::Record;
+use crate::hook::Hook;
 use crate::journal::Kind;
-use crate::plugin::{HookEvent, Verdict};
-use crate::release::{Ctx, Options};
+use crate::lock;
+use crate::outcome::{FleetReport, HostOutcome, HostReport, Outcome, Report};
+use crate::release::{At, Ctx, Options, aborted};
+use crate::report::{self, Event, first_line};
 use crate::sync::{Session, Url};
-
-/// What happened on one host.
-#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
-pub struct HostReport {
-    pub host: String,
-    /// verified | no-change | failed | rolled-back | skipped | unreachable
-    pub outcome: String,
-    /// The release id on the host.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    pub files: usize,
-    /// Wall time for this host, and the parts of it: the ssh connection up to the agent's
-    /// hello, the sync, and the release as the host timed it.
-    pub ms: u64,
-    #[serde(default)]
-    pub connect_ms: u64,
-    #[serde(default)]
-    pub sync_ms: u64,
-    #[serde(default)]
-    pub release_ms: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-impl HostReport {
-    /// A host with nothing done yet (no id, no files, no times).
-    fn new(host: &str, outcome: &str) -> HostReport {
-        HostReport {
-            host: host.to_string(),
-            outcome: outcome.to_string(),
-            id: None,
-            files: 0,
-            ms: 0,
-            connect_ms: 0,
-            sync_ms: 0,
-            release_ms: 0,
-            error: None,
-        }
-    }
-
-    fn ok(&self) -> bool {
-        matches!(self.outcome.as_str(), "verified" | "no-change" | "dry-run")
-    }
-}
-
-/// The whole roll.
-#[derive(Debug, Clone, Serialize)]
-pub struct FleetReport {
-    pub app: String,
-    pub id: String,
-    pub outcome: String,
-    pub duration_ms: u64,
-    pub hosts: Vec<HostReport>,
-}
-
-impl FleetReport {
-    pub fn failed(&self) -> bool {
-        self.outcome != "success"
-    }
-}
 
 /// Batch sizes for `n` hosts from `--batch`: `N`, `N%` or a ramp `1,25%,100%` whose last step
 /// repeats until every host has had its turn.
-pub fn batches(spec: &str, n: usize) -> std::result::Result<Vec<usize>, String> {
+pub fn batches(spec: &str, n: usize) -> Result<Vec<usize>> {
     let steps: Vec<usize> = spec
         .split(',')
         .map(|s| {
@@ -104,7 +47,8 @@ pub fn batches(spec: &str, n: usize) -> std::result::Result<Vec<usize>, String> 
             }
             Ok(size)
         })
-        .collect::<std::result::Result<_, _>>()?;
+        .collect::<std::result::Result<_, String>>()
+        .map_err(Error::Usage)?;
     let mut out = Vec::new();
     let mut left = n;
     let mut i = 0;
@@ -163,10 +107,10 @@ impl View {
             bars[i].set_message(state.to_string());
             bars[i].enable_steady_tick(Duration::from_millis(120));
         } else if self.json {
-            println!(
-                "{}",
-                serde_json::json!({"event": "host", "host": self.hosts[i], "state": state})
-            );
+            report::emit(&Event::Host {
+                host: self.hosts[i].clone(),
+                state: state.to_string(),
+            });
         } else if !self.quiet {
             eprintln!("  {}: {state}", self.hosts[i]);
         }
@@ -175,31 +119,59 @@ impl View {
     fn done(&self, i: usize, r: &HostReport) {
         let word = match &r.error {
             Some(e) => format!("{}: {}", r.outcome, first_line(e)),
-            None => r.outcome.clone(),
+            None => r.outcome.to_string(),
         };
         if let Some((_, bars)) = &self.bars {
             bars[i].finish_with_message(word);
         } else if self.json {
-            println!("{}", serde_json::json!({"event": "host-done", "report": r}));
+            report::emit(&Event::HostDone { report: r.clone() });
         } else if !self.quiet {
             eprintln!("  {}: {word}", self.hosts[i]);
         }
     }
+
+    fn clear(&self) {
+        if let Some((m, _)) = &self.bars {
+            let _ = m.clear();
+        }
+    }
 }
 
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or_default()
+/// One roll in progress: what every host's release shares.
+struct Roll<'a> {
+    ctx: &'a Ctx<'a>,
+    app: &'a App,
+    fleet: &'a FleetFlags,
+    opts: Options,
+    id: String,
+    view: View,
+}
+
+/// What a host runs: its release, or the rollback of what the roll released there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Task {
+    Release,
+    Rollback,
+}
+
+impl Task {
+    fn command(self) -> &'static str {
+        match self {
+            Task::Release => "release",
+            Task::Rollback => "rollback",
+        }
+    }
 }
 
 /// Rolls a release of `app` over its hosts.
 pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Result<FleetReport> {
     let cfg = ctx.cfg;
-    let hosts = app.hosts.clone();
-    let sizes = batches(&fleet.batch, hosts.len()).map_err(Error::Usage)?;
+    let hosts = &app.hosts;
+    let sizes = batches(&fleet.batch, hosts.len())?;
     // One fleet roll of an app at a time (the hosts lock their own releases too).
-    let acquired = crate::lock::acquire(
+    let acquired = lock::acquire(
         &cfg.state_dir,
-        &format!("{}.fleet", app.name),
+        lock::Scope::Fleet(&app.name),
         "fleet release",
     )?;
     if let Some(h) = &acquired.stale {
@@ -212,17 +184,13 @@ pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Resul
     let t0 = Instant::now();
     let started = jiff::Timestamp::now().to_string();
     if !ctx.ui.json && !ctx.ui.quiet {
+        let sizes: Vec<String> = sizes.iter().map(|s| s.to_string()).collect();
         eprintln!(
-            "{} {} on {} hosts in batches of {} ({})",
+            "{} {} on {} hosts in batches of {} ({id})",
             console::style("fleet release").bold(),
             app.name,
             hosts.len(),
-            sizes
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            id
+            sizes.join(", "),
         );
     }
     if opts.confirm
@@ -233,121 +201,52 @@ pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Resul
             hosts.join(", ")
         ))?
     {
-        return Err(Error::Usage("cancelled".into()));
+        return Err(Error::Cancelled);
     }
-    let view = View::new(&hosts, ctx.ui.json, ctx.ui.quiet);
-    let results: Vec<Mutex<Option<HostReport>>> = hosts.iter().map(|_| Mutex::new(None)).collect();
-    let mut failed = 0;
-    let mut stopped = false;
-    let mut start = 0;
-    for (b, size) in sizes.iter().enumerate() {
-        let batch = start..start + size;
-        start += size;
-        if stopped {
-            for i in batch {
-                let r = HostReport::new(&hosts[i], "skipped");
-                view.done(i, &r);
-                *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-            }
-            continue;
-        }
-        if b > 0 && !fleet.pause.is_zero() {
-            std::thread::sleep(fleet.pause);
-        }
-        // The barrier: every host of the batch finishes before the next batch starts. At most
-        // PARALLEL hosts are in flight at once (each is an ssh client and a thread here).
-        let next = std::sync::atomic::AtomicUsize::new(batch.start);
-        std::thread::scope(|s| {
-            for _ in 0..(*size).min(PARALLEL) {
-                let (view, results, hosts, id, next, end) =
-                    (&view, &results, &hosts, &id, &next, batch.end);
-                s.spawn(move || {
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        if i >= end {
-                            break;
-                        }
-                        let r =
-                            host_release(ctx, app, &hosts[i], id, "release", opts, fleet, &|st| {
-                                view.state(i, st)
-                            });
-                        view.done(i, &r);
-                        *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-                    }
-                });
-            }
-        });
-        failed += batch
-            .clone()
-            .filter(|i| {
-                results[*i]
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .as_ref()
-                    .is_some_and(|r| !r.ok())
-            })
-            .count();
-        if failed > fleet.max_fail {
-            stopped = true;
-        }
+    let roll = Roll {
+        ctx,
+        app,
+        fleet,
+        opts,
+        id,
+        view: View::new(hosts, ctx.ui.json, ctx.ui.quiet),
+    };
+    let (mut reports, stopped) = roll.batches(&sizes);
+    let mut outcome = if reports.iter().all(|r| r.outcome.ok()) {
+        Outcome::Success
+    } else {
+        Outcome::Failed
+    };
+    if stopped && fleet.rollback_on_failure && roll.roll_back(&mut reports) {
+        outcome = Outcome::RolledBack;
     }
-    let mut reports: Vec<HostReport> = results
-        .into_iter()
-        .map(|m| {
-            m.into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .expect("every host has a report")
-        })
-        .collect();
-    let mut outcome = if failed == 0 { "success" } else { "failed" };
-    if stopped && fleet.rollback_on_failure {
-        // Put the hosts already released back, newest first, each drained like a release.
-        let mut all_back = true;
-        for i in (0..reports.len()).rev() {
-            if reports[i].outcome != "verified" {
-                continue;
-            }
-            view.state(i, "rolling back");
-            let r = host_release(ctx, app, &hosts[i], &id, "rollback", opts, fleet, &|st| {
-                view.state(i, st)
-            });
-            if r.ok() {
-                reports[i].outcome = "rolled-back".into();
-            } else {
-                all_back = false;
-                reports[i].outcome = "rollback-failed".into();
-                reports[i].error = r.error;
-            }
-            view.done(i, &reports[i]);
-        }
-        if all_back {
-            outcome = "rolled-back";
-        }
-    }
-    if let Some((m, _)) = &view.bars {
-        let _ = m.clear();
-    }
+    roll.view.clear();
     let report = FleetReport {
         app: app.name.clone(),
-        id: id.clone(),
-        outcome: outcome.into(),
+        id: roll.id,
+        outcome,
         duration_ms: t0.elapsed().as_millis() as u64,
         hosts: reports,
     };
-    let record = Record {
-        id,
-        app: app.name.clone(),
+    if !opts.dry_run {
+        record(ctx, &report, started).save(&cfg.state_dir)?;
+    }
+    drop(acquired);
+    Ok(report)
+}
+
+/// The central history record of a roll: each host's outcome.
+fn record(ctx: &Ctx, report: &FleetReport, started: String) -> Record {
+    Record {
+        id: report.id.clone(),
+        app: report.app.clone(),
         kind: Kind::Release,
-        host: crate::hostname(),
-        user: crate::user(),
+        host: crate::host::hostname(),
+        user: crate::host::user(),
         started,
         finished: jiff::Timestamp::now().to_string(),
         duration_ms: report.duration_ms,
-        outcome: match outcome {
-            "success" => Outcome::Success,
-            "rolled-back" => Outcome::RolledBack,
-            _ => Outcome::Failed,
-        },
+        outcome: report.outcome,
         reverts: None,
         error: report.hosts.iter().find_map(|h| {
             h.error
@@ -359,125 +258,176 @@ pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Resul
         steps: Vec::new(),
         hooks: ctx.plugins.map(|p| p.take_calls()).unwrap_or_default(),
         hosts: report.hosts.clone(),
-    };
-    if !opts.dry_run {
-        record.save(&cfg.state_dir)?;
     }
-    drop(acquired);
-    Ok(report)
 }
 
-/// A central hook around one host; the host's address is the event's `host`.
-#[allow(clippy::too_many_arguments)]
-fn host_hook(
-    ctx: &Ctx,
-    name: &str,
-    app: &str,
-    id: &str,
-    host: &str,
-    dry_run: bool,
-    error: Option<&str>,
-) -> Verdict {
-    let Some(plugins) = ctx.plugins else {
-        return Verdict::Proceed;
-    };
-    plugins.call(
-        &HookEvent {
-            hook: name,
-            release_id: id,
-            app,
+impl Roll<'_> {
+    /// Every batch in turn; once more hosts failed than `--max-fail` allows, the rest are
+    /// skipped. Returns each host's report and whether the roll stopped.
+    fn batches(&self, sizes: &[usize]) -> (Vec<HostReport>, bool) {
+        let hosts = &self.app.hosts;
+        let results: Vec<Mutex<Option<HostReport>>> =
+            hosts.iter().map(|_| Mutex::new(None)).collect();
+        let set = |i: usize, r: HostReport| {
+            self.view.done(i, &r);
+            *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+        };
+        let mut failed = 0;
+        let mut stopped = false;
+        let mut start = 0;
+        for (b, size) in sizes.iter().enumerate() {
+            let batch = start..start + size;
+            start += size;
+            if stopped {
+                for i in batch {
+                    set(i, HostReport::new(&hosts[i], HostOutcome::Skipped));
+                }
+                continue;
+            }
+            if b > 0 && !self.fleet.pause.is_zero() {
+                std::thread::sleep(self.fleet.pause);
+            }
+            self.batch(batch.clone(), &set);
+            failed += batch
+                .filter(|i| {
+                    results[*i]
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .as_ref()
+                        .is_some_and(|r| !r.outcome.ok())
+                })
+                .count();
+            stopped = failed > self.fleet.max_fail;
+        }
+        let reports = results
+            .into_iter()
+            .map(|m| {
+                m.into_inner()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .expect("every host has a report")
+            })
+            .collect();
+        (reports, stopped)
+    }
+
+    /// The barrier: every host of the batch finishes before the next batch starts. At most
+    /// PARALLEL hosts are in flight at once (each is an ssh client and a thread here).
+    fn batch(&self, batch: Range<usize>, set: &(dyn Fn(usize, HostReport) + Sync)) {
+        let next = AtomicUsize::new(batch.start);
+        std::thread::scope(|s| {
+            for _ in 0..batch.len().min(PARALLEL) {
+                s.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= batch.end {
+                            break;
+                        }
+                        set(i, self.host(i, Task::Release));
+                    }
+                });
+            }
+        });
+    }
+
+    /// Puts the hosts already released back, newest first, each drained like a release.
+    /// Whether every one of them is back.
+    fn roll_back(&self, reports: &mut [HostReport]) -> bool {
+        let mut all_back = true;
+        for i in (0..reports.len()).rev() {
+            if reports[i].outcome != HostOutcome::Verified {
+                continue;
+            }
+            self.view.state(i, "rolling back");
+            let r = self.host(i, Task::Rollback);
+            if r.outcome.ok() {
+                reports[i].outcome = HostOutcome::RolledBack;
+            } else {
+                all_back = false;
+                reports[i].outcome = HostOutcome::RollbackFailed;
+                reports[i].error = r.error;
+            }
+            self.view.done(i, &reports[i]);
+        }
+        all_back
+    }
+
+    /// A central hook around one host; the host's address is the event's `host`.
+    fn hook(&self, hook: Hook, host: &str, error: Option<&str>) -> Option<String> {
+        let at = At {
+            release_id: &self.id,
+            app: &self.app.name,
             host,
             changes: &[],
-            dry_run,
-            error,
-            outcome: None,
-        },
-        &ctx.ui,
-    )
-}
+            dry_run: self.opts.dry_run,
+        };
+        aborted(self.ctx.call(hook, &at, error, None))
+    }
 
-/// One host: before-host hook, connect, sync, release (or rollback) there, after-host hook.
-#[allow(clippy::too_many_arguments)]
-fn host_release(
-    ctx: &Ctx,
-    app: &App,
-    host: &str,
-    fleet_id: &str,
-    command: &str,
-    opts: Options,
-    fleet: &FleetFlags,
-    state: &dyn Fn(&str),
-) -> HostReport {
-    let t = Instant::now();
-    let mut r = HostReport::new(host, "failed");
-    state("draining");
-    if let Verdict::Abort { reason, .. } = host_hook(
-        ctx,
-        "before-host",
-        &app.name,
-        fleet_id,
-        host,
-        opts.dry_run,
-        None,
-    ) {
-        r.error = Some(reason);
-        r.ms = t.elapsed().as_millis() as u64;
-        return r;
-    }
-    let res = on_host(ctx.cfg, app, host, command, opts, fleet, state, &mut r);
-    if let Err(e) = res {
-        r.error = Some(format!("{host}: {e}"));
-        if r.outcome == "verified" {
-            r.outcome = "failed".into();
-        }
-    }
-    state("restoring");
-    let err = r.error.clone();
-    if let Verdict::Abort { reason, .. } = host_hook(
-        ctx,
-        "after-host",
-        &app.name,
-        fleet_id,
-        host,
-        opts.dry_run,
-        err.as_deref(),
-    ) && r.error.is_none()
-    {
-        r.outcome = "failed".into();
-        r.error = Some(reason);
-    }
-    r.ms = t.elapsed().as_millis() as u64;
-    r
-}
-
-#[allow(clippy::too_many_arguments)]
-fn on_host(
-    cfg: &Config,
-    app: &App,
-    host: &str,
-    command: &str,
-    opts: Options,
-    fleet: &FleetFlags,
-    state: &dyn Fn(&str),
-    r: &mut HostReport,
-) -> std::result::Result<(), String> {
-    state("connecting");
-    let t = Instant::now();
-    let mut session = connect(cfg, app, host, fleet)?;
-    r.connect_ms = t.elapsed().as_millis() as u64;
-    if command == "release" {
-        state("syncing");
+    /// Host `i`: before-host hook, connect, sync, release (or rollback) there, after-host hook.
+    fn host(&self, i: usize, task: Task) -> HostReport {
+        let host = &self.app.hosts[i];
+        let state = |s: &str| self.view.state(i, s);
         let t = Instant::now();
-        session
-            .reconcile(cfg, &app.staging, None)
-            .map_err(|e| format!("sync: {e}"))?;
-        r.sync_ms = t.elapsed().as_millis() as u64;
+        let mut r = HostReport::new(host, HostOutcome::Failed);
+        state("draining");
+        if let Some(reason) = self.hook(Hook::BeforeHost, host, None) {
+            r.error = Some(reason);
+            r.ms = t.elapsed().as_millis() as u64;
+            return r;
+        }
+        if let Err(e) = self.on_host(host, task, &state, &mut r) {
+            r.error = Some(format!("{host}: {e}"));
+            if r.outcome == HostOutcome::Verified {
+                r.outcome = HostOutcome::Failed;
+            }
+        }
+        state("restoring");
+        if let Some(reason) = self.hook(Hook::AfterHost, host, r.error.clone().as_deref())
+            && r.error.is_none()
+        {
+            r.outcome = HostOutcome::Failed;
+            r.error = Some(reason);
+        }
+        r.ms = t.elapsed().as_millis() as u64;
+        r
     }
-    state(if command == "release" {
-        "releasing"
-    } else {
-        "rolling back"
-    });
+
+    /// Connect, sync (for a release), and run the task on the host, following its events.
+    fn on_host(
+        &self,
+        host: &str,
+        task: Task,
+        state: &dyn Fn(&str),
+        r: &mut HostReport,
+    ) -> std::result::Result<(), String> {
+        let (cfg, app) = (self.ctx.cfg, self.app);
+        state("connecting");
+        let t = Instant::now();
+        let mut session = connect(cfg, app, host, self.fleet)?;
+        r.connect_ms = t.elapsed().as_millis() as u64;
+        if task == Task::Release {
+            state("syncing");
+            let t = Instant::now();
+            session
+                .reconcile(cfg, &app.staging, None)
+                .map_err(|e| format!("sync: {e}"))?;
+            r.sync_ms = t.elapsed().as_millis() as u64;
+        }
+        state(match task {
+            Task::Release => "releasing",
+            Task::Rollback => "rolling back",
+        });
+        let mut follow = Follow::default();
+        let (code, stderr) = session
+            .run(task.command(), &flags(self.opts), &mut |line| follow.line(line, state))
+            .map_err(|e| format!("{e} (the release there is journaled: `runner history {}` on the host shows where it stopped)", app.name))?;
+        session.close(true);
+        follow.settle(task, code, &stderr, r)
+    }
+}
+
+/// The flags of the host's own `runner release`/`rollback`.
+fn flags(opts: Options) -> Vec<String> {
     let mut flags = Vec::new();
     if opts.dry_run {
         flags.push("--dry-run".to_string());
@@ -488,64 +438,76 @@ fn on_host(
     if opts.no_rollback {
         flags.push("--no-rollback".to_string());
     }
-    let mut report: Option<serde_json::Value> = None;
-    let mut log_tail: Vec<String> = Vec::new();
-    let (code, stderr) = session
-        .run(command, &flags, &mut |line| {
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
-                return;
-            };
-            match v["event"].as_str() {
-                Some("point") => match v["point"].as_str() {
-                    Some("before-backup") => state("backing up"),
-                    Some("before-install") => state("installing"),
-                    Some("before-restart") => state("restarting"),
-                    Some("before-verify") => state("verifying"),
-                    Some("before-rollback") => state("rolling back"),
-                    _ => {}
-                },
-                Some("log") => {
-                    log_tail.push(v["line"].as_str().unwrap_or_default().to_string());
-                    if log_tail.len() > 5 {
-                        log_tail.remove(0);
-                    }
-                }
-                Some("report") => report = Some(v["report"].clone()),
+    flags
+}
+
+/// What a host's `--events` stream has told so far: its report, the end of its start-up log.
+#[derive(Default)]
+struct Follow {
+    report: Option<Report>,
+    log_tail: Vec<String>,
+}
+
+impl Follow {
+    fn line(&mut self, line: &str, state: &dyn Fn(&str)) {
+        // A line this runner cannot read (a newer host's event) is passed over.
+        let Ok(ev) = serde_json::from_str::<Event>(line) else {
+            return;
+        };
+        match ev {
+            Event::Point { point, .. } => match point {
+                Hook::BeforeBackup => state("backing up"),
+                Hook::BeforeInstall => state("installing"),
+                Hook::BeforeRestart => state("restarting"),
+                Hook::BeforeVerify => state("verifying"),
+                Hook::BeforeRollback => state("rolling back"),
                 _ => {}
+            },
+            Event::Log { line } => {
+                self.log_tail.push(line);
+                if self.log_tail.len() > 5 {
+                    self.log_tail.remove(0);
+                }
             }
-        })
-        .map_err(|e| format!("{e} (the release there is journaled: `runner history {}` on the host shows where it stopped)", app.name))?;
-    session.close(true);
-    let rep = report.unwrap_or_default();
-    r.id = rep["id"].as_str().map(str::to_string);
-    r.files = rep["files"].as_u64().unwrap_or(0) as usize;
-    r.release_ms = rep["duration_ms"].as_u64().unwrap_or(0);
-    let outcome = rep["outcome"].as_str().unwrap_or("");
-    r.outcome = match (code, outcome) {
-        (0, "success") => "verified".into(),
-        (0, "no-change") => "no-change".into(),
-        (0, "dry-run") => "dry-run".into(),
-        (0, other) if !other.is_empty() => other.to_string(),
-        (0, _) => "verified".into(),
-        _ => "failed".into(),
-    };
-    if code != 0 {
-        let why = rep["error"]
-            .as_str()
-            .map(str::to_string)
+            Event::Report { report } => self.report = Some(report),
+            _ => {}
+        }
+    }
+
+    /// The host's outcome from its exit code and report; Err is why it failed.
+    fn settle(
+        self,
+        task: Task,
+        code: i32,
+        stderr: &str,
+        r: &mut HostReport,
+    ) -> std::result::Result<(), String> {
+        let rep = self.report;
+        r.id = rep.as_ref().and_then(|p| p.id.clone());
+        r.files = rep.as_ref().map_or(0, |p| p.files);
+        r.release_ms = rep.as_ref().map_or(0, |p| p.duration_ms);
+        r.outcome = match (code, &rep) {
+            (0, Some(p)) => p.outcome.into(),
+            (0, None) => HostOutcome::Verified,
+            _ => HostOutcome::Failed,
+        };
+        if code == 0 {
+            return Ok(());
+        }
+        let why = rep
+            .and_then(|p| p.error)
             .or_else(|| {
                 let s = stderr.trim();
                 (!s.is_empty()).then(|| s.lines().last().unwrap_or(s).to_string())
             })
-            .unwrap_or_else(|| format!("runner {command} exited with {code}"));
-        let log = if log_tail.is_empty() {
+            .unwrap_or_else(|| format!("runner {} exited with {code}", task.command()));
+        let log = if self.log_tail.is_empty() {
             String::new()
         } else {
-            format!("\n    its log ended: {}", log_tail.join("\n      "))
+            format!("\n    its log ended: {}", self.log_tail.join("\n      "))
         };
-        return Err(format!("{why}{log}"));
+        Err(format!("{why}{log}"))
     }
-    Ok(())
 }
 
 /// Opens the agent session on `host` for `app` (ssh, batch mode).
@@ -604,53 +566,6 @@ fn connect(
             })
         }
     }
-}
-
-/// The final table.
-pub fn print_table(r: &FleetReport) {
-    use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
-    let mut t = Table::new();
-    t.load_style(UTF8_BORDERS_ONLY);
-    t.set_header(vec!["host", "outcome", "release", "files", "time", "error"]);
-    for h in &r.hosts {
-        t.add_row(vec![
-            h.host.clone(),
-            h.outcome.clone(),
-            h.id.clone().unwrap_or_default(),
-            h.files.to_string(),
-            crate::report::secs(Duration::from_millis(h.ms)),
-            h.error
-                .as_deref()
-                .map(first_line)
-                .unwrap_or_default()
-                .to_string(),
-        ]);
-    }
-    println!("{t}");
-    let counts: BTreeMap<&str, usize> = r.hosts.iter().fold(BTreeMap::new(), |mut m, h| {
-        *m.entry(h.outcome.as_str()).or_default() += 1;
-        m
-    });
-    println!(
-        "{} {} {}: {} in {}",
-        console::style("fleet").bold(),
-        r.app,
-        r.id,
-        if r.failed() {
-            console::style(r.outcome.clone()).red().bold()
-        } else {
-            console::style(r.outcome.clone()).green().bold()
-        },
-        crate::report::secs(Duration::from_millis(r.duration_ms))
-    );
-    println!(
-        "  {}",
-        counts
-            .iter()
-            .map(|(k, v)| format!("{v} {k}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
 }
 
 #[cfg(test)]

@@ -6,36 +6,11 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::journal::{Kind, write_durably};
-use crate::plan::Action;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Outcome {
-    /// Installed, restarted and verified (or installed with `--no-restart`).
-    Success,
-    /// Verification failed; the backup was put back and the old build verified.
-    RolledBack,
-    /// Verification failed and so did putting the old build back.
-    RollbackFailed,
-    /// Failed before anything was installed.
-    Failed,
-    /// Interrupted, then undone by `runner rollback`.
-    Undone,
-}
-
-impl Outcome {
-    /// The name in history JSON and in reports.
-    pub fn name(self) -> &'static str {
-        match self {
-            Outcome::Success => "success",
-            Outcome::RolledBack => "rolled-back",
-            Outcome::RollbackFailed => "rollback-failed",
-            Outcome::Failed => "failed",
-            Outcome::Undone => "undone",
-        }
-    }
-}
+use crate::journal::{Journal, Kind, write_durably};
+use crate::outcome::HostReport;
+pub use crate::outcome::Outcome;
+use crate::plan::{Action, Change};
+use crate::plugin::HookCall;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileRecord {
@@ -46,6 +21,23 @@ pub struct FileRecord {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_sha256: Option<String>,
     pub size: u64,
+}
+
+impl FileRecord {
+    fn from_change(c: &Change) -> FileRecord {
+        FileRecord {
+            path: c.path.clone(),
+            action: c.action,
+            old_sha256: c.old.as_ref().map(|m| m.sha256.clone()),
+            new_sha256: c.new.as_ref().map(|m| m.sha256.clone()),
+            size: c
+                .new
+                .as_ref()
+                .or(c.old.as_ref())
+                .map(|m| m.size)
+                .unwrap_or(0),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -77,13 +69,50 @@ pub struct Record {
     pub steps: Vec<StepRecord>,
     /// Every plugin hook call: plugin, hook, decision, duration.
     #[serde(default)]
-    pub hooks: Vec<crate::plugin::HookCall>,
+    pub hooks: Vec<HookCall>,
     /// A fleet release (recorded on the central box): each host's outcome.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub hosts: Vec<crate::fleet::HostReport>,
+    pub hosts: Vec<HostReport>,
 }
 
 impl Record {
+    /// The record of a release that ended as `outcome`, from its journal.
+    pub fn from_journal(
+        j: &Journal,
+        outcome: Outcome,
+        error: Option<String>,
+        resumed: bool,
+        duration_ms: u64,
+    ) -> Record {
+        Record {
+            id: j.id.clone(),
+            app: j.app.clone(),
+            kind: j.kind,
+            host: crate::host::hostname(),
+            user: j.user.clone(),
+            started: j.started.clone(),
+            finished: jiff::Timestamp::now().to_string(),
+            duration_ms,
+            outcome,
+            reverts: j.reverts.clone(),
+            error,
+            resumed,
+            files: j.changes.iter().map(FileRecord::from_change).collect(),
+            steps: Vec::new(),
+            hooks: Vec::new(),
+            hosts: Vec::new(),
+        }
+    }
+
+    /// With the steps it took and the plugin hook calls it made.
+    pub fn with_steps(self, steps: Vec<StepRecord>, hooks: Vec<HookCall>) -> Record {
+        Record {
+            steps,
+            hooks,
+            ..self
+        }
+    }
+
     pub fn save(&self, state_dir: &Path) -> Result<()> {
         let p = state_dir
             .join("history")
@@ -144,22 +173,4 @@ pub fn last_revertible(records: &[Record]) -> Option<&Record> {
             && r.kind != Kind::Rollback
             && !reverted.contains(&r.id.as_str())
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn outcome_names_match_the_history_json() {
-        for o in [
-            Outcome::Success,
-            Outcome::RolledBack,
-            Outcome::RollbackFailed,
-            Outcome::Failed,
-            Outcome::Undone,
-        ] {
-            assert_eq!(serde_json::to_value(o).unwrap(), o.name());
-        }
-    }
 }

@@ -1,4 +1,5 @@
-//! One release per app per host: an flock'd file under `state_dir/locks` naming its holder.
+//! One release per app per host: an flock'd file under `state_dir/locks` naming its holder;
+//! one fleet roll per app on the central box, under `state_dir/locks/fleet`.
 //!
 //! The kernel drops an flock when its holder dies, so a lock file that still names a holder
 //! but can be locked was left by a dead process: it is taken over with a warning.
@@ -32,9 +33,21 @@ pub struct Acquired {
     pub stale: Option<Holder>,
 }
 
-/// Takes the lock named `name` (an app) or fails with `Error::Locked` naming the holder.
-pub fn acquire(state_dir: &Path, name: &str, command: &str) -> Result<Acquired> {
-    let dir = state_dir.join("locks");
+/// What a lock guards.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    /// Releases of an app on this host.
+    App(&'a str),
+    /// Fleet rolls of an app from this box (its own dir: no app name can collide with it).
+    Fleet(&'a str),
+}
+
+/// Takes the lock of `scope` or fails with `Error::Locked` naming the holder.
+pub fn acquire(state_dir: &Path, scope: Scope, command: &str) -> Result<Acquired> {
+    let (dir, name) = match scope {
+        Scope::App(app) => (state_dir.join("locks"), app),
+        Scope::Fleet(app) => (state_dir.join("locks").join("fleet"), app),
+    };
     fs::create_dir_all(&dir).map_err(Error::io("create", &dir))?;
     let path = dir.join(format!("{name}.lock"));
     let mut file = OpenOptions::new()
@@ -65,7 +78,7 @@ pub fn acquire(state_dir: &Path, name: &str, command: &str) -> Result<Acquired> 
     let stale = read_holder(&mut file);
     let me = Holder {
         pid: std::process::id(),
-        user: crate::user(),
+        user: crate::host::user(),
         since: jiff::ZonedDateTime::now()
             .strftime("%Y-%m-%d %H:%M:%S")
             .to_string(),

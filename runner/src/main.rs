@@ -36,10 +36,10 @@ fn main() -> ExitCode {
         fmt.without_time().init();
     }
     match runner::run(cli) {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code.into(),
         Err(e) => {
-            eprintln!("{} {e}", console::style("runner:").red().bold());
-            ExitCode::from(e.exit_code())
+            runner::report::print_error(&e);
+            e.exit_code().into()
         }
     }
 }

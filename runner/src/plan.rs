@@ -9,7 +9,7 @@ use crate::config::{App, Config};
 use crate::error::Result;
 use crate::inventory::{self, Entry, FileMeta, HashCache};
 use crate::jar::{self, EntryDiff};
-use crate::report::Progress;
+use crate::progress::Progress;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -38,13 +38,13 @@ pub struct Change {
 }
 
 /// Something that stops a release before anything is touched.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Problem {
     pub path: PathBuf,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
     pub app: String,
     pub staging: PathBuf,

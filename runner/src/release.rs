@@ -1,22 +1,24 @@
 //! The release, top to bottom: lock → plan → backup → install → restart → verify, with a hook
 //! point before and after each step, and the rollback that undoes it. Each step's work lives in
 //! its own module; this file only sequences them, journals progress and records history.
+//! `execute` is the release as a list of steps; `Run::around` is what every step shares:
+//! before-hook, the step, the after-hook told the step's error, and why the release stops.
 
 use std::io::IsTerminal;
 use std::path::Path;
 use std::time::Instant;
 
-use serde::Serialize;
-
 use crate::backup::{self, Manifest};
 use crate::config::{App, Config, Restart};
 use crate::error::{Error, Result};
-use crate::history::{self, FileRecord, Outcome, Record, StepRecord};
+use crate::history::{self, Record, StepRecord};
+use crate::hook::Hook;
 use crate::inventory;
 use crate::journal::{self, Journal, Kind, Phase};
+use crate::outcome::{Outcome, Report};
 use crate::plan::{self, Action, Change, Plan, PlanOptions};
 use crate::plugin::{HookEvent, PluginHost, Verdict};
-use crate::report::{self, Ui};
+use crate::report::{self, Event, Ui};
 use crate::{install, lock, restart, verify};
 
 /// Flags of `release`, `common` and `rollback`.
@@ -30,54 +32,6 @@ pub struct Options {
     pub entries: bool,
 }
 
-/// What happened to one app, for the summary line and `--json`.
-#[derive(Debug, Clone, Serialize)]
-pub struct Report {
-    pub app: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub kind: Option<Kind>,
-    pub outcome: String,
-    pub files: usize,
-    pub duration_ms: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub plan: Option<Plan>,
-}
-
-impl Report {
-    fn quiet(app: &str, outcome: &str, plan: Option<Plan>) -> Report {
-        Report {
-            app: app.to_string(),
-            id: None,
-            kind: None,
-            outcome: outcome.to_string(),
-            files: 0,
-            duration_ms: 0,
-            error: None,
-            plan,
-        }
-    }
-
-    fn done_word(&self) -> &'static str {
-        match self.kind {
-            Some(Kind::Rollback) => "rolled back",
-            Some(Kind::Common) => "installed common libs",
-            _ => "released",
-        }
-    }
-
-    /// Whether this report means exit code 1.
-    pub fn failed(&self) -> bool {
-        matches!(
-            self.outcome.as_str(),
-            "rolled-back" | "rollback-failed" | "failed"
-        )
-    }
-}
-
 pub struct Ctx<'a> {
     pub cfg: &'a Config,
     pub ui: Ui,
@@ -85,44 +39,50 @@ pub struct Ctx<'a> {
     pub plugins: Option<&'a PluginHost>,
 }
 
-impl Ctx<'_> {
-    /// A hook point of a journaled release: every plugin subscribed to `name` is called.
-    fn hook(&self, name: &str, j: &Journal, error: Option<&str>, outcome: Option<&str>) -> Verdict {
-        self.hook_at(name, &j.id, &j.app, &j.changes, false, error, outcome)
-    }
+/// What a hook call is about: the release (or sync batch, or fleet roll) it belongs to.
+pub struct At<'a> {
+    pub release_id: &'a str,
+    pub app: &'a str,
+    /// This host's name; a sync target's URL; a fleet host's address.
+    pub host: &'a str,
+    pub changes: &'a [Change],
+    pub dry_run: bool,
+}
 
-    #[allow(clippy::too_many_arguments)]
-    fn hook_at(
+impl Ctx<'_> {
+    /// A hook point: every plugin subscribed to `hook` is called. The one place a hook event
+    /// is made.
+    pub fn call(
         &self,
-        name: &str,
-        id: &str,
-        app: &str,
-        changes: &[Change],
-        dry_run: bool,
+        hook: Hook,
+        at: &At,
         error: Option<&str>,
-        outcome: Option<&str>,
+        outcome: Option<Outcome>,
     ) -> Verdict {
-        self.ui
-            .event(&serde_json::json!({"event": "point", "point": name, "release": id}));
+        if !at.release_id.is_empty() {
+            self.ui.event(&Event::Point {
+                point: hook,
+                release: at.release_id.to_string(),
+            });
+        }
         let Some(plugins) = self.plugins else {
             return Verdict::Proceed;
         };
-        let host = crate::hostname();
         let ev = HookEvent {
-            hook: name,
-            release_id: id,
-            app,
-            host: &host,
-            changes,
-            dry_run,
+            hook: hook.name(),
+            release_id: at.release_id,
+            app: at.app,
+            host: at.host,
+            changes: at.changes,
+            dry_run: at.dry_run,
             error,
-            outcome,
+            outcome: outcome.map(Outcome::name),
         };
         plugins.call(&ev, &self.ui)
     }
 
     fn lock(&self, app: &str, command: &str) -> Result<lock::Lock> {
-        let acquired = lock::acquire(&self.cfg.state_dir, app, command)?;
+        let acquired = lock::acquire(&self.cfg.state_dir, lock::Scope::App(app), command)?;
         if let Some(h) = acquired.stale {
             self.ui.warn(format!(
                 "{app}: took over a lock left by pid {} ({}, {}, since {}), which is no longer running",
@@ -130,6 +90,14 @@ impl Ctx<'_> {
             ));
         }
         Ok(acquired.lock)
+    }
+}
+
+/// The reason to stop, if a hook said abort.
+pub fn aborted(v: Verdict) -> Option<String> {
+    match v {
+        Verdict::Abort { reason, .. } => Some(reason),
+        _ => None,
     }
 }
 
@@ -152,22 +120,24 @@ pub fn release(ctx: &Ctx, app: &App, opts: Options) -> Result<Report> {
         return execute(ctx, app, j, opts, true);
     }
     let id = new_id(ctx.cfg, &app.name);
-    let gate = |hook: &str, changes: &[Change]| match ctx.hook_at(
-        hook,
-        &id,
-        &app.name,
-        changes,
-        opts.dry_run,
-        None,
-        None,
-    ) {
-        Verdict::Abort { reason, .. } => Err(Error::Release {
-            app: app.name.clone(),
-            message: format!("{reason}; nothing was touched"),
-        }),
-        _ => Ok(()),
+    let host = crate::host::hostname();
+    let gate = |hook: Hook, changes: &[Change]| {
+        let at = At {
+            release_id: &id,
+            app: &app.name,
+            host: &host,
+            changes,
+            dry_run: opts.dry_run,
+        };
+        match aborted(ctx.call(hook, &at, None, None)) {
+            Some(reason) => Err(Error::Release {
+                app: app.name.clone(),
+                message: format!("{reason}; nothing was touched"),
+            }),
+            None => Ok(()),
+        }
     };
-    gate("before-plan", &[])?;
+    gate(Hook::BeforePlan, &[])?;
     let plan = plan::plan_release(
         ctx.cfg,
         app,
@@ -175,7 +145,7 @@ pub fn release(ctx: &Ctx, app: &App, opts: Options) -> Result<Report> {
             entries: opts.entries,
         },
     )?;
-    gate("after-plan", &plan.pending())?;
+    gate(Hook::AfterPlan, &plan.pending())?;
     start(ctx, app, plan, Kind::Release, opts, id)
 }
 
@@ -199,6 +169,7 @@ pub fn common(ctx: &Ctx, app: &App, opts: Options) -> Result<Report> {
     start(ctx, app, plan, Kind::Common, opts, id)
 }
 
+/// A planned release: shown, confirmed, journaled and carried out.
 fn start(
     ctx: &Ctx,
     app: &App,
@@ -218,10 +189,10 @@ fn start(
     let changes = plan.pending();
     ctx.ui.plan(&plan);
     if changes.is_empty() {
-        return Ok(Report::quiet(&app.name, "no-change", None));
+        return Ok(Report::quiet(&app.name, Outcome::NoChange, None));
     }
     if opts.dry_run {
-        return Ok(Report::quiet(&app.name, "dry-run", Some(plan)));
+        return Ok(Report::quiet(&app.name, Outcome::DryRun, Some(plan)));
     }
     if opts.confirm
         && !confirm(&format!(
@@ -230,7 +201,7 @@ fn start(
             app.name
         ))?
     {
-        return Ok(Report::quiet(&app.name, "cancelled", None));
+        return Ok(Report::quiet(&app.name, Outcome::Cancelled, None));
     }
     let journal = new_journal(ctx.cfg, app, id, kind, changes, !opts.no_restart, None);
     execute(ctx, app, journal, opts, false)
@@ -240,11 +211,10 @@ pub(crate) fn confirm(prompt: &str) -> Result<bool> {
     if !std::io::stdin().is_terminal() {
         return Ok(true);
     }
-    dialoguer::Confirm::new()
+    Ok(dialoguer::Confirm::new()
         .with_prompt(prompt)
         .default(true)
-        .interact()
-        .map_err(|e| Error::Usage(format!("prompt: {e}")))
+        .interact()?)
 }
 
 fn new_journal(
@@ -262,7 +232,7 @@ fn new_journal(
         app: app.name.clone(),
         kind,
         phase: Phase::Planned,
-        user: crate::user(),
+        user: crate::host::user(),
         pid: std::process::id(),
         started: jiff::Timestamp::now().to_string(),
         deploy: app.deploy.clone(),
@@ -296,101 +266,357 @@ pub(crate) fn new_id(cfg: &Config, app: &str) -> String {
     }
 }
 
-/// Step timings and the history record a release builds as it goes.
+/// Carries a journaled release from wherever it stands to its end. A new release starts at
+/// `Planned`; a resumed one skips the phases its journal says are durable.
+fn execute(ctx: &Ctx, app: &App, j: Journal, opts: Options, resumed: bool) -> Result<Report> {
+    let mut run = Run::new(ctx, app, j, resumed);
+    if !resumed {
+        run.announce();
+        run.j.save(&ctx.cfg.state_dir)?;
+        crate::fault::point("journal-planned");
+        if let Err(stop) = run.gate(Hook::ReleaseStart) {
+            return run.abandon(stop);
+        }
+    }
+    if run.j.phase == Phase::RollingBack {
+        let failure = run.j.failure.clone().unwrap_or_default();
+        return run.roll_back(failure);
+    }
+    if run.j.phase <= Phase::Planned
+        && let Err(stop) = run.around(Hook::BeforeBackup, "backup", Run::backup)
+    {
+        return run.abandon(stop);
+    }
+    if run.j.phase <= Phase::Prepared
+        && let Err(stop) = run.around(Hook::BeforeInstall, "install", Run::install)
+    {
+        // Installed files are rolled back; a failed install has put back what it did.
+        return if run.j.phase < Phase::Committed {
+            run.abandon(stop)
+        } else {
+            run.roll_back(stop.to_string())
+        };
+    }
+    if run.j.restart {
+        if let Err(stop) = run.restart_and_verify(true) {
+            if opts.no_rollback {
+                let msg = format!("{stop}; the new files stay in place (--no-rollback)");
+                return run.finish(Outcome::Failed, Some(msg));
+            }
+            return run.roll_back(stop.to_string());
+        }
+    } else if !matches!(app.restart, Restart::None) {
+        ctx.ui.step(true, "restart", "skipped (--no-restart)");
+    }
+    run.finish(Outcome::Success, None)
+}
+
+/// Why a step stops the release.
+enum Stop {
+    /// A hook said abort.
+    Aborted(String),
+    /// The step failed.
+    Failed(Error),
+}
+
+impl std::fmt::Display for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stop::Aborted(reason) => f.write_str(reason),
+            Stop::Failed(e) => e.fmt(f),
+        }
+    }
+}
+
+/// A release in progress: its journal, its step timings, and the history record it builds.
 struct Run<'a> {
     ctx: &'a Ctx<'a>,
+    app: &'a App,
+    j: Journal,
+    resumed: bool,
     t0: Instant,
     steps: Vec<StepRecord>,
 }
 
-impl Run<'_> {
-    fn step<T>(&mut self, name: &str, f: impl FnOnce() -> Result<(T, String)>) -> Result<T> {
+impl<'a> Run<'a> {
+    fn new(ctx: &'a Ctx<'a>, app: &'a App, j: Journal, resumed: bool) -> Run<'a> {
+        Run {
+            ctx,
+            app,
+            j,
+            resumed,
+            t0: Instant::now(),
+            steps: Vec::new(),
+        }
+    }
+
+    fn announce(&self) {
+        self.ctx.ui.line(format!(
+            "{}  {} {} ({} files)",
+            console::style(&self.app.name).bold(),
+            kind_name(self.j.kind),
+            self.j.id,
+            self.j.changes.len()
+        ));
+    }
+
+    /// A hook point of this release.
+    fn hook(&self, hook: Hook, error: Option<&str>, outcome: Option<Outcome>) -> Verdict {
+        let host = crate::host::hostname();
+        let at = At {
+            release_id: &self.j.id,
+            app: &self.j.app,
+            host: &host,
+            changes: &self.j.changes,
+            dry_run: false,
+        };
+        self.ctx.call(hook, &at, error, outcome)
+    }
+
+    /// A hook point with no step of its own: an abort stops the release.
+    fn gate(&self, hook: Hook) -> std::result::Result<(), Stop> {
+        match aborted(self.hook(hook, None, None)) {
+            Some(reason) => Err(Stop::Aborted(reason)),
+            None => Ok(()),
+        }
+    }
+
+    /// One step and its hook points: the before-hook (abort stops here; skip tells the step a
+    /// plugin did it), the step, timed and shown, then the after-hook, told the step's error
+    /// when it failed (its answer is moot then) or else able to abort.
+    fn around<T>(
+        &mut self,
+        before: Hook,
+        name: &str,
+        step: impl FnOnce(&mut Self, Option<&str>) -> Result<(T, String)>,
+    ) -> std::result::Result<T, Stop> {
+        let done_by = match self.hook(before, None, None) {
+            Verdict::Abort { reason, .. } => return Err(Stop::Aborted(reason)),
+            Verdict::Skip { plugin } => Some(plugin),
+            Verdict::Proceed => None,
+        };
         let t = Instant::now();
-        let r = f();
-        let ms = t.elapsed().as_millis() as u64;
+        let r = step(self, done_by.as_deref());
         let (ok, detail) = match &r {
             Ok((_, d)) => (true, format!("{d}  {}", report::secs(t.elapsed()))),
             Err(e) => (false, e.to_string()),
         };
+        self.record(name, ok, t, detail);
+        match r {
+            Ok((v, _)) => match aborted(self.hook(before.after(), None, None)) {
+                Some(reason) => Err(Stop::Aborted(reason)),
+                None => Ok(v),
+            },
+            Err(e) => {
+                let _ = self.hook(before.after(), Some(&e.to_string()), None);
+                Err(Stop::Failed(e))
+            }
+        }
+    }
+
+    /// A step with no hook points of its own (the restore of a rollback).
+    fn step<T>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce(&Journal) -> Result<(T, String)>,
+    ) -> Result<T> {
+        let t = Instant::now();
+        let r = f(&self.j);
+        let (ok, detail) = match &r {
+            Ok((_, d)) => (true, format!("{d}  {}", report::secs(t.elapsed()))),
+            Err(e) => (false, e.to_string()),
+        };
+        self.record(name, ok, t, detail);
+        r.map(|(v, _)| v)
+    }
+
+    fn record(&mut self, name: &str, ok: bool, t: Instant, detail: String) {
         self.ctx.ui.step(ok, name, &detail);
         self.steps.push(StepRecord {
             step: name.to_string(),
             ok,
-            ms,
+            ms: t.elapsed().as_millis() as u64,
             detail,
         });
-        r.map(|(v, _)| v)
     }
 
-    fn finish(
-        self,
-        j: &Journal,
-        outcome: Outcome,
-        error: Option<String>,
-        resumed: bool,
-    ) -> Result<Report> {
-        let cfg = self.ctx.cfg;
-        let outcome_name = outcome.name();
-        if let Some(reason) =
-            aborted(
-                self.ctx
-                    .hook("release-end", j, error.as_deref(), Some(outcome_name)),
-            )
-        {
-            self.ctx
-                .ui
-                .warn(format!("{reason} (ignored: the release has ended)"));
-        }
-        let hooks = self.ctx.plugins.map(|p| p.take_calls()).unwrap_or_default();
-        let rec = Record {
+    /// Every file about to be replaced or removed, copied to the backup with its manifest.
+    fn backup(&mut self, _: Option<&str>) -> Result<(usize, String)> {
+        let j = &mut self.j;
+        let manifest = Manifest {
             id: j.id.clone(),
             app: j.app.clone(),
             kind: j.kind,
-            host: crate::hostname(),
-            user: j.user.clone(),
-            started: j.started.clone(),
-            finished: jiff::Timestamp::now().to_string(),
-            duration_ms: self.t0.elapsed().as_millis() as u64,
-            outcome,
-            reverts: j.reverts.clone(),
-            error: error.clone(),
-            resumed,
-            files: j
-                .changes
-                .iter()
-                .map(|c| FileRecord {
-                    path: c.path.clone(),
-                    action: c.action,
-                    old_sha256: c.old.as_ref().map(|m| m.sha256.clone()),
-                    new_sha256: c.new.as_ref().map(|m| m.sha256.clone()),
-                    size: c
-                        .new
-                        .as_ref()
-                        .or(c.old.as_ref())
-                        .map(|m| m.size)
-                        .unwrap_or(0),
-                })
-                .collect(),
-            steps: self.steps,
-            hooks,
-            hosts: Vec::new(),
+            created: j.started.clone(),
+            deploy: j.deploy.clone(),
+            changes: j.changes.clone(),
         };
+        let state = &self.ctx.cfg.state_dir;
+        let n = backup::run(&j.backup, &manifest)
+            .and_then(|n| j.set_phase(state, Phase::BackedUp).map(|()| n))
+            .inspect_err(|_| {
+                let _ = std::fs::remove_dir_all(&j.backup);
+            })?;
+        Ok((n, format!("{n} files → {}", j.backup.display())))
+    }
+
+    /// New files written beside their targets, then renamed over them. A partial commit is
+    /// put back (the backup is complete by now).
+    fn install(&mut self, _: Option<&str>) -> Result<(usize, String)> {
+        let state = &self.ctx.cfg.state_dir;
+        let j = &mut self.j;
+        let installed = (|| {
+            if j.phase <= Phase::BackedUp {
+                install::prepare(&j.deploy, &j.changes)?;
+                j.set_phase(state, Phase::Prepared)?;
+            }
+            let n = install::commit(&j.deploy, &j.changes)?;
+            j.set_phase(state, Phase::Committed)?;
+            Ok(n)
+        })();
+        match installed {
+            Ok(n) => Ok((n, format!("{n} files"))),
+            Err(e) => {
+                if let Err(re) = install::restore(&j.deploy, &j.backup, &j.changes) {
+                    self.ctx.ui.warn(format!(
+                        "{}: restoring after a failed install: {re}",
+                        self.app.name
+                    ));
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Restarts the app and waits for it to be up. `journaled`: record the `Restarted` phase
+    /// (not while rolling back, whose journal must keep saying so until the old build is
+    /// verified).
+    fn restart_and_verify(&mut self, journaled: bool) -> std::result::Result<(), Stop> {
+        // Before the hook: a plugin that restarts the app itself (and waits for it) must not
+        // have its start-up lines land before the mark.
+        let mark = self.app.log.as_deref().map(verify::mark);
+        self.around(Hook::BeforeRestart, "restart", |run, done_by| {
+            let (app, state) = (run.app, &run.ctx.cfg.state_dir);
+            if journaled && run.j.phase < Phase::Restarted {
+                run.j.set_phase(state, Phase::Restarted)?;
+            }
+            if let Some(plugin) = done_by {
+                return Ok(((), format!("done by plugin {plugin}")));
+            }
+            let out = state.join("logs").join(format!("{}-restart.log", run.j.id));
+            restart::run(&app.restart, app.restart_timeout, &out).map_err(|message| {
+                Error::Step {
+                    app: app.name.clone(),
+                    step: "restart",
+                    message,
+                }
+            })?;
+            Ok(((), restart_shown(&app.restart)))
+        })?;
+        self.around(Hook::BeforeVerify, "verify", |run, done_by| {
+            if let Some(plugin) = done_by {
+                return Ok(((), format!("done by plugin {plugin}")));
+            }
+            let (app, ui) = (run.app, run.ctx.ui);
+            let proof = verify::run(app, mark, app.ready_timeout, &mut |l| ui.log_line(l))
+                .map_err(|message| Error::Step {
+                    app: app.name.clone(),
+                    step: "verify",
+                    message,
+                })?;
+            Ok(((), proof))
+        })
+    }
+
+    /// A step failed before the app was touched for good: record it and give up.
+    fn abandon(self, stop: Stop) -> Result<Report> {
+        install::clean_temps(&self.j.deploy, &self.j.changes);
+        let msg = match stop {
+            Stop::Aborted(reason) => release_error(self.app, reason).to_string(),
+            Stop::Failed(e) => e.to_string(),
+        };
+        self.finish(Outcome::Failed, Some(msg))
+    }
+
+    /// The new build failed: put the backup back, restart the old build and verify it.
+    fn roll_back(mut self, failure: String) -> Result<Report> {
+        let ctx = self.ctx;
+        if self.j.phase != Phase::RollingBack {
+            self.j.failure = Some(failure.clone());
+            self.j.set_phase(&ctx.cfg.state_dir, Phase::RollingBack)?;
+        }
+        ctx.ui.line(format!(
+            "{}  {} — rolling back to the previous build",
+            console::style(&self.app.name).bold(),
+            console::style(&failure).red()
+        ));
+        if let Some(reason) = aborted(self.hook(Hook::BeforeRollback, Some(&failure), None)) {
+            ctx.ui
+                .warn(format!("{reason} (ignored: the rollback goes on)"));
+        }
+        let restored = self.step("restore", restore);
+        let outcome = match restored {
+            Err(_) => Outcome::RollbackFailed,
+            Ok(_) => match self.restart_and_verify(false) {
+                Ok(()) => Outcome::RolledBack,
+                Err(_) => Outcome::RollbackFailed,
+            },
+        };
+        if let Some(reason) = aborted(self.hook(Hook::AfterRollback, Some(&failure), None)) {
+            ctx.ui
+                .warn(format!("{reason} (ignored: the rollback is done)"));
+        }
+        let msg = match outcome {
+            Outcome::RolledBack => {
+                format!("{failure}; rolled back to the previous build, which is up")
+            }
+            _ => format!(
+                "{failure}; ROLLBACK FAILED too — the app needs a look (backup: {})",
+                self.j.backup.display()
+            ),
+        };
+        self.finish(outcome, Some(msg))
+    }
+
+    /// The end: `release-end`, the history record, the journal removed, old backups pruned,
+    /// the summary line.
+    fn finish(self, outcome: Outcome, error: Option<String>) -> Result<Report> {
+        let ctx = self.ctx;
+        let cfg = ctx.cfg;
+        if let Some(reason) = aborted(self.hook(Hook::ReleaseEnd, error.as_deref(), Some(outcome)))
+        {
+            ctx.ui
+                .warn(format!("{reason} (ignored: the release has ended)"));
+        }
+        let hooks = ctx.plugins.map(|p| p.take_calls()).unwrap_or_default();
+        let j = &self.j;
+        let duration_ms = self.t0.elapsed().as_millis() as u64;
+        let rec = Record::from_journal(j, outcome, error.clone(), self.resumed, duration_ms)
+            .with_steps(self.steps, hooks);
         rec.save(&cfg.state_dir)?;
         j.remove(&cfg.state_dir)?;
         if outcome == Outcome::Success {
             prune(cfg, &j.app);
         }
-        Ok(Report {
+        let report = Report {
             app: j.app.clone(),
             id: Some(j.id.clone()),
             kind: Some(j.kind),
-            outcome: outcome_name.to_string(),
+            outcome,
             files: j.changes.len(),
-            duration_ms: rec.duration_ms,
+            duration_ms,
             error,
             plan: None,
-        })
+        };
+        summary(ctx, &report);
+        Ok(report)
     }
+}
+
+/// The rollback's restore step: the backup put back over the deploy dir.
+fn restore(j: &Journal) -> Result<(usize, String)> {
+    let n = install::restore(&j.deploy, &j.backup, &j.changes)?;
+    Ok((n, format!("{n} files from {}", j.backup.display())))
 }
 
 /// Removes backups beyond `keep_releases`, keeping the one a rollback would need.
@@ -402,115 +628,6 @@ fn prune(cfg: &Config, app: &str) {
         .collect();
     for id in backup::prune(&cfg.backup_root, app, cfg.keep_releases, &protect) {
         tracing::info!(app, id, "pruned old backup");
-    }
-}
-
-/// Carries a journaled release from wherever it stands to its end. A new release starts at
-/// `Planned`; a resumed one skips the phases its journal says are durable.
-fn execute(ctx: &Ctx, app: &App, mut j: Journal, opts: Options, resumed: bool) -> Result<Report> {
-    let state = &ctx.cfg.state_dir;
-    let mut run = Run {
-        ctx,
-        t0: Instant::now(),
-        steps: Vec::new(),
-    };
-    if !resumed {
-        ctx.ui.line(format!(
-            "{}  {} {} ({} files)",
-            console::style(&app.name).bold(),
-            kind_name(j.kind),
-            j.id,
-            j.changes.len()
-        ));
-        j.save(state)?;
-        crate::fault::point("journal-planned");
-        if let Some(reason) = aborted(ctx.hook("release-start", &j, None, None)) {
-            return abandon(run, &j, release_error(app, reason), resumed);
-        }
-    }
-
-    if j.phase == Phase::RollingBack {
-        let failure = j.failure.clone().unwrap_or_default();
-        return roll_back_failed(run, app, &mut j, failure, resumed);
-    }
-
-    if j.phase <= Phase::Planned {
-        if let Some(reason) = aborted(ctx.hook("before-backup", &j, None, None)) {
-            return abandon(run, &j, release_error(app, reason), resumed);
-        }
-        let manifest = Manifest {
-            id: j.id.clone(),
-            app: j.app.clone(),
-            kind: j.kind,
-            created: j.started.clone(),
-            deploy: j.deploy.clone(),
-            changes: j.changes.clone(),
-        };
-        let backed = run.step("backup", || {
-            let n = backup::run(&j.backup, &manifest)?;
-            Ok((n, format!("{n} files → {}", j.backup.display())))
-        });
-        if let Err(e) = backed {
-            let _ = std::fs::remove_dir_all(&j.backup);
-            let _ = ctx.hook("after-backup", &j, Some(&e.to_string()), None);
-            return abandon(run, &j, e, resumed);
-        }
-        j.set_phase(state, Phase::BackedUp)?;
-        if let Some(reason) = aborted(ctx.hook("after-backup", &j, None, None)) {
-            return abandon(run, &j, release_error(app, reason), resumed);
-        }
-    }
-
-    if j.phase <= Phase::Prepared {
-        if let Some(reason) = aborted(ctx.hook("before-install", &j, None, None)) {
-            return abandon(run, &j, release_error(app, reason), resumed);
-        }
-        let installed = run.step("install", || {
-            if j.phase <= Phase::BackedUp {
-                install::prepare(&j.deploy, &j.changes)?;
-                j.set_phase(state, Phase::Prepared)?;
-            }
-            let n = install::commit(&j.deploy, &j.changes)?;
-            Ok((n, format!("{n} files")))
-        });
-        if let Err(e) = installed {
-            // A partial commit is put back; the backup is complete at this point.
-            if let Err(re) = install::restore(&j.deploy, &j.backup, &j.changes) {
-                ctx.ui.warn(format!(
-                    "{}: restoring after a failed install: {re}",
-                    app.name
-                ));
-            }
-            let _ = ctx.hook("after-install", &j, Some(&e.to_string()), None);
-            return abandon(run, &j, e, resumed);
-        }
-        j.set_phase(state, Phase::Committed)?;
-        if let Some(reason) = aborted(ctx.hook("after-install", &j, None, None)) {
-            return roll_back_failed(run, app, &mut j, reason, resumed);
-        }
-    }
-
-    if j.restart {
-        if let Err(failure) = restart_and_verify(&mut run, app, &mut j, true) {
-            if opts.no_rollback {
-                let msg = format!("{failure}; the new files stay in place (--no-rollback)");
-                return run.finish(&j, Outcome::Failed, Some(msg), resumed);
-            }
-            return roll_back_failed(run, app, &mut j, failure, resumed);
-        }
-    } else if !matches!(app.restart, Restart::None) {
-        ctx.ui.step(true, "restart", "skipped (--no-restart)");
-    }
-    let report = run.finish(&j, Outcome::Success, None, resumed)?;
-    summary(ctx, &report);
-    Ok(report)
-}
-
-/// The reason to stop, if a hook said abort.
-fn aborted(v: Verdict) -> Option<String> {
-    match v {
-        Verdict::Abort { reason, .. } => Some(reason),
-        _ => None,
     }
 }
 
@@ -537,151 +654,31 @@ fn kind_name(k: Kind) -> &'static str {
     }
 }
 
-/// Restarts the app and waits for it to be up. The error is the reason it is not.
-/// `journaled`: record the `Restarted` phase (not while rolling back, whose journal must keep
-/// saying so until the old build is verified).
-fn restart_and_verify(
-    run: &mut Run,
-    app: &App,
-    j: &mut Journal,
-    journaled: bool,
-) -> std::result::Result<(), String> {
-    let ctx = run.ctx;
-    let state = &ctx.cfg.state_dir;
-    // Before the hook: a plugin that restarts the app itself (and waits for it) must not
-    // have its start-up lines land before the mark.
-    let mark = app.log.as_deref().map(verify::mark);
-    let restarted_by = match ctx.hook("before-restart", j, None, None) {
-        Verdict::Abort { reason, .. } => return Err(reason),
-        Verdict::Skip { plugin } => Some(plugin),
-        Verdict::Proceed => None,
-    };
-    if journaled && j.phase < Phase::Restarted {
-        j.set_phase(state, Phase::Restarted)
-            .map_err(|e| e.to_string())?;
+fn done_word(k: Option<Kind>) -> &'static str {
+    match k {
+        Some(Kind::Rollback) => "rolled back",
+        Some(Kind::Common) => "installed common libs",
+        _ => "released",
     }
-    let out = state.join("logs").join(format!("{}-restart.log", j.id));
-    run.step("restart", || {
-        if let Some(plugin) = &restarted_by {
-            return Ok(((), format!("done by plugin {plugin}")));
-        }
-        restart::run(&app.restart, app.restart_timeout, &out).map_err(|message| Error::Step {
-            app: app.name.clone(),
-            step: "restart",
-            message,
-        })?;
-        Ok(((), restart_shown(&app.restart)))
-    })
-    .map_err(|e| {
-        let e = e.to_string();
-        // After-hooks of a failed step still run, told why it failed.
-        let _ = ctx.hook("after-restart", j, Some(&e), None);
-        e
-    })?;
-    if let Some(reason) = aborted(ctx.hook("after-restart", j, None, None)) {
-        return Err(reason);
-    }
-    let verified_by = match ctx.hook("before-verify", j, None, None) {
-        Verdict::Abort { reason, .. } => return Err(reason),
-        Verdict::Skip { plugin } => Some(plugin),
-        Verdict::Proceed => None,
-    };
-    let ui = ctx.ui;
-    run.step("verify", || {
-        if let Some(plugin) = &verified_by {
-            return Ok(((), format!("done by plugin {plugin}")));
-        }
-        let proof = verify::run(app, mark, app.ready_timeout, &mut |l| ui.log_line(l)).map_err(
-            |message| Error::Step {
-                app: app.name.clone(),
-                step: "verify",
-                message,
-            },
-        )?;
-        Ok(((), proof))
-    })
-    .map_err(|e| {
-        let e = e.to_string();
-        let _ = ctx.hook("after-verify", j, Some(&e), None);
-        e
-    })?;
-    if let Some(reason) = aborted(ctx.hook("after-verify", j, None, None)) {
-        return Err(reason);
-    }
-    Ok(())
-}
-
-/// Verification failed: put the backup back, restart the old build and verify it.
-fn roll_back_failed(
-    mut run: Run,
-    app: &App,
-    j: &mut Journal,
-    failure: String,
-    resumed: bool,
-) -> Result<Report> {
-    let ctx = run.ctx;
-    if j.phase != Phase::RollingBack {
-        j.failure = Some(failure.clone());
-        j.set_phase(&ctx.cfg.state_dir, Phase::RollingBack)?;
-    }
-    ctx.ui.line(format!(
-        "{}  {} — rolling back to the previous build",
-        console::style(&app.name).bold(),
-        console::style(&failure).red()
-    ));
-    if let Some(reason) = aborted(ctx.hook("before-rollback", j, Some(&failure), None)) {
-        ctx.ui
-            .warn(format!("{reason} (ignored: the rollback goes on)"));
-    }
-    let restored = run.step("restore", || {
-        let n = install::restore(&j.deploy, &j.backup, &j.changes)?;
-        Ok((n, format!("{n} files from {}", j.backup.display())))
-    });
-    let outcome = match restored {
-        Err(_) => Outcome::RollbackFailed,
-        Ok(_) => match restart_and_verify(&mut run, app, j, false) {
-            Ok(()) => Outcome::RolledBack,
-            Err(_) => Outcome::RollbackFailed,
-        },
-    };
-    if let Some(reason) = aborted(ctx.hook("after-rollback", j, Some(&failure), None)) {
-        ctx.ui
-            .warn(format!("{reason} (ignored: the rollback is done)"));
-    }
-    let msg = match outcome {
-        Outcome::RolledBack => format!("{failure}; rolled back to the previous build, which is up"),
-        _ => format!(
-            "{failure}; ROLLBACK FAILED too — the app needs a look (backup: {})",
-            j.backup.display()
-        ),
-    };
-    let report = run.finish(j, outcome, Some(msg), resumed)?;
-    summary(ctx, &report);
-    Ok(report)
-}
-
-/// A step failed before the app was touched for good: record it and give up.
-fn abandon(run: Run, j: &Journal, e: Error, resumed: bool) -> Result<Report> {
-    install::clean_temps(&j.deploy, &j.changes);
-    let ctx = run.ctx;
-    let msg = e.to_string();
-    let report = run.finish(j, Outcome::Failed, Some(msg), resumed)?;
-    summary(ctx, &report);
-    Ok(report)
 }
 
 fn summary(ctx: &Ctx, r: &Report) {
     let took = report::secs(std::time::Duration::from_millis(r.duration_ms));
     let app = console::style(&r.app).bold();
-    match r.outcome.as_str() {
-        "success" => ctx.ui.line(format!(
+    match r.outcome {
+        Outcome::Success => ctx.ui.line(format!(
             "{app}  {} {} in {took}",
-            console::style(r.done_word()).green().bold(),
+            console::style(done_word(r.kind)).green().bold(),
+            r.id.as_deref().unwrap_or("")
+        )),
+        Outcome::Undone => ctx.ui.line(format!(
+            "{app}  {} {}",
+            console::style("undone").green().bold(),
             r.id.as_deref().unwrap_or("")
         )),
         other => ctx.ui.line(format!(
             "{app}  {} {}: {}",
-            console::style(other).red().bold(),
+            console::style(other.name()).red().bold(),
             r.id.as_deref().unwrap_or(""),
             r.error.as_deref().unwrap_or("")
         )),
@@ -727,13 +724,13 @@ pub fn rollback(ctx: &Ctx, app: &App, to: Option<&str>, opts: Options) -> Result
     ctx.ui.plan(&plan);
     let changes = plan.pending();
     if changes.is_empty() {
-        return Ok(Report::quiet(&app.name, "no-change", None));
+        return Ok(Report::quiet(&app.name, Outcome::NoChange, None));
     }
     if opts.dry_run {
-        return Ok(Report::quiet(&app.name, "dry-run", Some(plan)));
+        return Ok(Report::quiet(&app.name, Outcome::DryRun, Some(plan)));
     }
     if opts.confirm && !confirm(&format!("roll {} back to before {}?", app.name, target.id))? {
-        return Ok(Report::quiet(&app.name, "cancelled", None));
+        return Ok(Report::quiet(&app.name, Outcome::Cancelled, None));
     }
     let j = new_journal(
         ctx.cfg,
@@ -790,40 +787,18 @@ fn undo_interrupted(ctx: &Ctx, app: &App, j: Journal) -> Result<Report> {
         j.id,
         j.phase
     ));
-    let mut run = Run {
-        ctx,
-        t0: Instant::now(),
-        steps: Vec::new(),
-    };
-    if j.phase >= Phase::BackedUp {
-        run.step("restore", || {
-            let n = install::restore(&j.deploy, &j.backup, &j.changes)?;
-            Ok((n, format!("{n} files from {}", j.backup.display())))
-        })?;
+    let mut run = Run::new(ctx, app, j, false);
+    if run.j.phase >= Phase::BackedUp {
+        run.step("restore", restore)?;
     } else {
-        install::clean_temps(&j.deploy, &j.changes);
-        let _ = std::fs::remove_dir_all(&j.backup);
+        install::clean_temps(&run.j.deploy, &run.j.changes);
+        let _ = std::fs::remove_dir_all(&run.j.backup);
     }
-    let mut j = j;
-    if j.restart
-        && j.phase >= Phase::Restarted
-        && let Err(e) = restart_and_verify(&mut run, app, &mut j, false)
+    if run.j.restart
+        && run.j.phase >= Phase::Restarted
+        && let Err(stop) = run.restart_and_verify(false)
     {
-        let report = run.finish(&j, Outcome::RollbackFailed, Some(e), false)?;
-        summary(ctx, &report);
-        return Ok(report);
+        return run.finish(Outcome::RollbackFailed, Some(stop.to_string()));
     }
-    let report = run.finish(
-        &j,
-        Outcome::Undone,
-        Some("interrupted, then undone".into()),
-        false,
-    )?;
-    ctx.ui.line(format!(
-        "{}  {} {}",
-        console::style(&app.name).bold(),
-        console::style("undone").green().bold(),
-        j.id
-    ));
-    Ok(report)
+    run.finish(Outcome::Undone, Some("interrupted, then undone".into()))
 }

@@ -1,50 +1,69 @@
-//! What a person sees: plan tables, step lines, live log lines, progress bars, summaries.
+//! What a person sees: plan tables, step lines, live log lines, summaries, the tables of
+//! `history`, `sync`, `plugin list` and a fleet roll, errors; and what a program sees: the
+//! `--events` lines and `--json` documents.
 
-use std::io::IsTerminal;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use comfy_table::{Cell, Color, Table, presets::UTF8_BORDERS_ONLY};
 use console::style;
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use serde::{Deserialize, Serialize};
 
+use crate::error::Error;
+use crate::history::Record;
+use crate::hook::Hook;
+use crate::journal::Kind;
+use crate::outcome::{FleetReport, HostReport, Report};
 use crate::plan::{Action, Change, Plan};
+use crate::sync::SyncReport;
 
-/// Hashing or copying below this many bytes is quick enough to need no bar.
-const BAR_THRESHOLD: u64 = 64 << 20;
+/// One line of `--events` (what a fleet release reads from each host) or of a fleet roll's
+/// `--json` stream: what the terminal shows, as data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+pub enum Event {
+    /// A hook point was reached (whether or not a plugin is subscribed to it).
+    Point { point: Hook, release: String },
+    /// A step finished.
+    Step {
+        step: String,
+        ok: bool,
+        detail: String,
+    },
+    /// A line of the app's start-up log.
+    Log { line: String },
+    /// An app's release ended.
+    Report { report: Report },
+    /// An app's release could not run.
+    Error { message: String, code: u8 },
+    /// A host of a fleet roll changed state.
+    Host { host: String, state: String },
+    /// A host of a fleet roll is done.
+    HostDone { report: HostReport },
+    /// The fleet roll is done.
+    Fleet { report: FleetReport },
+}
 
-/// A byte-count progress bar on stderr, shown only in a terminal and for big jobs.
-pub struct Progress(Option<ProgressBar>);
-
-impl Progress {
-    pub fn bytes(label: &str, total: u64) -> Progress {
-        if total < BAR_THRESHOLD || !std::io::stderr().is_terminal() {
-            return Progress(None);
-        }
-        // One shared set of bars: targets synced in parallel each get a line.
-        static BARS: std::sync::OnceLock<MultiProgress> = std::sync::OnceLock::new();
-        let bar = BARS
-            .get_or_init(MultiProgress::new)
-            .add(ProgressBar::new(total));
-        bar.set_style(
-            ProgressStyle::with_template(
-                "{msg:>16} {bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        );
-        bar.set_message(label.to_string());
-        Progress(Some(bar))
+/// Writes `ev` as one JSON line on stdout, flushed (a fleet release watches it live).
+pub fn emit(ev: &Event) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Ok(line) = serde_json::to_string(ev) {
+        let _ = writeln!(out, "{line}");
     }
+    let _ = out.flush();
+}
 
-    pub fn inc(&self, n: u64) {
-        if let Some(b) = &self.0 {
-            b.inc(n);
-        }
-    }
+/// A `--json` document on stdout.
+pub fn print_json<T: Serialize + ?Sized>(v: &T) {
+    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+}
 
-    pub fn finish(&self) {
-        if let Some(b) = &self.0 {
-            b.finish_and_clear();
-        }
+/// The one place an error reaches the operator: `runner: <message>`, and what to do about it.
+pub fn print_error(e: &Error) {
+    eprintln!("{} {e}", style("runner:").red().bold());
+    if let Some(help) = e.help() {
+        eprintln!("  {} {help}", style("help:").cyan());
     }
 }
 
@@ -93,13 +112,10 @@ impl Ui {
         }
     }
 
-    /// One `--events` line on stdout (flushed: a fleet release watches it live).
-    pub fn event(&self, v: &serde_json::Value) {
+    /// One `--events` line on stdout, when asked for.
+    pub fn event(&self, ev: &Event) {
         if self.events {
-            use std::io::Write;
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{v}");
-            let _ = out.flush();
+            emit(ev);
         }
     }
 
@@ -114,8 +130,11 @@ impl Ui {
     /// A step finished: `  ✓ backup    3 files  12 ms`.
     pub fn step(&self, ok: bool, step: &str, detail: impl AsRef<str>) {
         if self.events {
-            self.event(&serde_json::json!({"event": "step", "step": step, "ok": ok,
-                "detail": detail.as_ref()}));
+            self.event(&Event::Step {
+                step: step.to_string(),
+                ok,
+                detail: detail.as_ref().to_string(),
+            });
             return;
         }
         let mark = if ok {
@@ -129,7 +148,9 @@ impl Ui {
     /// A line of the app's start-up log, shown live while verifying.
     pub fn log_line(&self, line: &str) {
         if self.events {
-            self.event(&serde_json::json!({"event": "log", "line": line}));
+            self.event(&Event::Log {
+                line: line.to_string(),
+            });
         } else if !self.json && !self.quiet {
             println!("  {} {}", style("│").dim(), style(line).dim());
         }
@@ -222,4 +243,186 @@ impl Ui {
         }
         println!("{t}");
     }
+}
+
+fn table(header: Vec<&str>) -> Table {
+    let mut t = Table::new();
+    t.load_style(UTF8_BORDERS_ONLY);
+    t.set_header(header);
+    t
+}
+
+/// `runner history`.
+pub fn history_table(records: &[Record]) {
+    if records.is_empty() {
+        println!("no releases yet");
+        return;
+    }
+    let mut t = table(vec![
+        "id", "time", "user", "kind", "files", "outcome", "duration",
+    ]);
+    for r in records {
+        let time = r
+            .started
+            .parse::<jiff::Timestamp>()
+            .map(|ts| {
+                ts.to_zoned_datetime(jiff::tz::TimeZone::system())
+                    .strftime("%Y-%m-%d %H:%M:%S")
+                    .to_string()
+            })
+            .unwrap_or_else(|_| r.started.clone());
+        let kind = match r.kind {
+            Kind::Release => "release".to_string(),
+            Kind::Common => "common".to_string(),
+            Kind::Rollback => {
+                format!("rollback of {}", r.reverts.as_deref().unwrap_or("?"))
+            }
+        };
+        let outcome = r.outcome.name();
+        t.add_row(vec![
+            r.id.clone(),
+            time,
+            r.user.clone(),
+            kind,
+            r.files.len().to_string(),
+            if r.resumed {
+                format!("{outcome} (resumed)")
+            } else {
+                outcome.to_string()
+            },
+            secs(Duration::from_millis(r.duration_ms)),
+        ]);
+    }
+    println!("{t}");
+}
+
+/// `runner sync`: a row per target, and a total row when there are several.
+pub fn sync_table(reports: &[SyncReport], took: Duration) {
+    let mut t = table(vec![
+        "source",
+        "target",
+        "sent",
+        "bytes",
+        "deleted",
+        "unchanged",
+        "skipped",
+        "time",
+    ]);
+    for r in reports {
+        t.add_row(vec![
+            r.source.display().to_string(),
+            r.target.clone(),
+            r.sent.to_string(),
+            size(r.bytes),
+            r.deleted.to_string(),
+            r.unchanged.to_string(),
+            r.skipped.len().to_string(),
+            secs(Duration::from_millis(r.ms)),
+        ]);
+    }
+    if reports.len() > 1 {
+        let sum = |f: fn(&SyncReport) -> u64| reports.iter().map(f).sum::<u64>();
+        t.add_row(vec![
+            format!("{} targets", reports.len()),
+            String::new(),
+            sum(|r| r.sent as u64).to_string(),
+            size(sum(|r| r.bytes)),
+            sum(|r| r.deleted as u64).to_string(),
+            sum(|r| r.unchanged as u64).to_string(),
+            sum(|r| r.skipped.len() as u64).to_string(),
+            secs(took),
+        ]);
+    }
+    println!("{t}");
+}
+
+/// One row of `runner plugin list`.
+pub struct PluginRow {
+    pub name: String,
+    pub wasm: String,
+    pub on_error: String,
+    pub version: String,
+    pub wit: String,
+    pub hooks: Vec<String>,
+    pub granted: Vec<String>,
+    pub missing: Vec<String>,
+}
+
+/// `runner plugin list`.
+pub fn plugin_table(rows: &[PluginRow]) {
+    let mut t = table(vec![
+        "plugin",
+        "version",
+        "hooks",
+        "granted",
+        "needs, not granted",
+    ]);
+    for p in rows {
+        t.add_row(vec![
+            Cell::new(format!("{}\n{}\non_error = {}", p.name, p.wasm, p.on_error)),
+            Cell::new(format!("{}\nWIT {}", p.version, p.wit)),
+            Cell::new(p.hooks.join("\n")),
+            Cell::new(if p.granted.is_empty() {
+                "nothing".to_string()
+            } else {
+                p.granted.join("\n")
+            }),
+            if p.missing.is_empty() {
+                Cell::new("—")
+            } else {
+                Cell::new(p.missing.join("\n")).fg(Color::Red)
+            },
+        ]);
+    }
+    println!("{t}");
+}
+
+/// The first line of a (possibly multi-line) message.
+pub fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or_default()
+}
+
+/// The table at the end of a fleet roll, and its counts.
+pub fn fleet_table(r: &FleetReport) {
+    let mut t = table(vec!["host", "outcome", "release", "files", "time", "error"]);
+    for h in &r.hosts {
+        t.add_row(vec![
+            h.host.clone(),
+            h.outcome.to_string(),
+            h.id.clone().unwrap_or_default(),
+            h.files.to_string(),
+            secs(Duration::from_millis(h.ms)),
+            h.error
+                .as_deref()
+                .map(first_line)
+                .unwrap_or_default()
+                .to_string(),
+        ]);
+    }
+    println!("{t}");
+    let counts: BTreeMap<&str, usize> = r.hosts.iter().fold(BTreeMap::new(), |mut m, h| {
+        *m.entry(h.outcome.name()).or_default() += 1;
+        m
+    });
+    let outcome = style(r.outcome.name()).bold();
+    println!(
+        "{} {} {}: {} in {}",
+        style("fleet").bold(),
+        r.app,
+        r.id,
+        if r.failed() {
+            outcome.red()
+        } else {
+            outcome.green()
+        },
+        secs(Duration::from_millis(r.duration_ms))
+    );
+    println!(
+        "  {}",
+        counts
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 }

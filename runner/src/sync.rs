@@ -15,16 +15,17 @@ use crate::agent::protocol::{
 };
 use crate::config::{Config, SyncTarget};
 use crate::error::{Error, Result};
+use crate::hook::Hook;
 use crate::inventory::FileMeta;
 use crate::inventory::{self, HashCache};
 use crate::jar;
 use crate::plan::{Action, Change};
-use crate::report::Progress;
+use crate::progress::Progress;
 
 /// Called around a batch that changes a target: (hook, app = the source dir's name, target,
 /// the batch's changes, the error on `after-sync`) → the reason to stop, if a plugin said abort.
-pub type Hook<'a> =
-    &'a (dyn Fn(&str, &str, &str, &[Change], Option<&str>) -> Option<String> + Sync);
+pub type SyncHook<'a> =
+    &'a (dyn Fn(Hook, &str, &str, &[Change], Option<&str>) -> Option<String> + Sync);
 
 fn app_of(source: &Path) -> String {
     source
@@ -206,14 +207,15 @@ fn local_manifest(cfg: &Config, source: &Path) -> Result<(Vec<WireEntry>, Skippe
 }
 
 /// One `[[sync]]` row, once.
-pub fn run(cfg: &Config, row: &SyncTarget, hook: Option<Hook>) -> Result<SyncReport> {
+pub fn run(cfg: &Config, row: &SyncTarget, hook: Option<SyncHook>) -> Result<SyncReport> {
     let url = parse_url(&row.target).map_err(|e| Error::Usage(format!("{}: {e}", row.target)))?;
     let t = Instant::now();
     let mut report = match url {
         Url::Rsync { .. } => {
             // rsync decides the file list itself: the hooks see the batch without its files.
             let app = app_of(&row.source);
-            if let Some(reason) = hook.and_then(|h| h("before-sync", &app, &row.target, &[], None))
+            if let Some(reason) =
+                hook.and_then(|h| h(Hook::BeforeSync, &app, &row.target, &[], None))
             {
                 return Err(Error::Sync {
                     target: row.target.clone(),
@@ -223,7 +225,7 @@ pub fn run(cfg: &Config, row: &SyncTarget, hook: Option<Hook>) -> Result<SyncRep
             let r = rsync(row, &url);
             if let Some(h) = hook {
                 let err = r.as_ref().err().map(|e| e.to_string());
-                let _ = h("after-sync", &app, &row.target, &[], err.as_deref());
+                let _ = h(Hook::AfterSync, &app, &row.target, &[], err.as_deref());
             }
             r?
         }
@@ -387,7 +389,7 @@ impl Session {
         &mut self,
         cfg: &Config,
         source: &Path,
-        hook: Option<Hook>,
+        hook: Option<SyncHook>,
     ) -> Result<SyncReport> {
         let remote = self.list()?;
         let (local, skipped) = local_manifest(cfg, source)?;
@@ -414,8 +416,15 @@ impl Session {
             .collect();
         let changes = batch(&send, &delete, &remote_by);
         if !changes.is_empty()
-            && let Some(reason) =
-                hook.and_then(|h| h("before-sync", &app_of(source), &self.target, &changes, None))
+            && let Some(reason) = hook.and_then(|h| {
+                h(
+                    Hook::BeforeSync,
+                    &app_of(source),
+                    &self.target,
+                    &changes,
+                    None,
+                )
+            })
         {
             return Err(self.fail(reason));
         }
@@ -430,7 +439,7 @@ impl Session {
         {
             let err = r.as_ref().err().map(|e| e.to_string());
             let _ = h(
-                "after-sync",
+                Hook::AfterSync,
                 &app_of(source),
                 &self.target,
                 &changes,

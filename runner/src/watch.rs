@@ -18,6 +18,7 @@ use notify::{Event, EventKind, RecursiveMode, Watcher};
 use crate::config::{App, Config, SyncTarget};
 use crate::error::{Error, Result};
 use crate::inventory::is_transient;
+use crate::outcome::Outcome;
 use crate::sync::{self, Session, Url};
 
 /// Timing of the service.
@@ -74,7 +75,7 @@ impl Control {
 }
 
 /// Runs a release of one app (what `runner release <app> --yes` does).
-pub type Release<'a> = &'a (dyn Fn(&App) -> Result<crate::release::Report> + Sync);
+pub type Release<'a> = &'a (dyn Fn(&App) -> Result<crate::outcome::Report> + Sync);
 
 /// Runs every worker until `control.shutdown` is set; then each finishes its batch and stops.
 /// `release` serves the apps with `auto_release = true`.
@@ -82,7 +83,7 @@ pub fn run(
     cfg: &Config,
     opts: WatchOptions,
     control: Arc<Control>,
-    hook: Option<sync::Hook>,
+    hook: Option<sync::SyncHook>,
     release: Release,
 ) -> Result<()> {
     let auto: Vec<&App> = cfg.apps.values().filter(|a| a.auto_release).collect();
@@ -124,7 +125,7 @@ fn worker(
     row: &SyncTarget,
     opts: WatchOptions,
     control: &Control,
-    hook: Option<sync::Hook>,
+    hook: Option<sync::SyncHook>,
 ) -> Result<()> {
     let mut session: Option<Session> = None;
     let label = row.target.as_str();
@@ -172,7 +173,7 @@ fn release_worker(
     let label = format!("release {}", app.name);
     settle_loop(&app.staging, &label, opts, control, |_| {
         match release(app) {
-            Ok(r) if r.outcome == "no-change" => Ok(()),
+            Ok(r) if r.outcome == Outcome::NoChange => Ok(()),
             Ok(r) => {
                 tracing::info!(app = %app.name, id = r.id.as_deref().unwrap_or(""), outcome = %r.outcome, "auto release");
                 Ok(())
@@ -394,7 +395,7 @@ fn push(
     cfg: &Config,
     row: &SyncTarget,
     session: &mut Option<Session>,
-    hook: Option<sync::Hook>,
+    hook: Option<sync::SyncHook>,
 ) -> Result<sync::SyncReport> {
     let url =
         sync::parse_url(&row.target).map_err(|e| Error::Usage(format!("{}: {e}", row.target)))?;

@@ -275,7 +275,7 @@ fn a_second_operator_cannot_roll_the_same_app_at_once() {
     let h1 = host(&keys.root, "fleetlock-h1", "");
     let c = central("fleetlock-central", &keys.root, &[&h1.addr], "");
     // Another fleet release of demo holds the fleet lock (flock, as runner takes it).
-    let lock = c.state().join("locks/demo.fleet.lock");
+    let lock = c.state().join("locks/fleet/demo.lock");
     fs::create_dir_all(lock.parent().unwrap()).unwrap();
     fs::write(
         &lock,

@@ -1,0 +1,181 @@
+//! The commands, one file each under `cmd/`, each a `run(globals, args) -> Result<ExitCode>`.
+//! This file dispatches the parsed command line to them and holds what several share: loading
+//! the config and plugins, choosing apps, and running a step for each app.
+
+pub mod agent;
+pub mod common;
+pub mod config;
+pub mod history;
+pub mod plan;
+pub mod plugin;
+pub mod release;
+pub mod rollback;
+pub mod sync;
+pub mod watch;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use crate::cli::{Cli, Command, ConfigCommand, PluginCommand, ReleaseFlags};
+use crate::config::{App, Config};
+use crate::error::{Error, ExitCode, Result};
+use crate::outcome::Report;
+use crate::plugin::PluginHost;
+use crate::release::{Ctx, Options};
+use crate::report::{self, Event, Ui};
+
+/// What every command gets: where the config is (if given) and how to print.
+pub struct Globals {
+    pub config: Option<PathBuf>,
+    pub ui: Ui,
+}
+
+impl Globals {
+    /// The config file and its validated contents.
+    pub fn load(&self) -> Result<(PathBuf, Config)> {
+        let path = crate::config::locate(self.config.as_deref())?;
+        let cfg = crate::config::load(&path)?;
+        Ok((path, cfg))
+    }
+
+    /// The config and its plugins, loaded and their first instances being made: what the
+    /// commands that run hooks work with.
+    pub fn load_with_plugins(&self) -> Result<Loaded> {
+        let (_, cfg) = self.load()?;
+        let plugins = if cfg.plugins.is_empty() {
+            None
+        } else {
+            let host = PluginHost::load(&cfg)?;
+            host.prepare_all();
+            Some(host)
+        };
+        Ok(Loaded { cfg, plugins })
+    }
+}
+
+/// A config with its plugins.
+pub struct Loaded {
+    pub cfg: Config,
+    pub plugins: Option<PluginHost>,
+}
+
+impl Loaded {
+    pub fn ctx(&self, ui: Ui) -> Ctx<'_> {
+        Ctx {
+            cfg: &self.cfg,
+            ui,
+            plugins: self.plugins.as_ref(),
+        }
+    }
+}
+
+/// Runs one command; the returned code is the process exit code.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let events = match &cli.command {
+        Command::Release { flags, .. }
+        | Command::Common { flags, .. }
+        | Command::Rollback { flags, .. } => flags.events,
+        _ => false,
+    };
+    let g = Globals {
+        config: cli.config,
+        ui: Ui {
+            json: cli.json,
+            quiet: cli.quiet,
+            verbose: cli.verbose > 0,
+            events,
+        },
+    };
+    match cli.command {
+        Command::Plan { apps, entries } => plan::run(&g, &apps, entries),
+        Command::Release {
+            apps,
+            all,
+            flags,
+            entries,
+            fleet,
+        } => release::run(&g, &apps, all, flags, entries, &fleet),
+        Command::Common { apps, flags } => common::run(&g, &apps, flags),
+        Command::Rollback { app, to, flags } => rollback::run(&g, &app, to.as_deref(), flags),
+        Command::History { app, limit } => history::run(&g, app.as_deref(), limit),
+        Command::Sync { targets, jobs } => sync::run(&g, &targets, jobs.into()),
+        Command::Watch {
+            settle,
+            reconcile_every,
+            ..
+        } => watch::run(&g, settle, reconcile_every),
+        Command::Agent { root, app, .. } => Ok(agent::run(&g, root, app)),
+        Command::Plugin {
+            command: PluginCommand::List,
+        } => plugin::list(&g),
+        Command::Plugin {
+            command: PluginCommand::Check { wasm },
+        } => plugin::check(&g, &wasm),
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => config::check(&g),
+    }
+}
+
+/// The flags of `release`, `common` and `rollback` as the release sees them.
+pub(crate) fn options(flags: ReleaseFlags, entries: bool) -> Options {
+    Options {
+        dry_run: flags.dry_run,
+        no_restart: flags.no_restart,
+        no_rollback: flags.no_rollback,
+        confirm: !flags.yes && std::io::stdin().is_terminal(),
+        entries,
+    }
+}
+
+/// Runs `f` for each app, going on after a failed app; exit 1 if any failed.
+pub(crate) fn each(
+    ctx: &Ctx,
+    apps: &[&App],
+    flags: ReleaseFlags,
+    mut f: impl FnMut(&App) -> Result<Report>,
+) -> Result<ExitCode> {
+    for app in apps {
+        if !app.hosts.is_empty() && !flags.local {
+            return Err(Error::Usage(format!(
+                "{} lists hosts ({}): run this with --local on each host (only `runner release` rolls over the hosts from here)",
+                app.name,
+                app.hosts.join(", ")
+            )));
+        }
+    }
+    let mut reports = Vec::new();
+    let mut first_err = None;
+    for app in apps {
+        match f(app) {
+            Ok(r) => {
+                ctx.ui.event(&Event::Report { report: r.clone() });
+                reports.push(r)
+            }
+            Err(e) => {
+                ctx.ui.event(&Event::Error {
+                    message: e.to_string(),
+                    code: e.exit_code().0,
+                });
+                if apps.len() == 1 {
+                    return Err(e);
+                }
+                report::print_error(&e);
+                first_err.get_or_insert(e.exit_code());
+            }
+        }
+    }
+    if ctx.ui.json && !ctx.ui.events {
+        report::print_json(&reports);
+    }
+    let failed = reports.iter().any(|r| r.failed());
+    Ok(first_err.unwrap_or(ExitCode::failed_if(failed)))
+}
+
+/// The named apps, or every app with `all`.
+pub(crate) fn select<'c>(cfg: &'c Config, names: &[String], all: bool) -> Result<Vec<&'c App>> {
+    if all {
+        return Ok(cfg.apps.values().collect());
+    }
+    names.iter().map(|n| cfg.app(n)).collect()
+}

@@ -1,0 +1,60 @@
+//! `runner agent --stdio (--root <dir> | --app <app>)`: the far end of an `ssh://` or `file://`
+//! target, and of a fleet release's session with this host.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::agent::{self, AppAgent, protocol};
+use crate::error::{Error, ExitCode, Result};
+use crate::report;
+
+use super::Globals;
+
+/// Serves one session on stdin/stdout. Errors are told to the client in the protocol (so it
+/// can show why) as well as on stderr, and become the exit code: nothing else reads them.
+pub fn run(g: &Globals, root: Option<PathBuf>, app: Option<String>) -> ExitCode {
+    let (root, app) = match served(g, root, app) {
+        Ok(s) => s,
+        Err(e) => {
+            let mut out = std::io::stdout().lock();
+            let _ = protocol::write_msg(
+                &mut out,
+                &protocol::Msg::Error {
+                    message: e.to_string(),
+                },
+            );
+            let _ = out.flush();
+            report::print_error(&e);
+            return e.exit_code();
+        }
+    };
+    let stdin = std::io::stdin().lock();
+    let stdout = std::io::stdout().lock();
+    match agent::serve(&root, stdin, stdout, app.as_ref()) {
+        Ok(()) => ExitCode::DONE,
+        Err(e) => {
+            let e = Error::Agent(e);
+            report::print_error(&e);
+            e.exit_code()
+        }
+    }
+}
+
+/// The root to serve, and the app whose releases it may run (`--app`: a fleet host, whose
+/// root is the app's staging dir in this host's config).
+fn served(
+    g: &Globals,
+    root: Option<PathBuf>,
+    app: Option<String>,
+) -> Result<(PathBuf, Option<AppAgent>)> {
+    match (root, app) {
+        (Some(root), _) => Ok((root, None)),
+        (None, Some(app)) => {
+            let (path, cfg) = g.load()?;
+            let staging = cfg.app(&app)?.staging.clone();
+            let config = std::path::absolute(&path).unwrap_or(path);
+            Ok((staging, Some(AppAgent { app, config })))
+        }
+        (None, None) => Err(Error::Usage("agent needs --root or --app".into())),
+    }
+}

@@ -1,0 +1,17 @@
+//! `runner config check`: the config parsed, validated and shown as runner resolved it.
+
+use crate::error::{ExitCode, Result};
+use crate::report;
+
+use super::Globals;
+
+pub fn check(g: &Globals) -> Result<ExitCode> {
+    let (path, cfg) = g.load()?;
+    if g.ui.json {
+        report::print_json(&cfg);
+    } else {
+        let text = toml::to_string_pretty(&cfg).unwrap_or_default();
+        println!("# {} is valid; resolved view:\n{text}", path.display());
+    }
+    Ok(ExitCode::DONE)
+}

@@ -1,0 +1,168 @@
+//! `runner plugin list` and `runner plugin check <wasm>`.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::config::{self, Allow};
+use crate::error::{ExitCode, Result};
+use crate::plugin::{Loaded, PluginHost};
+use crate::report::{self, PluginRow};
+
+use super::Globals;
+
+/// What a plugin declares it needs but the operator has not granted.
+fn missing_grants(p: &Loaded) -> Vec<String> {
+    let a = &p.spec.allow;
+    let mut out = Vec::new();
+    for e in &p.info.needs.exec {
+        if !a.exec.contains(e) {
+            out.push(format!("exec {e}"));
+        }
+    }
+    for d in &p.info.needs.dirs {
+        let d = Path::new(d);
+        if !a.dirs.iter().chain(&a.rw).any(|g| g == d) {
+            out.push(format!("dir {}", d.display()));
+        }
+    }
+    for h in &p.info.needs.http {
+        if !a.http.contains(h) {
+            out.push(format!("http {h}"));
+        }
+    }
+    out
+}
+
+fn granted(a: &Allow) -> Vec<String> {
+    let mut out = Vec::new();
+    out.extend(a.exec.iter().map(|e| format!("exec {e}")));
+    out.extend(a.dirs.iter().map(|d| format!("dir {} (ro)", d.display())));
+    out.extend(a.rw.iter().map(|d| format!("dir {} (rw)", d.display())));
+    out.extend(a.http.iter().map(|h| format!("http {h}")));
+    out
+}
+
+pub fn list(g: &Globals) -> Result<ExitCode> {
+    let (_, cfg) = g.load()?;
+    let host = PluginHost::load(&cfg)?;
+    if g.ui.json {
+        let rows: Vec<serde_json::Value> = host
+            .plugins
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "name": p.spec.name,
+                    "wasm": p.spec.wasm,
+                    "sha256": p.sha256,
+                    "version": p.info.version,
+                    "wit": format!("runner:plugin@{}", p.wit),
+                    "hooks": p.hooks,
+                    "on_error": p.spec.on_error,
+                    "timeout": humantime::format_duration(p.spec.timeout).to_string(),
+                    "memory": p.spec.memory,
+                    "allow": p.spec.allow,
+                    "needs": {
+                        "exec": p.info.needs.exec,
+                        "dirs": p.info.needs.dirs,
+                        "http": p.info.needs.http,
+                    },
+                    "not_granted": missing_grants(p),
+                })
+            })
+            .collect();
+        report::print_json(&rows);
+        return Ok(ExitCode::DONE);
+    }
+    if host.plugins.is_empty() {
+        println!("no plugins configured");
+        return Ok(ExitCode::DONE);
+    }
+    let rows: Vec<PluginRow> = host
+        .plugins
+        .iter()
+        .map(|p| PluginRow {
+            name: p.spec.name.clone(),
+            wasm: p.spec.wasm.display().to_string(),
+            on_error: p.spec.on_error.to_string(),
+            version: p.info.version.clone(),
+            wit: p.wit.clone(),
+            hooks: p.hooks.clone(),
+            granted: granted(&p.spec.allow),
+            missing: missing_grants(p),
+        })
+        .collect();
+    report::plugin_table(&rows);
+    Ok(ExitCode::DONE)
+}
+
+pub fn check(g: &Globals, wasm: &Path) -> Result<ExitCode> {
+    // The compile cache of the configured state dir is used when there is a config.
+    let state_dir = g
+        .load()
+        .map(|(_, c)| c.state_dir)
+        .unwrap_or_else(|_| std::env::temp_dir().join("runner-plugin-check"));
+    let host = PluginHost::empty(&state_dir)?;
+    let spec = config::Plugin {
+        name: wasm
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "plugin".into()),
+        wasm: wasm.to_path_buf(),
+        hooks: Vec::new(),
+        on_error: "abort".into(),
+        timeout: Duration::from_secs(10),
+        memory: 64 << 20,
+        allow: Allow::default(),
+        config: Default::default(),
+    };
+    let t = Instant::now();
+    let p = host.load_one(spec)?;
+    let took = t.elapsed();
+    let report = serde_json::json!({
+        "wasm": wasm,
+        "sha256": p.sha256,
+        "name": p.info.name,
+        "version": p.info.version,
+        "wit": format!("runner:plugin@{}", p.wit),
+        "hooks": p.info.hooks,
+        "needs": { "exec": p.info.needs.exec, "dirs": p.info.needs.dirs, "http": p.info.needs.http },
+        "load_ms": took.as_secs_f64() * 1000.0,
+        "compiled_from_cache": p.cached,
+    });
+    if g.ui.json {
+        report::print_json(&report);
+        return Ok(ExitCode::DONE);
+    }
+    let list = |v: &[String]| {
+        if v.is_empty() {
+            "—".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    println!(
+        "{} {} {} {}: built against runner:plugin@{}",
+        console::style("ok").green().bold(),
+        wasm.display(),
+        p.info.name,
+        p.info.version,
+        p.wit
+    );
+    println!("  hooks: {}", list(&p.info.hooks));
+    println!(
+        "  needs: exec {}; dirs {}; http {}",
+        list(&p.info.needs.exec),
+        list(&p.info.needs.dirs),
+        list(&p.info.needs.http)
+    );
+    println!(
+        "  loaded in {} ({})",
+        report::secs(took),
+        if p.cached {
+            "compiled form from the cache"
+        } else {
+            "compiled now, cached for next time"
+        }
+    );
+    Ok(ExitCode::DONE)
+}

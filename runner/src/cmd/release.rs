@@ -1,0 +1,79 @@
+//! `runner release <app>…`: each app released on this host, or rolled over its hosts from here.
+
+use std::io::IsTerminal;
+
+use crate::cli::{FleetFlags, ReleaseFlags};
+use crate::config::{App, Config};
+use crate::error::{Error, ExitCode, Result};
+use crate::fleet;
+use crate::plan::{self, PlanOptions};
+use crate::release;
+use crate::report::{self, Event, Ui};
+
+use super::Globals;
+
+pub fn run(
+    g: &Globals,
+    names: &[String],
+    all: bool,
+    flags: ReleaseFlags,
+    entries: bool,
+    fleet_flags: &FleetFlags,
+) -> Result<ExitCode> {
+    let loaded = g.load_with_plugins()?;
+    let ctx = loaded.ctx(g.ui);
+    let cfg = &loaded.cfg;
+    let apps = if names.is_empty() && !all {
+        pick(cfg, g.ui)?
+    } else {
+        super::select(cfg, names, all)?
+    };
+    let opts = super::options(flags, entries);
+    // Apps with `hosts` roll over them from here (unless --local: on a host itself).
+    let (remote, local): (Vec<&App>, Vec<&App>) = apps
+        .iter()
+        .partition(|a| !a.hosts.is_empty() && !flags.local);
+    let mut code = ExitCode::DONE;
+    if !local.is_empty() {
+        code = super::each(&ctx, &local, flags, |app| release::release(&ctx, app, opts))?;
+    }
+    for app in remote {
+        let r = fleet::release(&ctx, app, fleet_flags, opts)?;
+        if g.ui.json {
+            report::emit(&Event::Fleet { report: r.clone() });
+        } else if !g.ui.quiet {
+            report::fleet_table(&r);
+        }
+        if r.failed() {
+            code = code.max(ExitCode::FAILED);
+        }
+    }
+    Ok(code)
+}
+
+/// The old scripts asked which apps to release; in a terminal, so does runner.
+fn pick(cfg: &Config, ui: Ui) -> Result<Vec<&App>> {
+    if !std::io::stdin().is_terminal() || ui.json {
+        return Err(Error::Usage(
+            "name the apps to release, or pass --all".into(),
+        ));
+    }
+    let mut pending = Vec::new();
+    for app in cfg.apps.values() {
+        let p = plan::plan_release(cfg, app, PlanOptions::default())?;
+        let n = p.pending().len();
+        if n > 0 {
+            pending.push((app, format!("{} ({n} changed files)", app.name)));
+        }
+    }
+    if pending.is_empty() {
+        ui.line("nothing staged: every app matches its staging dir");
+        return Ok(Vec::new());
+    }
+    let labels: Vec<&str> = pending.iter().map(|(_, l)| l.as_str()).collect();
+    let chosen = dialoguer::MultiSelect::new()
+        .with_prompt("apps to release (space to select, enter to go)")
+        .items(&labels)
+        .interact()?;
+    Ok(chosen.into_iter().map(|i| pending[i].0).collect())
+}

@@ -1,0 +1,119 @@
+//! `runner sync [<target>…]`: every (or the named) `[[sync]]` target pushed once, in parallel.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use crate::config::{Config, SyncTarget};
+use crate::error::{Error, ExitCode, Result};
+use crate::hook::Hook;
+use crate::plan::Change;
+use crate::release::{At, Ctx, aborted};
+use crate::report;
+use crate::sync::{self, SyncHook, SyncReport};
+
+use super::Globals;
+
+pub fn run(g: &Globals, names: &[String], jobs: usize) -> Result<ExitCode> {
+    let loaded = g.load_with_plugins()?;
+    let ctx = loaded.ctx(g.ui);
+    let hook = |hook: Hook, app: &str, target: &str, changes: &[Change], error: Option<&str>| {
+        sync_hook(&ctx, hook, app, target, changes, error)
+    };
+    let cfg = &loaded.cfg;
+    let rows: Vec<&SyncTarget> = cfg
+        .sync
+        .iter()
+        .filter(|r| {
+            names.is_empty()
+                || names
+                    .iter()
+                    .any(|n| *n == r.target || Path::new(n) == r.source)
+        })
+        .collect();
+    if rows.is_empty() {
+        return Err(Error::Usage(if names.is_empty() {
+            "no [[sync]] targets configured".into()
+        } else {
+            format!("no [[sync]] target matches {}", names.join(", "))
+        }));
+    }
+    let started = Instant::now();
+    let results = in_parallel(cfg, &rows, jobs, &hook);
+    let mut reports = Vec::new();
+    let mut failed = false;
+    for (row, r) in rows.iter().zip(results) {
+        match r {
+            Ok(r) => {
+                for (path, why) in &r.skipped {
+                    g.ui.warn(format!("{}: not pushed: {path}: {why}", row.target));
+                }
+                reports.push(r);
+            }
+            Err(e) => {
+                report::print_error(&e);
+                failed = true;
+            }
+        }
+    }
+    if g.ui.json {
+        report::print_json(&reports);
+    } else if !g.ui.quiet {
+        report::sync_table(&reports, started.elapsed());
+    }
+    Ok(ExitCode::failed_if(failed))
+}
+
+/// Targets are independent (one agent session each): synced `jobs` at a time, returned in
+/// config order.
+fn in_parallel(
+    cfg: &Config,
+    rows: &[&SyncTarget],
+    jobs: usize,
+    hook: SyncHook,
+) -> Vec<Result<SyncReport>> {
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Result<SyncReport>>>> =
+        rows.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|s| {
+        for _ in 0..jobs.min(rows.len()) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(row) = rows.get(i) else { break };
+                    let r = sync::run(cfg, row, Some(hook));
+                    *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every row is synced")
+        })
+        .collect()
+}
+
+/// A sync hook call: `app` is the source dir's name, `host` the target URL. The reason to stop
+/// if a plugin said abort.
+pub(crate) fn sync_hook(
+    ctx: &Ctx,
+    hook: Hook,
+    app: &str,
+    target: &str,
+    changes: &[Change],
+    error: Option<&str>,
+) -> Option<String> {
+    let at = At {
+        release_id: "",
+        app,
+        host: target,
+        changes,
+        dry_run: false,
+    };
+    aborted(ctx.call(hook, &at, error, None))
+}

@@ -1,0 +1,242 @@
+//! How things ended: a release on one host ([`Outcome`], [`Report`]), one host of a fleet roll
+//! ([`HostOutcome`], [`HostReport`]) and the whole roll ([`FleetReport`]). Shared by the
+//! release, the fleet, the history and the reports, so that none of them matches on strings.
+
+use serde::{Deserialize, Serialize};
+
+use crate::journal::Kind;
+use crate::plan::Plan;
+
+/// How a release, common install or rollback on one host ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    /// Installed, restarted and verified (or installed with `--no-restart`).
+    Success,
+    /// Verification failed; the backup was put back and the old build verified.
+    RolledBack,
+    /// Verification failed and so did putting the old build back.
+    RollbackFailed,
+    /// Failed before anything was installed.
+    Failed,
+    /// Interrupted, then undone by `runner rollback`.
+    Undone,
+    /// Nothing staged differs from what is deployed (reports only, never in the history).
+    NoChange,
+    /// `--dry-run`: planned, nothing touched (reports only).
+    DryRun,
+    /// The operator answered no (reports only).
+    Cancelled,
+}
+
+impl Outcome {
+    /// The name in history JSON and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::RolledBack => "rolled-back",
+            Outcome::RollbackFailed => "rollback-failed",
+            Outcome::Failed => "failed",
+            Outcome::Undone => "undone",
+            Outcome::NoChange => "no-change",
+            Outcome::DryRun => "dry-run",
+            Outcome::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether it means exit code 1.
+    pub fn failed(self) -> bool {
+        matches!(
+            self,
+            Outcome::RolledBack | Outcome::RollbackFailed | Outcome::Failed
+        )
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How one host of a fleet roll ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HostOutcome {
+    Verified,
+    NoChange,
+    DryRun,
+    Failed,
+    RolledBack,
+    RollbackFailed,
+    /// Not started: the roll had stopped.
+    Skipped,
+}
+
+impl HostOutcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            HostOutcome::Verified => "verified",
+            HostOutcome::NoChange => "no-change",
+            HostOutcome::DryRun => "dry-run",
+            HostOutcome::Failed => "failed",
+            HostOutcome::RolledBack => "rolled-back",
+            HostOutcome::RollbackFailed => "rollback-failed",
+            HostOutcome::Skipped => "skipped",
+        }
+    }
+
+    /// Whether the host counts as done (not against `--max-fail`).
+    pub fn ok(self) -> bool {
+        matches!(
+            self,
+            HostOutcome::Verified | HostOutcome::NoChange | HostOutcome::DryRun
+        )
+    }
+}
+
+impl std::fmt::Display for HostOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl From<Outcome> for HostOutcome {
+    /// What a host's own release outcome makes of the host.
+    fn from(o: Outcome) -> HostOutcome {
+        match o {
+            Outcome::Success => HostOutcome::Verified,
+            Outcome::NoChange => HostOutcome::NoChange,
+            Outcome::DryRun => HostOutcome::DryRun,
+            Outcome::RolledBack => HostOutcome::RolledBack,
+            Outcome::RollbackFailed => HostOutcome::RollbackFailed,
+            Outcome::Failed | Outcome::Undone | Outcome::Cancelled => HostOutcome::Failed,
+        }
+    }
+}
+
+/// What happened on one host of a fleet roll.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct HostReport {
+    pub host: String,
+    pub outcome: HostOutcome,
+    /// The release id on the host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub files: usize,
+    /// Wall time for this host, and the parts of it: the ssh connection up to the agent's
+    /// hello, the sync, and the release as the host timed it.
+    pub ms: u64,
+    #[serde(default)]
+    pub connect_ms: u64,
+    #[serde(default)]
+    pub sync_ms: u64,
+    #[serde(default)]
+    pub release_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl HostReport {
+    /// A host with nothing done yet (no id, no files, no times).
+    pub fn new(host: &str, outcome: HostOutcome) -> HostReport {
+        HostReport {
+            host: host.to_string(),
+            outcome,
+            id: None,
+            files: 0,
+            ms: 0,
+            connect_ms: 0,
+            sync_ms: 0,
+            release_ms: 0,
+            error: None,
+        }
+    }
+}
+
+/// What happened to one app on this host, for the summary line, `--json` and `--events`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub app: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<Kind>,
+    pub outcome: Outcome,
+    pub files: usize,
+    pub duration_ms: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Plan>,
+}
+
+impl Report {
+    /// An app that ended before a release began (nothing to do, a dry run, a "no").
+    pub fn quiet(app: &str, outcome: Outcome, plan: Option<Plan>) -> Report {
+        Report {
+            app: app.to_string(),
+            id: None,
+            kind: None,
+            outcome,
+            files: 0,
+            duration_ms: 0,
+            error: None,
+            plan,
+        }
+    }
+
+    /// Whether this report means exit code 1.
+    pub fn failed(&self) -> bool {
+        self.outcome.failed()
+    }
+}
+
+/// The whole fleet roll.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FleetReport {
+    pub app: String,
+    pub id: String,
+    /// success, failed, or rolled-back (every released host put back).
+    pub outcome: Outcome,
+    pub duration_ms: u64,
+    pub hosts: Vec<HostReport>,
+}
+
+impl FleetReport {
+    pub fn failed(&self) -> bool {
+        self.outcome != Outcome::Success
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcome_names_match_the_json() {
+        for o in [
+            Outcome::Success,
+            Outcome::RolledBack,
+            Outcome::RollbackFailed,
+            Outcome::Failed,
+            Outcome::Undone,
+            Outcome::NoChange,
+            Outcome::DryRun,
+            Outcome::Cancelled,
+        ] {
+            assert_eq!(serde_json::to_value(o).unwrap(), o.name());
+        }
+        for o in [
+            HostOutcome::Verified,
+            HostOutcome::NoChange,
+            HostOutcome::DryRun,
+            HostOutcome::Failed,
+            HostOutcome::RolledBack,
+            HostOutcome::RollbackFailed,
+            HostOutcome::Skipped,
+        ] {
+            assert_eq!(serde_json::to_value(o).unwrap(), o.name());
+        }
+    }
+}
