@@ -124,7 +124,9 @@ pub fn run(cli: Cli) -> Result<u8> {
             | Command::Watch { .. }
     );
     let plugins = if needs_plugins && !cfg.plugins.is_empty() {
-        let host = plugin::PluginHost::load(&cfg)?;
+        // A fleet release calls the central hooks from one thread per host in flight.
+        let has_fleet = cfg.apps.values().any(|a| !a.hosts.is_empty());
+        let host = plugin::PluginHost::load(&cfg, if has_fleet { fleet::PARALLEL } else { 1 })?;
         host.prepare_all();
         Some(host)
     } else {
@@ -440,7 +442,7 @@ fn missing_grants(p: &plugin::Loaded) -> Vec<String> {
 }
 
 fn plugin_list(cfg: &Config, ui: Ui) -> Result<u8> {
-    let host = plugin::PluginHost::load(cfg)?;
+    let host = plugin::PluginHost::load(cfg, 1)?;
     let rows: Vec<serde_json::Value> = host
         .plugins
         .iter()
