@@ -17,6 +17,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use runner::config::{Allow, Plugin};
+use runner::hook::Hook;
 use runner::plan::{Action, Change};
 use runner::plugin::{HookEvent, PluginHost};
 use runner::report::Ui;
@@ -132,7 +133,7 @@ fn hook_calls(
             host.wait_prepared();
         }
         let ev = HookEvent {
-            hook,
+            hook: Hook::parse(hook).expect("a known hook"),
             release_id: "20261128T2300-pdms-beef",
             app: "pdms",
             host: "bench",
@@ -260,7 +261,7 @@ fn main() {
     for i in 0..20 {
         let id = format!("t{i}");
         let ev = HookEvent {
-            hook: "before-install",
+            hook: Hook::BeforeInstall,
             release_id: &id,
             app: "pdms",
             host: "bench",

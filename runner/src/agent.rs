@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::install::temp_path;
 use crate::inventory::{self, HashCache};
 use crate::journal::fsync_dir;
-use protocol::{Frame, Msg, ProtoError, WireEntry, read_frame, write_msg};
+use protocol::{Frame, Msg, ProtoError, RunKind, RunOptions, WireEntry, read_frame, write_msg};
 
 /// The agent's own files (hash cache) live here, inside the root but hidden from manifests.
 pub const AGENT_DIR: &str = ".runner-agent";
@@ -139,13 +139,13 @@ pub fn serve(
                 };
                 reply(&mut w, &m)?;
             }
-            Frame::Msg(Msg::Run { command, flags }) => {
+            Frame::Msg(Msg::Run { kind, options }) => {
                 let Some(app) = app else {
                     let message = "this agent serves a directory; it runs nothing".to_string();
                     reply(&mut w, &Msg::Error { message })?;
                     continue;
                 };
-                match run_command(app, &command, &flags, &mut |line| {
+                match run_command(app, kind, options, &mut |line| {
                     reply(&mut w, &Msg::Event { line })
                 }) {
                     Ok(Ok((code, stderr))) => reply(&mut w, &Msg::Exited { code, stderr })?,
@@ -172,22 +172,16 @@ pub fn serve(
     }
 }
 
-/// Runs `runner <command> <app> --local --yes --events [flags]` with this agent's config,
-/// passing each line it prints to `event`. Ok(Err) is a refusal (unknown command or flag);
+/// Runs `runner <kind> <app> --local --yes --events [options]` with this agent's config,
+/// passing each line it prints to `event`. Ok(Err) is a refusal (runner cannot start);
 /// Err is the client gone.
 fn run_command(
     app: &AppAgent,
-    command: &str,
-    flags: &[String],
+    kind: RunKind,
+    options: RunOptions,
     event: &mut dyn FnMut(String) -> Result<(), String>,
 ) -> Result<Result<(i32, String), String>, String> {
-    if !matches!(command, "release" | "rollback") {
-        return Ok(Err(format!("cannot run `{command}`")));
-    }
-    const ALLOWED: &[&str] = &["--dry-run", "--no-restart", "--no-rollback"];
-    if let Some(f) = flags.iter().find(|f| !ALLOWED.contains(&f.as_str())) {
-        return Ok(Err(format!("flag `{f}` is not allowed")));
-    }
+    let command = kind.command();
     let exe = match std::env::current_exe() {
         Ok(e) => e,
         Err(e) => return Ok(Err(format!("cannot find runner itself: {e}"))),
@@ -196,7 +190,7 @@ fn run_command(
         .arg("-c")
         .arg(&app.config)
         .args([command, &app.app, "--local", "--yes", "--events"])
-        .args(flags)
+        .args(options.flags())
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -45,7 +45,10 @@ impl Globals {
         let plugins = if cfg.plugins.is_empty() {
             None
         } else {
-            let host = PluginHost::load(&cfg)?;
+            // A fleet release calls the central hooks from one thread per host in flight.
+            let has_fleet = cfg.apps.values().any(|a| !a.hosts.is_empty());
+            let concurrent = if has_fleet { crate::fleet::PARALLEL } else { 1 };
+            let host = PluginHost::load(&cfg, concurrent)?;
             host.prepare_all();
             Some(host)
         };

@@ -125,6 +125,16 @@ pub enum Error {
     #[error("agent: {0}")]
     Agent(String),
 
+    #[error("{target}: no runner agent there (`{agent}`: {why})")]
+    AgentMissing {
+        target: String,
+        agent: String,
+        why: String,
+    },
+
+    #[error("{target}: the runner agent there speaks another protocol: {message}")]
+    AgentVersion { target: String, message: String },
+
     #[error("the operator answered no; nothing was touched")]
     Cancelled,
 
@@ -132,8 +142,8 @@ pub enum Error {
     Prompt(#[from] dialoguer::Error),
 
     /// runner itself could not start a part it needs (not the operator's doing).
-    #[error("cannot start {what}: {cause}")]
-    Internal { what: &'static str, cause: String },
+    #[error("{0}")]
+    Internal(String),
 }
 
 impl Error {
@@ -149,7 +159,7 @@ impl Error {
             | Error::Cancelled
             | Error::Prompt(_) => ExitCode::USAGE,
             Error::Locked { .. } => ExitCode::LOCKED,
-            Error::Internal { .. } => ExitCode::INTERNAL,
+            Error::Internal(_) => ExitCode::INTERNAL,
             Error::BadJar { .. }
             | Error::Io { .. }
             | Error::Changed { .. }
@@ -158,7 +168,9 @@ impl Error {
             | Error::Release { .. }
             | Error::Plugin { .. }
             | Error::Sync { .. }
-            | Error::Agent(_) => ExitCode::FAILED,
+            | Error::Agent(_)
+            | Error::AgentMissing { .. }
+            | Error::AgentVersion { .. } => ExitCode::FAILED,
         }
     }
 
@@ -175,10 +187,14 @@ impl Error {
             Error::BadJar { .. } => Some(
                 "a jar still being uploaded looks like this: wait for the upload, then release",
             ),
+            Error::AgentMissing { .. } | Error::AgentVersion { .. } => Some(
+                "install this runner version there (the row's `agent` or [fleet] `agent` names \
+                 its path), or let a fleet release copy it: --install-agent",
+            ),
             Error::PluginLoad { .. } => {
                 Some("`runner plugin check <wasm>` shows what the component declares")
             }
-            Error::Internal { .. } => Some(
+            Error::Internal(_) => Some(
                 "runner could not start one of its own parts; this machine may be out of \
                  threads or memory (run with RUNNER_LOG=debug and report it if not)",
             ),
@@ -188,10 +204,7 @@ impl Error {
 
     /// An internal start-up failure of `what`.
     pub fn internal(what: &'static str) -> impl FnOnce(std::io::Error) -> Error {
-        move |e| Error::Internal {
-            what,
-            cause: e.to_string(),
-        }
+        move |e| Error::Internal(format!("cannot start {what}: {e}"))
     }
 
     pub fn io(op: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {

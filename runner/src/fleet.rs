@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
+use crate::agent::protocol::{RunKind, RunOptions};
 use crate::cli::FleetFlags;
 use crate::config::{App, Config, SyncTarget, parse_host};
 use crate::error::{Error, Result};
@@ -145,22 +146,6 @@ struct Roll<'a> {
     opts: Options,
     id: String,
     view: View,
-}
-
-/// What a host runs: its release, or the rollback of what the roll released there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Task {
-    Release,
-    Rollback,
-}
-
-impl Task {
-    fn command(self) -> &'static str {
-        match self {
-            Task::Release => "release",
-            Task::Rollback => "rollback",
-        }
-    }
 }
 
 /// Rolls a release of `app` over its hosts.
@@ -322,7 +307,7 @@ impl Roll<'_> {
                         if i >= batch.end {
                             break;
                         }
-                        set(i, self.host(i, Task::Release));
+                        set(i, self.host(i, RunKind::Release));
                     }
                 });
             }
@@ -338,7 +323,7 @@ impl Roll<'_> {
                 continue;
             }
             self.view.state(i, "rolling back");
-            let r = self.host(i, Task::Rollback);
+            let r = self.host(i, RunKind::Rollback);
             if r.outcome.ok() {
                 reports[i].outcome = HostOutcome::RolledBack;
             } else {
@@ -364,7 +349,7 @@ impl Roll<'_> {
     }
 
     /// Host `i`: before-host hook, connect, sync, release (or rollback) there, after-host hook.
-    fn host(&self, i: usize, task: Task) -> HostReport {
+    fn host(&self, i: usize, task: RunKind) -> HostReport {
         let host = &self.app.hosts[i];
         let state = |s: &str| self.view.state(i, s);
         let t = Instant::now();
@@ -396,7 +381,7 @@ impl Roll<'_> {
     fn on_host(
         &self,
         host: &str,
-        task: Task,
+        task: RunKind,
         state: &dyn Fn(&str),
         r: &mut HostReport,
     ) -> std::result::Result<(), String> {
@@ -405,7 +390,7 @@ impl Roll<'_> {
         let t = Instant::now();
         let mut session = connect(cfg, app, host, self.fleet)?;
         r.connect_ms = t.elapsed().as_millis() as u64;
-        if task == Task::Release {
+        if task == RunKind::Release {
             state("syncing");
             let t = Instant::now();
             session
@@ -414,31 +399,25 @@ impl Roll<'_> {
             r.sync_ms = t.elapsed().as_millis() as u64;
         }
         state(match task {
-            Task::Release => "releasing",
-            Task::Rollback => "rolling back",
+            RunKind::Release => "releasing",
+            RunKind::Rollback => "rolling back",
         });
         let mut follow = Follow::default();
         let (code, stderr) = session
-            .run(task.command(), &flags(self.opts), &mut |line| follow.line(line, state))
+            .run(task, run_options(self.opts), &mut |line| follow.line(line, state))
             .map_err(|e| format!("{e} (the release there is journaled: `runner history {}` on the host shows where it stopped)", app.name))?;
         session.close(true);
         follow.settle(task, code, &stderr, r)
     }
 }
 
-/// The flags of the host's own `runner release`/`rollback`.
-fn flags(opts: Options) -> Vec<String> {
-    let mut flags = Vec::new();
-    if opts.dry_run {
-        flags.push("--dry-run".to_string());
+/// The options of the host's own release (or rollback).
+fn run_options(opts: Options) -> RunOptions {
+    RunOptions {
+        dry_run: opts.dry_run,
+        no_restart: opts.no_restart,
+        no_rollback: opts.no_rollback,
     }
-    if opts.no_restart {
-        flags.push("--no-restart".to_string());
-    }
-    if opts.no_rollback {
-        flags.push("--no-rollback".to_string());
-    }
-    flags
 }
 
 /// What a host's `--events` stream has told so far: its report, the end of its start-up log.
@@ -477,7 +456,7 @@ impl Follow {
     /// The host's outcome from its exit code and report; Err is why it failed.
     fn settle(
         self,
-        task: Task,
+        task: RunKind,
         code: i32,
         stderr: &str,
         r: &mut HostReport,
@@ -510,7 +489,8 @@ impl Follow {
     }
 }
 
-/// Opens the agent session on `host` for `app` (ssh, batch mode).
+/// Opens the agent session on `host` for `app` (ssh, batch mode). A host without this
+/// runner's agent gets it copied there with `--install-agent`, else a message saying how.
 fn connect(
     cfg: &Config,
     app: &App,
@@ -531,40 +511,26 @@ fn connect(
         port: h.port,
         path: String::new(),
     };
-    match Session::open_app(&row, &url, &app.name, cfg.fleet.config.as_deref()) {
+    let config = cfg.fleet.config.as_deref();
+    match Session::open_app(&row, &url, &app.name, config) {
         Ok(s) => Ok(s),
-        Err(e) if fleet.install_agent => {
+        Err(e @ (Error::AgentMissing { .. } | Error::AgentVersion { .. })) => {
+            if !fleet.install_agent {
+                return Err(format!(
+                    "{e} (is runner {} installed there as `{}`? --install-agent copies this one)",
+                    env!("CARGO_PKG_VERSION"),
+                    cfg.fleet.agent
+                ));
+            }
             let installed = crate::sync::install_agent(&row, &url)
                 .map_err(|i| format!("{e}; installing runner there failed too: {i}"))?;
             let row = SyncTarget {
                 agent: installed,
                 ..row
             };
-            Session::open_app(&row, &url, &app.name, cfg.fleet.config.as_deref())
-                .map_err(|e| e.to_string())
+            Session::open_app(&row, &url, &app.name, config).map_err(|e| e.to_string())
         }
-        Err(e) => {
-            // ssh got in, but no (or another) runner answered: say how to fix that.
-            let text = e.to_string();
-            let no_agent = [
-                "not found",
-                "No such file",
-                "protocol version",
-                "Permission denied",
-            ]
-            .iter()
-            .any(|m| text.contains(m))
-                && !text.contains("Permission denied (publickey");
-            Err(if no_agent {
-                format!(
-                    "{text} (is runner {} installed there as `{}`? --install-agent copies this one)",
-                    env!("CARGO_PKG_VERSION"),
-                    cfg.fleet.agent
-                )
-            } else {
-                text
-            })
-        }
+        Err(e) => Err(e.to_string()),
     }
 }
 

@@ -10,7 +10,6 @@ use crate::journal::{Journal, Kind, write_durably};
 use crate::outcome::HostReport;
 pub use crate::outcome::Outcome;
 use crate::plan::{Action, Change};
-use crate::plugin::HookCall;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FileRecord {
@@ -47,6 +46,17 @@ pub struct StepRecord {
     pub ms: u64,
     #[serde(skip_serializing_if = "String::is_empty", default)]
     pub detail: String,
+}
+
+/// One hook call, as the release history records it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HookCall {
+    pub plugin: String,
+    pub hook: String,
+    pub decision: String,
+    pub micros: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

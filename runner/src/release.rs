@@ -69,14 +69,14 @@ impl Ctx<'_> {
             return Verdict::Proceed;
         };
         let ev = HookEvent {
-            hook: hook.name(),
+            hook,
             release_id: at.release_id,
             app: at.app,
             host: at.host,
             changes: at.changes,
             dry_run: at.dry_run,
             error,
-            outcome: outcome.map(Outcome::name),
+            outcome,
         };
         plugins.call(&ev, &self.ui)
     }

@@ -11,7 +11,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::agent::protocol::{
-    self, CHUNK, Frame, Msg, WireEntry, read_frame, write_data, write_msg,
+    self, CHUNK, Frame, Msg, ProtoError, RunKind, RunOptions, WireEntry, read_frame, write_data,
+    write_msg,
 };
 use crate::config::{Config, SyncTarget};
 use crate::error::{Error, Result};
@@ -322,14 +323,74 @@ impl Session {
             stderr,
             stderr_reader,
         };
-        s.send(&Msg::Hello {
+        let hello = Msg::Hello {
             version: protocol::VERSION,
             runner: env!("CARGO_PKG_VERSION").into(),
-        })?;
-        match s.recv()? {
-            Msg::Hello { version, .. } if version == protocol::VERSION => Ok(s),
-            Msg::Error { message } => Err(s.broken(message)),
-            other => Err(s.broken(format!("unexpected answer to hello: {other:?}"))),
+        };
+        let answer = write_msg(&mut s.w, &hello)
+            .and_then(|_| s.w.flush())
+            .map_err(ProtoError::Io)
+            .and_then(|()| read_frame(&mut s.r));
+        match answer {
+            Ok(Frame::Msg(Msg::Hello { version, .. })) if version == protocol::VERSION => Ok(s),
+            // An agent answers a hello with an error only when it speaks another version.
+            Ok(Frame::Msg(Msg::Error { message })) => {
+                let _ = s.broken(String::new());
+                Err(Error::AgentVersion {
+                    target: s.target.clone(),
+                    message,
+                })
+            }
+            Ok(other) => Err(s.broken(format!("unexpected answer to hello: {other:?}"))),
+            Err(e) => Err(s.no_hello(row, e)),
+        }
+    }
+
+    /// The transport's exit code. `closed`: it closed its end, so it has exited or is about
+    /// to (given a few seconds); otherwise it is stopped first.
+    fn exit_code(&mut self, closed: bool) -> Option<i32> {
+        if closed {
+            let deadline = Instant::now() + std::time::Duration::from_secs(5);
+            while Instant::now() < deadline {
+                match self.child.try_wait() {
+                    Ok(Some(status)) => return status.code(),
+                    Ok(None) => std::thread::sleep(std::time::Duration::from_millis(10)),
+                    Err(_) => break,
+                }
+            }
+        }
+        let _ = self.child.kill();
+        self.child.wait().ok().and_then(|s| s.code())
+    }
+
+    /// The transport ended before any hello: the agent is missing when the remote shell says
+    /// so by its exit status (127: not found, 126: not executable), else the transport failed.
+    fn no_hello(&mut self, row: &SyncTarget, e: ProtoError) -> Error {
+        let status = self.exit_code(matches!(e, ProtoError::Closed));
+        if let Some(h) = self.stderr_reader.take() {
+            let _ = h.join();
+        }
+        let said = self
+            .stderr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .trim()
+            .to_string();
+        match status {
+            Some(code @ (126 | 127)) => Error::AgentMissing {
+                target: self.target.clone(),
+                agent: row.agent.clone(),
+                why: if said.is_empty() {
+                    format!("exit status {code}")
+                } else {
+                    said
+                },
+            },
+            _ => self.fail(if said.is_empty() {
+                format!("agent: {e}")
+            } else {
+                format!("agent: {e}; the transport said: {said}")
+            }),
         }
     }
 
@@ -528,36 +589,31 @@ impl Session {
         }
     }
 
-    /// Runs `runner <command> <app> --local --yes --events <flags>` on an `--app` agent's host,
-    /// passing each line it prints to `event`; returns its exit code and the end of its stderr.
-    /// A connection lost on the way is an error naming it.
+    /// Runs the release (or rollback) of an `--app` agent's app on its host, passing each
+    /// line it prints to `event`; returns its exit code and the end of its stderr. A
+    /// connection lost on the way is an error naming it.
     pub fn run(
         &mut self,
-        command: &str,
-        flags: &[String],
+        kind: RunKind,
+        options: RunOptions,
         event: &mut dyn FnMut(&str),
-    ) -> std::result::Result<(i32, String), String> {
-        let m = Msg::Run {
-            command: command.to_string(),
-            flags: flags.to_vec(),
-        };
-        if let Err(e) = write_msg(&mut self.w, &m).and_then(|_| self.w.flush()) {
-            return Err(self.broken(format!("sending: {e}")).to_string());
+    ) -> Result<(i32, String)> {
+        let command = kind.command();
+        if let Err(e) =
+            write_msg(&mut self.w, &Msg::Run { kind, options }).and_then(|_| self.w.flush())
+        {
+            return Err(self.broken(format!("sending: {e}")));
         }
         loop {
             match read_frame(&mut self.r) {
                 Ok(Frame::Msg(Msg::Event { line })) => event(&line),
                 Ok(Frame::Msg(Msg::Exited { code, stderr })) => return Ok((code, stderr)),
-                Ok(Frame::Msg(Msg::Error { message })) => return Err(message),
+                Ok(Frame::Msg(Msg::Error { message })) => return Err(self.fail(message)),
                 Ok(other) => {
-                    return Err(self
-                        .broken(format!("unexpected {other:?} during {command}"))
-                        .to_string());
+                    return Err(self.broken(format!("unexpected {other:?} during {command}")));
                 }
                 Err(e) => {
-                    return Err(self
-                        .broken(format!("connection lost during {command}: {e}"))
-                        .to_string());
+                    return Err(self.broken(format!("connection lost during {command}: {e}")));
                 }
             }
         }

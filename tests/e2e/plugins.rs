@@ -576,7 +576,7 @@ fn an_instance_made_ahead_sees_a_granted_dir_swapped_since() {
     // The plugin answers abort("read succeeded: <path>: <text>") when it can read the file.
     let read = |host: &PluginHost| {
         let ev = HookEvent {
-            hook: "before-install",
+            hook: runner::hook::Hook::BeforeInstall,
             release_id: "r1",
             app: "svc",
             host: "local",

@@ -11,7 +11,7 @@ use std::io::{self, Read, Write};
 use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change; both sides say theirs in `Hello`.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 /// The largest frame either side accepts (payload + kind byte).
 pub const MAX_FRAME: usize = 4 << 20;
 /// File data is sent in chunks of this size.
@@ -65,12 +65,12 @@ pub enum Msg {
     Error {
         message: String,
     },
-    /// Run `runner <command> <app> --local --yes --events [flags]` on the agent's host (only
-    /// for an agent started with `--app`; `command` is `release` or `rollback`). Each line it
-    /// prints comes back as an `Event`, then `Exited`.
+    /// Run the release or rollback of the agent's app on its host (only for an agent started
+    /// with `--app`), as `runner <kind> <app> --local --yes --events` with `options`. Each line
+    /// it prints comes back as an `Event`, then `Exited`.
     Run {
-        command: String,
-        flags: Vec<String>,
+        kind: RunKind,
+        options: RunOptions,
     },
     Event {
         line: String,
@@ -81,6 +81,50 @@ pub enum Msg {
         stderr: String,
     },
     Bye,
+}
+
+/// What a fleet release runs on a host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunKind {
+    Release,
+    Rollback,
+}
+
+impl RunKind {
+    /// The runner command it is on the host.
+    pub fn command(self) -> &'static str {
+        match self {
+            RunKind::Release => "release",
+            RunKind::Rollback => "rollback",
+        }
+    }
+}
+
+/// The options a fleet release passes to the host's own release: these and nothing else.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunOptions {
+    pub dry_run: bool,
+    pub no_restart: bool,
+    pub no_rollback: bool,
+}
+
+impl RunOptions {
+    /// The command-line flags they are on the host.
+    pub fn flags(self) -> Vec<&'static str> {
+        let mut flags = Vec::new();
+        if self.dry_run {
+            flags.push("--dry-run");
+        }
+        if self.no_restart {
+            flags.push("--no-restart");
+        }
+        if self.no_rollback {
+            flags.push("--no-rollback");
+        }
+        flags
+    }
 }
 
 #[derive(Debug)]

@@ -44,7 +44,7 @@ fn granted(a: &Allow) -> Vec<String> {
 
 pub fn list(g: &Globals) -> Result<ExitCode> {
     let (_, cfg) = g.load()?;
-    let host = PluginHost::load(&cfg)?;
+    let host = PluginHost::load(&cfg, 1)?;
     if g.ui.json {
         let rows: Vec<serde_json::Value> = host
             .plugins
@@ -86,7 +86,7 @@ pub fn list(g: &Globals) -> Result<ExitCode> {
             on_error: p.spec.on_error.to_string(),
             version: p.info.version.clone(),
             wit: p.wit.clone(),
-            hooks: p.hooks.clone(),
+            hooks: p.hooks.iter().map(|h| h.name().to_string()).collect(),
             granted: granted(&p.spec.allow),
             missing: missing_grants(p),
         })
