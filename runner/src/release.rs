@@ -568,7 +568,7 @@ fn restart_and_verify(
         restart::run(&app.restart, app.restart_timeout, &out).map_err(|message| Error::Step {
             app: app.name.clone(),
             step: "restart",
-            message,
+            message: message.to_string(),
         })?;
         Ok(((), restart_shown(&app.restart)))
     })
@@ -595,7 +595,7 @@ fn restart_and_verify(
             |message| Error::Step {
                 app: app.name.clone(),
                 step: "verify",
-                message,
+                message: message.to_string(),
             },
         )?;
         Ok(((), proof))
