@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -338,6 +339,88 @@ pub fn load(path: &Path) -> Result<Config> {
 /// Parses config text; `path` is used for messages and to resolve relative paths.
 pub fn parse(path: &Path, text: &str) -> Result<Config> {
     let raw: RawConfig = deserialize(path, text)?;
+    let doc = Doc {
+        path,
+        text,
+        base: base_dir(path),
+    };
+    let staging = doc.resolve(&raw.staging);
+    let deploy_root = doc.resolve(&raw.deploy_root);
+    let keep_releases = keep_releases(&doc, raw.keep_releases)?;
+
+    let defaults = AppDefaults {
+        staging: &staging,
+        deploy_root: &deploy_root,
+        ready: Pattern(regex::Regex::new(DEFAULT_READY).expect("valid default")),
+        fail: Pattern(regex::Regex::new(DEFAULT_FAIL).expect("valid default")),
+    };
+    let mut apps = BTreeMap::new();
+    for (name, spanned) in raw.apps {
+        let app = app(&doc, &defaults, name, spanned)?;
+        apps.insert(app.name.clone(), app);
+    }
+    let sync = raw
+        .sync
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| sync_target(&doc, i, s))
+        .collect::<Result<Vec<_>>>()?;
+    let plugins = raw
+        .plugin
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| plugin(&doc, i, p))
+        .collect::<Result<Vec<_>>>()?;
+
+    Ok(Config {
+        file: path.to_path_buf(),
+        common: raw
+            .common
+            .map(|p| doc.resolve(&p))
+            .unwrap_or_else(|| staging.join("common")),
+        staging,
+        deploy_root,
+        backup_root: doc.resolve(&raw.backup_root),
+        state_dir: doc.resolve(&raw.state_dir),
+        keep_releases,
+        apps,
+        sync,
+        plugins,
+        fleet: fleet(raw.fleet),
+    })
+}
+
+/// The config file being parsed: messages point into it, relative paths are taken from its
+/// directory (not the working directory, which differs between cron, systemd and a shell).
+struct Doc<'a> {
+    path: &'a Path,
+    text: &'a str,
+    base: PathBuf,
+}
+
+impl Doc<'_> {
+    fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base.join(p)
+        }
+    }
+
+    /// A validation error at `span`, in the same `file:line:column: key` form as serde's.
+    fn at(&self, span: Range<usize>, key: String, message: String) -> Error {
+        let (line, column) = line_col(self.text, span.start);
+        Error::Config {
+            file: self.path.to_path_buf(),
+            line,
+            column,
+            key,
+            message,
+        }
+    }
+}
+
+fn base_dir(path: &Path) -> PathBuf {
     let base = path
         .parent()
         .map(|p| {
@@ -348,243 +431,209 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
             }
         })
         .unwrap_or(Path::new("."));
-    let base = std::path::absolute(base).unwrap_or_else(|_| base.to_path_buf());
-    let resolve = |p: &Path| -> PathBuf {
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            base.join(p)
-        }
-    };
-    let at = |span: std::ops::Range<usize>, key: String, message: String| {
-        let (line, column) = line_col(text, span.start);
-        Error::Config {
-            file: path.to_path_buf(),
-            line,
-            column,
+    std::path::absolute(base).unwrap_or_else(|_| base.to_path_buf())
+}
+
+fn keep_releases(doc: &Doc, keep: Option<Spanned<usize>>) -> Result<usize> {
+    match keep {
+        Some(k) if *k.get_ref() == 0 => Err(doc.at(
+            k.span(),
+            "keep_releases".into(),
+            "must be at least 1 (the last backup is needed to roll back)".into(),
+        )),
+        Some(k) => Ok(k.into_inner()),
+        None => Ok(10),
+    }
+}
+
+/// What an app falls back to for the keys it leaves out.
+struct AppDefaults<'a> {
+    staging: &'a Path,
+    deploy_root: &'a Path,
+    ready: Pattern,
+    fail: Pattern,
+}
+
+fn app(doc: &Doc, defaults: &AppDefaults, name: String, spanned: Spanned<RawApp>) -> Result<App> {
+    let span = spanned.span();
+    let key = format!("apps.{name}");
+    if !valid_name(&name) || name == "common" {
+        return Err(doc.at(
+            span,
             key,
-            message,
-        }
-    };
-
-    let staging = resolve(&raw.staging);
-    let deploy_root = resolve(&raw.deploy_root);
-    let keep_releases = match raw.keep_releases {
-        Some(k) if *k.get_ref() == 0 => {
-            return Err(at(
-                k.span(),
-                "keep_releases".into(),
-                "must be at least 1 (the last backup is needed to roll back)".into(),
-            ));
-        }
-        Some(k) => k.into_inner(),
-        None => 10,
-    };
-
-    let default_ready = Pattern(regex::Regex::new(DEFAULT_READY).expect("valid default"));
-    let default_fail = Pattern(regex::Regex::new(DEFAULT_FAIL).expect("valid default"));
-    let mut apps = BTreeMap::new();
-    for (name, spanned) in raw.apps {
-        let span = spanned.span();
-        let key = format!("apps.{name}");
-        if !valid_name(&name) || name == "common" {
-            return Err(at(
-                span,
-                key,
-                "app names use letters, digits, `.`, `_`, `-` and `common` is reserved".into(),
-            ));
-        }
-        let a = spanned.into_inner();
-        let restart = match (a.restart, a.stop, a.start) {
-            (Some(r), None, None) => Restart::Restart(r),
-            (None, Some(stop), Some(start)) => Restart::StopStart { stop, start },
-            (None, None, None) => Restart::None,
-            (Some(_), _, _) => {
-                return Err(at(
-                    span,
-                    key,
-                    "set either `restart` or `stop` + `start`, not both".into(),
-                ));
-            }
-            _ => return Err(at(span, key, "`stop` and `start` go together".into())),
-        };
-        let empty_argv = match &restart {
-            Restart::Restart(r) => r.is_empty(),
-            Restart::StopStart { stop, start } => stop.is_empty() || start.is_empty(),
-            Restart::None => false,
-        };
-        if empty_argv {
-            return Err(at(
-                span,
-                key,
-                "a restart command needs at least a program".into(),
-            ));
-        }
-        if let Some(h) = &a.health
-            && !(h.starts_with("http://"))
-        {
-            return Err(at(
-                span,
-                format!("{key}.health"),
-                format!("`{h}` is not an http:// URL"),
-            ));
-        }
-        let exclude = a
-            .exclude
-            .unwrap_or_else(|| DEFAULT_EXCLUDE.iter().map(|s| s.to_string()).collect());
-        for g in &exclude {
-            if let Err(e) = globset::Glob::new(g) {
-                return Err(at(
-                    span,
-                    format!("{key}.exclude"),
-                    format!("bad glob `{g}`: {e}"),
-                ));
-            }
-        }
-        let app = App {
-            staging: a
-                .staging
-                .map(|p| resolve(&p))
-                .unwrap_or_else(|| staging.join(&name)),
-            deploy: a
-                .deploy
-                .map(|p| resolve(&p))
-                .unwrap_or_else(|| deploy_root.join(&name)),
-            restart,
-            log: a.log.map(|p| resolve(&p)),
-            ready: a.ready.unwrap_or_else(|| default_ready.clone()),
-            fail: a.fail.unwrap_or_else(|| default_fail.clone()),
-            health: a.health,
-            ready_timeout: a
-                .ready_timeout
-                .map(|d| d.0)
-                .unwrap_or(Duration::from_secs(120)),
-            restart_timeout: a
-                .restart_timeout
-                .map(|d| d.0)
-                .unwrap_or(Duration::from_secs(180)),
-            hosts: {
-                for h in &a.hosts {
-                    if let Err(why) = parse_host(h) {
-                        return Err(at(
-                            span.clone(),
-                            format!("{key}.hosts"),
-                            format!("`{h}`: {why}"),
-                        ));
-                    }
-                }
-                a.hosts
-            },
-            mirror: a.mirror,
-            auto_release: a.auto_release,
-            exclude,
-            name: name.clone(),
-        };
-        apps.insert(name, app);
+            "app names use letters, digits, `.`, `_`, `-` and `common` is reserved".into(),
+        ));
     }
-
-    let mut sync = Vec::new();
-    for (i, s) in raw.sync.into_iter().enumerate() {
-        let span = s.span();
-        let s = s.into_inner();
-        let scheme = s.target.split_once("://").map(|(s, _)| s);
-        if !matches!(scheme, Some("file" | "ssh" | "rsync")) {
-            return Err(at(
-                span,
-                format!("sync[{i}].target"),
-                format!("`{}` is not a file://, ssh:// or rsync:// URL", s.target),
-            ));
-        }
-        if s.password_file.is_some() && scheme != Some("rsync") {
-            return Err(at(
-                span,
-                format!("sync[{i}].password_file"),
-                "only rsync:// targets take a password file".into(),
-            ));
-        }
-        sync.push(SyncTarget {
-            source: resolve(&s.source),
-            target: s.target,
-            password_file: s.password_file.map(|p| resolve(&p)),
-            ssh_options: s.ssh_options,
-            agent: s.agent.unwrap_or_else(|| "runner".into()),
-        });
+    let a = spanned.into_inner();
+    let restart = restart(a.restart, a.stop, a.start)
+        .map_err(|m| doc.at(span.clone(), key.clone(), m.into()))?;
+    if let Some(h) = &a.health
+        && !(h.starts_with("http://"))
+    {
+        return Err(doc.at(
+            span,
+            format!("{key}.health"),
+            format!("`{h}` is not an http:// URL"),
+        ));
     }
-
-    let mut plugins = Vec::new();
-    for (i, p) in raw.plugin.into_iter().enumerate() {
-        let span = p.span();
-        let p = p.into_inner();
-        for h in &p.hooks {
-            if !HOOKS.contains(&h.as_str()) {
-                return Err(at(
-                    span,
-                    format!("plugin[{i}].hooks"),
-                    format!("unknown hook `{h}` (known: {})", HOOKS.join(", ")),
-                ));
-            }
-        }
-        let on_error = p.on_error.unwrap_or_else(|| "abort".into());
-        if on_error != "abort" && on_error != "warn" {
-            return Err(at(
+    let exclude = a
+        .exclude
+        .unwrap_or_else(|| DEFAULT_EXCLUDE.iter().map(|s| s.to_string()).collect());
+    for g in &exclude {
+        if let Err(e) = globset::Glob::new(g) {
+            return Err(doc.at(
                 span,
-                format!("plugin[{i}].on_error"),
-                format!("`{on_error}` is not `abort` or `warn`"),
+                format!("{key}.exclude"),
+                format!("bad glob `{g}`: {e}"),
             ));
         }
-        plugins.push(Plugin {
-            name: p.name,
-            wasm: resolve(&p.wasm),
-            hooks: p.hooks,
-            on_error,
-            timeout: p.timeout.map(|d| d.0).unwrap_or(Duration::from_secs(10)),
-            memory: p.memory.map(|m| m.0).unwrap_or(64 << 20),
-            allow: Allow {
-                exec: p.allow.exec,
-                dirs: p.allow.dirs.iter().map(|d| resolve(d)).collect(),
-                rw: p.allow.rw.iter().map(|d| resolve(d)).collect(),
-                http: p.allow.http,
-            },
-            // Strings go to the plugin as they are; arrays, numbers and tables as JSON text.
-            config: p
-                .config
-                .into_iter()
-                .map(|(k, v)| match v {
-                    toml::Value::String(s) => (k, s),
-                    toml::Value::Datetime(d) => (k, d.to_string()),
-                    other => (k, serde_json::to_string(&other).unwrap_or_default()),
-                })
-                .collect(),
-        });
     }
-
-    Ok(Config {
-        file: path.to_path_buf(),
-        common: raw
-            .common
-            .map(|p| resolve(&p))
-            .unwrap_or_else(|| staging.join("common")),
-        staging,
-        deploy_root,
-        backup_root: resolve(&raw.backup_root),
-        state_dir: resolve(&raw.state_dir),
-        keep_releases,
-        apps,
-        sync,
-        plugins,
-        fleet: {
-            let f = raw.fleet.unwrap_or(RawFleet {
-                ssh_options: Vec::new(),
-                agent: None,
-                config: None,
-            });
-            Fleet {
-                ssh_options: f.ssh_options,
-                agent: f.agent.unwrap_or_else(|| "runner".into()),
-                config: f.config,
-            }
-        },
+    for h in &a.hosts {
+        if let Err(why) = parse_host(h) {
+            return Err(doc.at(span, format!("{key}.hosts"), format!("`{h}`: {why}")));
+        }
+    }
+    Ok(App {
+        staging: a
+            .staging
+            .map(|p| doc.resolve(&p))
+            .unwrap_or_else(|| defaults.staging.join(&name)),
+        deploy: a
+            .deploy
+            .map(|p| doc.resolve(&p))
+            .unwrap_or_else(|| defaults.deploy_root.join(&name)),
+        restart,
+        log: a.log.map(|p| doc.resolve(&p)),
+        ready: a.ready.unwrap_or_else(|| defaults.ready.clone()),
+        fail: a.fail.unwrap_or_else(|| defaults.fail.clone()),
+        health: a.health,
+        ready_timeout: a
+            .ready_timeout
+            .map(|d| d.0)
+            .unwrap_or(Duration::from_secs(120)),
+        restart_timeout: a
+            .restart_timeout
+            .map(|d| d.0)
+            .unwrap_or(Duration::from_secs(180)),
+        hosts: a.hosts,
+        mirror: a.mirror,
+        auto_release: a.auto_release,
+        exclude,
+        name,
     })
+}
+
+/// An app's `restart`, or `stop` + `start`, or neither; the message names what is wrong.
+fn restart(
+    restart: Option<Vec<String>>,
+    stop: Option<Vec<String>>,
+    start: Option<Vec<String>>,
+) -> std::result::Result<Restart, &'static str> {
+    let restart = match (restart, stop, start) {
+        (Some(r), None, None) => Restart::Restart(r),
+        (None, Some(stop), Some(start)) => Restart::StopStart { stop, start },
+        (None, None, None) => Restart::None,
+        (Some(_), _, _) => return Err("set either `restart` or `stop` + `start`, not both"),
+        _ => return Err("`stop` and `start` go together"),
+    };
+    let empty_argv = match &restart {
+        Restart::Restart(r) => r.is_empty(),
+        Restart::StopStart { stop, start } => stop.is_empty() || start.is_empty(),
+        Restart::None => false,
+    };
+    if empty_argv {
+        return Err("a restart command needs at least a program");
+    }
+    Ok(restart)
+}
+
+fn sync_target(doc: &Doc, i: usize, s: Spanned<RawSync>) -> Result<SyncTarget> {
+    let span = s.span();
+    let s = s.into_inner();
+    let scheme = s.target.split_once("://").map(|(s, _)| s);
+    if !matches!(scheme, Some("file" | "ssh" | "rsync")) {
+        return Err(doc.at(
+            span,
+            format!("sync[{i}].target"),
+            format!("`{}` is not a file://, ssh:// or rsync:// URL", s.target),
+        ));
+    }
+    if s.password_file.is_some() && scheme != Some("rsync") {
+        return Err(doc.at(
+            span,
+            format!("sync[{i}].password_file"),
+            "only rsync:// targets take a password file".into(),
+        ));
+    }
+    Ok(SyncTarget {
+        source: doc.resolve(&s.source),
+        target: s.target,
+        password_file: s.password_file.map(|p| doc.resolve(&p)),
+        ssh_options: s.ssh_options,
+        agent: s.agent.unwrap_or_else(|| "runner".into()),
+    })
+}
+
+fn plugin(doc: &Doc, i: usize, p: Spanned<RawPlugin>) -> Result<Plugin> {
+    let span = p.span();
+    let p = p.into_inner();
+    for h in &p.hooks {
+        if !HOOKS.contains(&h.as_str()) {
+            return Err(doc.at(
+                span,
+                format!("plugin[{i}].hooks"),
+                format!("unknown hook `{h}` (known: {})", HOOKS.join(", ")),
+            ));
+        }
+    }
+    let on_error = p.on_error.unwrap_or_else(|| "abort".into());
+    if on_error != "abort" && on_error != "warn" {
+        return Err(doc.at(
+            span,
+            format!("plugin[{i}].on_error"),
+            format!("`{on_error}` is not `abort` or `warn`"),
+        ));
+    }
+    Ok(Plugin {
+        name: p.name,
+        wasm: doc.resolve(&p.wasm),
+        hooks: p.hooks,
+        on_error,
+        timeout: p.timeout.map(|d| d.0).unwrap_or(Duration::from_secs(10)),
+        memory: p.memory.map(|m| m.0).unwrap_or(64 << 20),
+        allow: Allow {
+            exec: p.allow.exec,
+            dirs: p.allow.dirs.iter().map(|d| doc.resolve(d)).collect(),
+            rw: p.allow.rw.iter().map(|d| doc.resolve(d)).collect(),
+            http: p.allow.http,
+        },
+        config: plugin_config(p.config),
+    })
+}
+
+/// Strings go to the plugin as they are; arrays, numbers and tables as JSON text.
+fn plugin_config(config: BTreeMap<String, toml::Value>) -> BTreeMap<String, String> {
+    config
+        .into_iter()
+        .map(|(k, v)| match v {
+            toml::Value::String(s) => (k, s),
+            toml::Value::Datetime(d) => (k, d.to_string()),
+            other => (k, serde_json::to_string(&other).unwrap_or_default()),
+        })
+        .collect()
+}
+
+fn fleet(raw: Option<RawFleet>) -> Fleet {
+    let f = raw.unwrap_or(RawFleet {
+        ssh_options: Vec::new(),
+        agent: None,
+        config: None,
+    });
+    Fleet {
+        ssh_options: f.ssh_options,
+        agent: f.agent.unwrap_or_else(|| "runner".into()),
+        config: f.config,
+    }
 }
 
 fn deserialize<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Result<T> {

@@ -3,9 +3,44 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufReader;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use zip::result::ZipError;
+
+/// Why a file is not a complete, readable zip.
+#[derive(Debug, thiserror::Error)]
+pub enum JarError {
+    #[error("{source}")]
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error("{source}")]
+    Metadata {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    /// No end of central directory, or one that does not read: not a zip, or cut short.
+    #[error("{source}")]
+    NotZip { path: PathBuf, source: ZipError },
+
+    #[error("{source}")]
+    BadEntry {
+        path: PathBuf,
+        index: usize,
+        source: ZipError,
+    },
+
+    /// The central directory lists data the file does not hold: an upload still running.
+    #[error("entry {entry} runs past the end of the file")]
+    Truncated { path: PathBuf, entry: String },
+
+    #[error("no entries")]
+    Empty { path: PathBuf },
+}
 
 /// Whether a file name is a zip-format archive runner should check before touching anything.
 pub fn is_archive(name: &str) -> bool {
@@ -17,30 +52,54 @@ pub fn is_archive(name: &str) -> bool {
 
 /// Checks that `path` is a complete zip: the central directory reads and every entry's
 /// local header lies inside the file. A truncated or still-uploading jar fails here.
-pub fn check(path: &Path) -> Result<(), String> {
+pub fn check(path: &Path) -> Result<(), JarError> {
     entries(path).map(|_| ())
 }
 
 /// The entries of a zip: name → (crc32, uncompressed size).
-pub fn entries(path: &Path) -> Result<BTreeMap<String, (u32, u64)>, String> {
-    let f = File::open(path).map_err(|e| e.to_string())?;
-    let len = f.metadata().map_err(|e| e.to_string())?.len();
-    let mut z = zip::ZipArchive::new(BufReader::new(f)).map_err(|e| e.to_string())?;
+pub fn entries(path: &Path) -> Result<BTreeMap<String, (u32, u64)>, JarError> {
+    let f = File::open(path).map_err(|source| JarError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let len = f
+        .metadata()
+        .map_err(|source| JarError::Metadata {
+            path: path.to_path_buf(),
+            source,
+        })?
+        .len();
+    let mut z = zip::ZipArchive::new(BufReader::new(f)).map_err(|source| JarError::NotZip {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let bad_entry = |index| {
+        move |source| JarError::BadEntry {
+            path: path.to_path_buf(),
+            index,
+            source,
+        }
+    };
     let mut out = BTreeMap::new();
     for i in 0..z.len() {
-        let e = z.by_index_raw(i).map_err(|e| e.to_string())?;
-        let name = e.name().map_err(|e| e.to_string())?.to_string();
+        let e = z.by_index_raw(i).map_err(bad_entry(i))?;
+        let name = e.name().map_err(bad_entry(i))?.to_string();
         let end = e
             .data_start()
             .unwrap_or(0)
             .saturating_add(e.compressed_size());
         if end > len {
-            return Err(format!("entry {name} runs past the end of the file"));
+            return Err(JarError::Truncated {
+                path: path.to_path_buf(),
+                entry: name,
+            });
         }
         out.insert(name, (e.crc32(), e.size()));
     }
     if out.is_empty() {
-        return Err("no entries".into());
+        return Err(JarError::Empty {
+            path: path.to_path_buf(),
+        });
     }
     Ok(out)
 }
@@ -60,7 +119,7 @@ impl EntryDiff {
 }
 
 /// Compares the central directories of two jars (crc32 + size per entry; nothing is inflated).
-pub fn diff(old: &Path, new: &Path) -> Result<EntryDiff, String> {
+pub fn diff(old: &Path, new: &Path) -> Result<EntryDiff, JarError> {
     let a = entries(old)?;
     let b = entries(new)?;
     let mut d = EntryDiff::default();

@@ -294,7 +294,7 @@ fn finish(
         {
             problems.push(Problem {
                 path: src.clone(),
-                reason,
+                reason: reason.to_string(),
             });
             continue;
         }

@@ -508,7 +508,7 @@ impl<'a> Run<'a> {
                 Error::Step {
                     app: app.name.clone(),
                     step: "restart",
-                    message,
+                    message: message.to_string(),
                 }
             })?;
             Ok(((), restart_shown(&app.restart)))
@@ -522,7 +522,7 @@ impl<'a> Run<'a> {
                 .map_err(|message| Error::Step {
                     app: app.name.clone(),
                     step: "verify",
-                    message,
+                    message: message.to_string(),
                 })?;
             Ok(((), proof))
         })

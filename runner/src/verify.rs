@@ -9,6 +9,36 @@ use std::time::{Duration, Instant};
 
 use crate::config::App;
 
+/// Why an app did not prove itself up after a restart.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// `line` is as logged; the message shows it trimmed.
+    #[error("the log says `{}`", .line.trim())]
+    FailLine { path: PathBuf, line: String },
+
+    #[error(
+        "no line matching `{pattern}` in {} within {}",
+        .path.display(),
+        humantime::format_duration(*.timeout)
+    )]
+    NotReady {
+        pattern: String,
+        path: PathBuf,
+        timeout: Duration,
+    },
+
+    /// The last answer before the deadline was not 2xx.
+    #[error("health {url} answered {status}")]
+    HealthStatus {
+        url: String,
+        status: ureq::http::StatusCode,
+    },
+
+    /// The last attempt before the deadline got no answer at all.
+    #[error("health {url} {source}")]
+    HealthUnreachable { url: String, source: ureq::Error },
+}
+
 /// Where the log stood before the restart.
 #[derive(Debug, Clone)]
 pub struct LogMark {
@@ -36,7 +66,7 @@ pub fn run(
     mark: Option<LogMark>,
     timeout: Duration,
     on_line: &mut dyn FnMut(&str),
-) -> Result<String, String> {
+) -> Result<String, VerifyError> {
     let start = Instant::now();
     let deadline = start + timeout;
     let mut proof = Vec::new();
@@ -63,7 +93,7 @@ fn follow(
     mut mark: LogMark,
     deadline: Instant,
     on_line: &mut dyn FnMut(&str),
-) -> Result<String, String> {
+) -> Result<String, VerifyError> {
     let mut pending = Vec::new();
     loop {
         if let Ok(md) = std::fs::metadata(&mark.path) {
@@ -87,7 +117,10 @@ fn follow(
                     let line = line.trim_end();
                     on_line(line);
                     if app.fail.0.is_match(line) {
-                        return Err(format!("the log says `{}`", line.trim()));
+                        return Err(VerifyError::FailLine {
+                            path: mark.path,
+                            line: line.to_string(),
+                        });
                     }
                     if app.ready.0.is_match(line) {
                         return Ok(line.to_string());
@@ -96,18 +129,17 @@ fn follow(
             }
         }
         if Instant::now() >= deadline {
-            return Err(format!(
-                "no line matching `{}` in {} within {}",
-                app.ready.0.as_str(),
-                mark.path.display(),
-                humantime::format_duration(app.ready_timeout)
-            ));
+            return Err(VerifyError::NotReady {
+                pattern: app.ready.0.as_str().to_string(),
+                path: mark.path,
+                timeout: app.ready_timeout,
+            });
         }
         std::thread::sleep(POLL);
     }
 }
 
-fn health(url: &str, deadline: Instant) -> Result<u16, String> {
+fn health(url: &str, deadline: Instant) -> Result<u16, VerifyError> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(2)))
         .http_status_as_error(false)
@@ -116,11 +148,17 @@ fn health(url: &str, deadline: Instant) -> Result<u16, String> {
     loop {
         let last = match agent.get(url).call() {
             Ok(r) if r.status().is_success() => return Ok(r.status().as_u16()),
-            Ok(r) => format!("answered {}", r.status()),
-            Err(e) => e.to_string(),
+            Ok(r) => VerifyError::HealthStatus {
+                url: url.to_string(),
+                status: r.status(),
+            },
+            Err(source) => VerifyError::HealthUnreachable {
+                url: url.to_string(),
+                source,
+            },
         };
         if Instant::now() >= deadline {
-            return Err(format!("health {url} {last}"));
+            return Err(last);
         }
         std::thread::sleep(Duration::from_millis(200));
     }
