@@ -13,9 +13,8 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
-use crate::install::temp_path;
+use crate::fsutil::{fsync_dir, temp_path};
 use crate::inventory::{self, HashCache};
-use crate::journal::fsync_dir;
 use protocol::{Frame, Msg, ProtoError, RunKind, RunOptions, WireEntry, read_frame, write_msg};
 
 /// The agent's own files (hash cache) live here, inside the root but hidden from manifests.
@@ -28,6 +27,100 @@ pub struct AppAgent {
     pub config: PathBuf,
 }
 
+/// Why the agent ends a session (after telling the client, when it can).
+#[derive(Debug, thiserror::Error)]
+pub enum AgentError {
+    #[error("cannot create root {}: {source}", .path.display())]
+    CreateRoot {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("root {}: {source}", .path.display())]
+    Root {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("writing to the client: {0}")]
+    Client(#[source] std::io::Error),
+    #[error(
+        "protocol version {version} (runner {runner}) is not spoken here: this agent is runner {} with protocol {}",
+        env!("CARGO_PKG_VERSION"),
+        protocol::VERSION
+    )]
+    Version { version: u32, runner: String },
+    #[error("expected hello, got {0}")]
+    NoHello(String),
+    #[error("bad frame: {0}")]
+    BadFrame(#[source] ProtoError),
+    #[error("{path}: more data than the announced {size} bytes")]
+    TooMuchData { path: String, size: u64 },
+    #[error("expected file data, got {0}")]
+    NotData(String),
+    #[error("unexpected {0}")]
+    Unexpected(String),
+    #[error("waiting for the release: {0}")]
+    Wait(#[source] std::io::Error),
+}
+
+/// Why the agent refuses one request: the client is told, and the session goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("not a relative path")]
+    NotRelative,
+    #[error("component `{0}` is not allowed")]
+    Component(String),
+    #[error("reserved name")]
+    Reserved,
+    #[error("{} is not a directory (a symlink?)", .0.display())]
+    ThroughSymlink(PathBuf),
+    #[error("{} is not a directory", .0.display())]
+    NotADir(PathBuf),
+    #[error("is a directory")]
+    IsADir,
+    #[error("outside root")]
+    OutsideRoot,
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("mkdir {}: {source}", .path.display())]
+    Mkdir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("create {}: {source}", .path.display())]
+    Create {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("write: {0}")]
+    Write(#[source] std::io::Error),
+    #[error("received {got} bytes with sha256 {sha256}, announced {size} bytes {want}")]
+    Mismatch {
+        got: u64,
+        sha256: String,
+        size: u64,
+        want: String,
+    },
+    #[error("fsync {}: {source}", .path.display())]
+    Fsync {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("rename into {}: {source}", .path.display())]
+    Rename {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("this agent serves a directory; it runs nothing")]
+    RunsNothing,
+    #[error("cannot find runner itself: {0}")]
+    NoRunner(#[source] std::io::Error),
+    #[error("cannot start runner {command}: {source}")]
+    Spawn {
+        command: &'static str,
+        source: std::io::Error,
+    },
+}
+
 /// Serves one session. Ok when the client said `Bye` or closed the stream; Err on a protocol
 /// violation (after telling the client, when possible).
 pub fn serve(
@@ -35,140 +128,143 @@ pub fn serve(
     input: impl Read,
     output: impl Write,
     app: Option<&AppAgent>,
-) -> Result<(), String> {
-    fs::create_dir_all(root).map_err(|e| format!("cannot create root {}: {e}", root.display()))?;
-    let root = fs::canonicalize(root).map_err(|e| format!("root {}: {e}", root.display()))?;
-    let mut r = BufReader::new(input);
-    let mut w = BufWriter::new(output);
-    let reply = |w: &mut BufWriter<_>, m: &Msg| -> Result<(), String> {
-        write_msg(w, m)
-            .and_then(|_| w.flush())
-            .map_err(|e| format!("writing to the client: {e}"))
+) -> Result<(), AgentError> {
+    fs::create_dir_all(root).map_err(|source| AgentError::CreateRoot {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    let root = fs::canonicalize(root).map_err(|source| AgentError::Root {
+        path: root.to_path_buf(),
+        source,
+    })?;
+    let mut conn = Conn {
+        root,
+        app,
+        r: BufReader::new(input),
+        w: BufWriter::new(output),
+        staged: Staged::default(),
     };
-    match read_frame(&mut r) {
-        Ok(Frame::Msg(Msg::Hello { version, .. })) if version == protocol::VERSION => {
-            reply(
-                &mut w,
-                &Msg::Hello {
+    if !conn.hello()? {
+        return Ok(());
+    }
+    let end = conn.requests();
+    conn.staged.discard();
+    if let Err(e) = &end
+        && !matches!(e, AgentError::Client(_))
+    {
+        let _ = conn.reply(&Msg::Error {
+            message: e.to_string(),
+        });
+    }
+    end
+}
+
+/// One client's connection.
+struct Conn<'a, R, W: Write> {
+    root: PathBuf,
+    app: Option<&'a AppAgent>,
+    r: BufReader<R>,
+    w: BufWriter<W>,
+    staged: Staged,
+}
+
+impl<R: Read, W: Write> Conn<'_, R, W> {
+    fn reply(&mut self, m: &Msg) -> Result<(), AgentError> {
+        write_msg(&mut self.w, m)
+            .and_then(|_| self.w.flush())
+            .map_err(AgentError::Client)
+    }
+
+    /// Answers the client's hello; false when it left before saying one.
+    fn hello(&mut self) -> Result<bool, AgentError> {
+        match read_frame(&mut self.r) {
+            Ok(Frame::Msg(Msg::Hello { version, .. })) if version == protocol::VERSION => {
+                self.reply(&Msg::Hello {
                     version: protocol::VERSION,
                     runner: env!("CARGO_PKG_VERSION").into(),
-                },
-            )?;
-        }
-        Ok(Frame::Msg(Msg::Hello { version, runner })) => {
-            let message = format!(
-                "protocol version {version} (runner {runner}) is not spoken here: this agent is runner {} with protocol {}",
-                env!("CARGO_PKG_VERSION"),
-                protocol::VERSION
-            );
-            let _ = reply(
-                &mut w,
-                &Msg::Error {
-                    message: message.clone(),
-                },
-            );
-            return Err(message);
-        }
-        Ok(other) => return Err(format!("expected hello, got {other:?}")),
-        Err(ProtoError::Closed) => return Ok(()),
-        Err(e) => return Err(e.to_string()),
-    }
-    let mut staged = Staged::default();
-    loop {
-        let frame = match read_frame(&mut r) {
-            Ok(f) => f,
-            Err(ProtoError::Closed) => {
-                staged.discard();
-                return Ok(());
+                })?;
+                Ok(true)
             }
-            Err(e) => {
-                staged.discard();
-                let message = format!("bad frame: {e}");
-                let _ = reply(
-                    &mut w,
-                    &Msg::Error {
-                        message: message.clone(),
-                    },
-                );
-                return Err(message);
-            }
-        };
-        match frame {
-            Frame::Msg(Msg::List) => {
-                let entries = manifest(&root).unwrap_or_else(|e| {
-                    tracing::warn!("manifest: {e}");
-                    Vec::new()
+            Ok(Frame::Msg(Msg::Hello { version, runner })) => {
+                // Every version's client reads an `Error` in answer to its hello.
+                let e = AgentError::Version { version, runner };
+                let _ = self.reply(&Msg::Error {
+                    message: e.to_string(),
                 });
-                reply(&mut w, &Msg::Manifest { entries })?;
+                Err(e)
             }
-            Frame::Msg(Msg::Put(entry)) => {
-                let res = receive(&root, &entry, &mut r);
-                let res = match res {
-                    Ok(r) => r,
-                    Err(e) => {
-                        staged.discard();
-                        return Err(e);
-                    }
-                };
-                reply(
-                    &mut w,
-                    &match res {
-                        Ok(s) => {
-                            staged.add(s);
-                            Msg::Staged { path: entry.path }
-                        }
-                        Err(message) => Msg::Error {
-                            message: format!("{}: {message}", entry.path),
-                        },
-                    },
-                )?;
-            }
-            Frame::Msg(Msg::Commit) => {
-                let m = match staged.commit() {
-                    Ok(files) => Msg::Committed { files },
-                    Err(message) => Msg::Error { message },
-                };
-                reply(&mut w, &m)?;
-            }
-            Frame::Msg(Msg::Delete { path }) => {
-                let m = match delete(&root, &path) {
-                    Ok(()) => Msg::Done { path },
-                    Err(message) => Msg::Error {
-                        message: format!("{path}: {message}"),
-                    },
-                };
-                reply(&mut w, &m)?;
-            }
-            Frame::Msg(Msg::Run { kind, options }) => {
-                let Some(app) = app else {
-                    let message = "this agent serves a directory; it runs nothing".to_string();
-                    reply(&mut w, &Msg::Error { message })?;
-                    continue;
-                };
-                match run_command(app, kind, options, &mut |line| {
-                    reply(&mut w, &Msg::Event { line })
-                }) {
-                    Ok(Ok((code, stderr))) => reply(&mut w, &Msg::Exited { code, stderr })?,
-                    Ok(Err(message)) => reply(&mut w, &Msg::Error { message })?,
-                    Err(e) => return Err(e),
-                }
-            }
-            Frame::Msg(Msg::Bye) => {
-                staged.discard();
-                return Ok(());
-            }
-            other => {
-                staged.discard();
-                let message = format!("unexpected {other:?}");
-                let _ = reply(
-                    &mut w,
-                    &Msg::Error {
-                        message: message.clone(),
-                    },
-                );
-                return Err(message);
-            }
+            Ok(other) => Err(AgentError::NoHello(format!("{other:?}"))),
+            Err(ProtoError::Closed) => Ok(false),
+            Err(e) => Err(AgentError::BadFrame(e)),
         }
+    }
+
+    /// Requests until the client says `Bye` or goes away.
+    fn requests(&mut self) -> Result<(), AgentError> {
+        loop {
+            let frame = match read_frame(&mut self.r) {
+                Ok(f) => f,
+                Err(ProtoError::Closed) => return Ok(()),
+                Err(e) => return Err(AgentError::BadFrame(e)),
+            };
+            let answer = match frame {
+                Frame::Msg(Msg::List) => {
+                    let entries = manifest(&self.root).unwrap_or_else(|e| {
+                        tracing::warn!("manifest: {e}");
+                        Vec::new()
+                    });
+                    Msg::Manifest { entries }
+                }
+                Frame::Msg(Msg::Put(entry)) => match receive(&self.root, &entry, &mut self.r)? {
+                    Ok(s) => {
+                        self.staged.add(s);
+                        Msg::Staged { path: entry.path }
+                    }
+                    Err(why) => refused(&entry.path, why),
+                },
+                Frame::Msg(Msg::Commit) => match self.staged.commit() {
+                    Ok(files) => Msg::Committed { files },
+                    Err(why) => Msg::Error {
+                        message: why.to_string(),
+                    },
+                },
+                Frame::Msg(Msg::Delete { path }) => match delete(&self.root, &path) {
+                    Ok(()) => Msg::Done { path },
+                    Err(why) => refused(&path, why),
+                },
+                Frame::Msg(Msg::Run { kind, options }) => self.run(kind, options)?,
+                Frame::Msg(Msg::Bye) => return Ok(()),
+                other => return Err(AgentError::Unexpected(format!("{other:?}"))),
+            };
+            self.reply(&answer)?;
+        }
+    }
+
+    /// A fleet host's release (or rollback), its events relayed; the answer is `Exited`.
+    fn run(&mut self, kind: RunKind, options: RunOptions) -> Result<Msg, AgentError> {
+        let Some(app) = self.app else {
+            return Ok(Msg::Error {
+                message: Refusal::RunsNothing.to_string(),
+            });
+        };
+        let w = &mut self.w;
+        let mut event = |line: String| {
+            write_msg(w, &Msg::Event { line })
+                .and_then(|_| w.flush())
+                .map_err(AgentError::Client)
+        };
+        Ok(match run_command(app, kind, options, &mut event)? {
+            Ok((code, stderr)) => Msg::Exited { code, stderr },
+            Err(why) => Msg::Error {
+                message: why.to_string(),
+            },
+        })
+    }
+}
+
+fn refused(path: &str, why: Refusal) -> Msg {
+    Msg::Error {
+        message: format!("{path}: {why}"),
     }
 }
 
@@ -179,12 +275,12 @@ fn run_command(
     app: &AppAgent,
     kind: RunKind,
     options: RunOptions,
-    event: &mut dyn FnMut(String) -> Result<(), String>,
-) -> Result<Result<(i32, String), String>, String> {
+    event: &mut dyn FnMut(String) -> Result<(), AgentError>,
+) -> Result<Result<(i32, String), Refusal>, AgentError> {
     let command = kind.command();
     let exe = match std::env::current_exe() {
         Ok(e) => e,
-        Err(e) => return Ok(Err(format!("cannot find runner itself: {e}"))),
+        Err(e) => return Ok(Err(Refusal::NoRunner(e))),
     };
     let mut child = match std::process::Command::new(exe)
         .arg("-c")
@@ -197,7 +293,7 @@ fn run_command(
         .spawn()
     {
         Ok(c) => c,
-        Err(e) => return Ok(Err(format!("cannot start runner {command}: {e}"))),
+        Err(source) => return Ok(Err(Refusal::Spawn { command, source })),
     };
     let mut err = child.stderr.take().expect("piped");
     let stderr = std::thread::spawn(move || {
@@ -216,7 +312,7 @@ fn run_command(
             gone = Some(e);
         }
     }
-    let status = child.wait().map_err(|e| e.to_string())?;
+    let status = child.wait().map_err(AgentError::Wait)?;
     if let Some(e) = gone {
         return Err(e);
     }
@@ -229,12 +325,12 @@ fn run_command(
 }
 
 /// The root's files with their hashes (the agent keeps its own hash cache).
-fn manifest(root: &Path) -> Result<Vec<WireEntry>, String> {
-    let entries = inventory::walk(root, &globset::GlobSet::empty()).map_err(|e| e.to_string())?;
+fn manifest(root: &Path) -> crate::error::Result<Vec<WireEntry>> {
+    let entries = inventory::walk(root, &globset::GlobSet::empty())?;
     let mut cache = HashCache::open(&root.join(AGENT_DIR), root);
     let mut out = Vec::with_capacity(entries.len());
     for e in &entries {
-        let sha256 = cache.hash(e, &mut |_| {}).map_err(|e| e.to_string())?;
+        let sha256 = cache.hash(e, &mut |_| {})?;
         out.push(WireEntry {
             path: e.rel.clone(),
             size: e.size,
@@ -251,29 +347,29 @@ fn manifest(root: &Path) -> Result<Vec<WireEntry>, String> {
 /// Resolves a path from the wire under `root`, refusing anything that could leave it: empty,
 /// absolute, `.`/`..`, NUL, runner's own temp names, and any existing parent that is not a
 /// real directory (a symlink could point anywhere).
-pub fn safe_path(root: &Path, rel: &str) -> Result<PathBuf, String> {
+pub fn safe_path(root: &Path, rel: &str) -> Result<PathBuf, Refusal> {
     if rel.is_empty() || rel.contains('\0') || rel.starts_with('/') {
-        return Err("not a relative path".into());
+        return Err(Refusal::NotRelative);
     }
     let parts: Vec<&str> = rel.split('/').collect();
     for p in &parts {
         let ok = matches!(Path::new(p).components().next(), Some(Component::Normal(_)))
             && Path::new(p).components().count() == 1;
         if !ok || p.is_empty() || *p == "." || *p == ".." {
-            return Err(format!("component `{p}` is not allowed"));
+            return Err(Refusal::Component(p.to_string()));
         }
     }
     if parts[0] == AGENT_DIR || parts.last().is_some_and(|n| n.ends_with(".runner-tmp")) {
-        return Err("reserved name".into());
+        return Err(Refusal::Reserved);
     }
     let mut cur = root.to_path_buf();
     for p in &parts[..parts.len() - 1] {
         cur.push(p);
         match fs::symlink_metadata(&cur) {
             Ok(md) if md.is_dir() => {}
-            Ok(_) => return Err(format!("{} is not a directory (a symlink?)", cur.display())),
+            Ok(_) => return Err(Refusal::ThroughSymlink(cur)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(Refusal::Io(e)),
         }
     }
     Ok(root.join(rel))
@@ -288,53 +384,51 @@ fn receive(
     root: &Path,
     e: &WireEntry,
     r: &mut impl Read,
-) -> Result<Result<StagedFile, String>, String> {
-    let target = safe_path(root, &e.path);
+) -> Result<Result<StagedFile, Refusal>, AgentError> {
     // Refused or not, the data frames that follow must be consumed.
-    let mut sink = match &target {
-        Ok(t) => open_temp(root, t).map(|f| (f, temp_path(t))),
-        Err(m) => Err(m.clone()),
-    };
+    let mut sink =
+        safe_path(root, &e.path).and_then(|t| open_temp(root, &t).map(|f| (f, temp_path(&t), t)));
     let mut h = Sha256::new();
     let mut got: u64 = 0;
     loop {
-        match read_frame(r).map_err(|e| format!("bad frame: {e}"))? {
+        match read_frame(r).map_err(AgentError::BadFrame)? {
             Frame::Data(d) => {
                 got += d.len() as u64;
                 if got > e.size {
                     drop_temp(&sink);
-                    return Err(format!(
-                        "{}: more data than the announced {} bytes",
-                        e.path, e.size
-                    ));
+                    return Err(AgentError::TooMuchData {
+                        path: e.path.clone(),
+                        size: e.size,
+                    });
                 }
                 h.update(&d);
-                if let Ok((f, tmp)) = &mut sink
+                if let Ok((f, tmp, _)) = &mut sink
                     && let Err(err) = f.write_all(&d)
                 {
                     let _ = fs::remove_file(&*tmp);
-                    sink = Err(format!("write: {err}"));
+                    sink = Err(Refusal::Write(err));
                 }
             }
             Frame::Msg(Msg::End) => break,
             Frame::Msg(other) => {
                 drop_temp(&sink);
-                return Err(format!("expected file data, got {other:?}"));
+                return Err(AgentError::NotData(format!("{other:?}")));
             }
         }
     }
-    let (f, tmp) = match sink {
+    let (f, tmp, target) = match sink {
         Ok(s) => s,
-        Err(m) => return Ok(Err(m)),
+        Err(why) => return Ok(Err(why)),
     };
-    let target = target.expect("a temp file exists only for a valid target");
     let sha = hex::encode(h.finalize());
     if got != e.size || sha != e.sha256 {
         let _ = fs::remove_file(&tmp);
-        return Ok(Err(format!(
-            "received {got} bytes with sha256 {sha}, announced {} bytes {}",
-            e.size, e.sha256
-        )));
+        return Ok(Err(Refusal::Mismatch {
+            got,
+            sha256: sha,
+            size: e.size,
+            want: e.sha256.clone(),
+        }));
     }
     let finish = || -> std::io::Result<()> {
         f.set_permissions(fs::Permissions::from_mode(e.mode & 0o777))?;
@@ -342,7 +436,7 @@ fn receive(
     };
     if let Err(err) = finish() {
         let _ = fs::remove_file(&tmp);
-        return Ok(Err(err.to_string()));
+        return Ok(Err(Refusal::Io(err)));
     }
     Ok(Ok((tmp, target)))
 }
@@ -359,12 +453,15 @@ impl Staged {
 
     /// fsync every temp (the first flush carries the rest on a journalling fs, so a batch
     /// costs about one flush, not one per file), rename each into place, fsync each dir once.
-    fn commit(&mut self) -> Result<u64, String> {
+    fn commit(&mut self) -> Result<u64, Refusal> {
         let files = std::mem::take(&mut self.0);
         let mut result = Ok(files.len() as u64);
         for (tmp, _) in &files {
             if let Err(e) = fs::File::open(tmp).and_then(|f| f.sync_all()) {
-                result = Err(format!("fsync {}: {e}", tmp.display()));
+                result = Err(Refusal::Fsync {
+                    path: tmp.clone(),
+                    source: e,
+                });
                 break;
             }
         }
@@ -380,7 +477,10 @@ impl Staged {
                 for (tmp, _) in &files[i..] {
                     let _ = fs::remove_file(tmp);
                 }
-                result = Err(format!("rename into {}: {e}", target.display()));
+                result = Err(Refusal::Rename {
+                    path: target.clone(),
+                    source: e,
+                });
                 break;
             }
             dirs.insert(target.parent().expect("under root").to_path_buf());
@@ -398,19 +498,19 @@ impl Staged {
     }
 }
 
-fn drop_temp(sink: &Result<(fs::File, PathBuf), String>) {
-    if let Ok((_, tmp)) = sink {
+fn drop_temp(sink: &Result<(fs::File, PathBuf, PathBuf), Refusal>) {
+    if let Ok((_, tmp, _)) = sink {
         let _ = fs::remove_file(tmp);
     }
 }
 
 /// Creates the target's parent dirs (each checked by `safe_path` not to be a symlink) and a
 /// fresh temp file beside it; `create_new` never follows a planted symlink.
-fn open_temp(root: &Path, target: &Path) -> Result<fs::File, String> {
-    let parent = target.parent().ok_or("no parent")?;
-    let rel = parent
-        .strip_prefix(root)
-        .map_err(|_| "outside root".to_string())?;
+fn open_temp(root: &Path, target: &Path) -> Result<fs::File, Refusal> {
+    let rel = target
+        .parent()
+        .and_then(|p| p.strip_prefix(root).ok())
+        .ok_or(Refusal::OutsideRoot)?;
     let mut cur = root.to_path_buf();
     for c in rel.components() {
         cur.push(c);
@@ -421,10 +521,10 @@ fn open_temp(root: &Path, target: &Path) -> Result<fs::File, String> {
                     .map(|m| m.is_dir())
                     .unwrap_or(false)
                 {
-                    return Err(format!("{} is not a directory", cur.display()));
+                    return Err(Refusal::NotADir(cur));
                 }
             }
-            Err(e) => return Err(format!("mkdir {}: {e}", cur.display())),
+            Err(source) => return Err(Refusal::Mkdir { path: cur, source }),
         }
     }
     let tmp = temp_path(target);
@@ -433,16 +533,16 @@ fn open_temp(root: &Path, target: &Path) -> Result<fs::File, String> {
         .write(true)
         .create_new(true)
         .open(&tmp)
-        .map_err(|e| format!("create {}: {e}", tmp.display()))
+        .map_err(|source| Refusal::Create { path: tmp, source })
 }
 
-fn delete(root: &Path, rel: &str) -> Result<(), String> {
+fn delete(root: &Path, rel: &str) -> Result<(), Refusal> {
     let target = safe_path(root, rel)?;
     match fs::symlink_metadata(&target) {
-        Ok(md) if md.is_dir() => return Err("is a directory".into()),
-        Ok(_) => fs::remove_file(&target).map_err(|e| e.to_string())?,
+        Ok(md) if md.is_dir() => return Err(Refusal::IsADir),
+        Ok(_) => fs::remove_file(&target)?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(Refusal::Io(e)),
     }
     // Directories the deletion emptied go too, as with `rsync --delete`.
     let mut dir = target.parent().map(Path::to_path_buf);

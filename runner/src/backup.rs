@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::fsutil::write_durably;
 use crate::install;
-use crate::journal::{Kind, write_durably};
+use crate::journal::Kind;
 use crate::plan::{Action, Change};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

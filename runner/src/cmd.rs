@@ -143,7 +143,7 @@ pub(crate) fn each(
             return Err(Error::Usage(format!(
                 "{} lists hosts ({}): run this with --local on each host (only `runner release` rolls over the hosts from here)",
                 app.name,
-                app.hosts.join(", ")
+                crate::address::names(&app.hosts).join(", ")
             )));
         }
     }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize};
 use toml::Spanned;
 
+use crate::address::{SshTarget, Url};
 use crate::error::{Error, Result};
 
 /// The Spring Boot start-up line, the default `ready` pattern.
@@ -62,7 +63,7 @@ pub struct App {
     pub ready_timeout: Duration,
     #[serde(with = "humantime_serde_str")]
     pub restart_timeout: Duration,
-    pub hosts: Vec<String>,
+    pub hosts: Vec<SshTarget>,
     pub mirror: bool,
     pub auto_release: bool,
     pub exclude: Vec<String>,
@@ -83,7 +84,10 @@ pub enum Restart {
 #[derive(Debug, Clone, Serialize)]
 pub struct SyncTarget {
     pub source: PathBuf,
+    /// The target URL as written (what reports show); `url` is it parsed.
     pub target: String,
+    #[serde(skip)]
+    pub url: Url,
     pub password_file: Option<PathBuf>,
     /// Extra ssh arguments (`-i key`, `-F config`) for ssh:// targets.
     pub ssh_options: Vec<String>,
@@ -274,37 +278,6 @@ struct RawPlugin {
 /// Hook names a plugin may subscribe to.
 pub const HOOKS: &[&str] = &crate::hook::NAMES;
 
-/// A host of an app: `[user@]host[:port]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Host {
-    pub user: Option<String>,
-    pub name: String,
-    pub port: Option<u16>,
-}
-
-pub fn parse_host(s: &str) -> std::result::Result<Host, String> {
-    let (user, rest) = match s.rsplit_once('@') {
-        Some((u, r)) if !u.is_empty() => (Some(u.to_string()), r),
-        Some(_) => return Err("empty user".into()),
-        None => (None, s),
-    };
-    let (name, port) = match rest.rsplit_once(':') {
-        Some((h, p)) => (
-            h,
-            Some(p.parse::<u16>().map_err(|_| format!("bad port `{p}`"))?),
-        ),
-        None => (rest, None),
-    };
-    if name.is_empty() || name.contains(['/', ' ']) || name.starts_with('-') {
-        return Err("expected [user@]host[:port]".into());
-    }
-    Ok(Host {
-        user,
-        name: name.to_string(),
-        port,
-    })
-}
-
 /// Where to look for the config when `-c` is not given.
 pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(p) = explicit {
@@ -488,11 +461,19 @@ fn app(doc: &Doc, defaults: &AppDefaults, name: String, spanned: Spanned<RawApp>
             ));
         }
     }
-    for h in &a.hosts {
-        if let Err(why) = parse_host(h) {
-            return Err(doc.at(span, format!("{key}.hosts"), format!("`{h}`: {why}")));
-        }
-    }
+    let hosts = a
+        .hosts
+        .iter()
+        .map(|h| {
+            SshTarget::parse(h).map_err(|why| {
+                doc.at(
+                    span.clone(),
+                    format!("{key}.hosts"),
+                    format!("`{h}`: {why}"),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
     Ok(App {
         staging: a
             .staging
@@ -515,7 +496,7 @@ fn app(doc: &Doc, defaults: &AppDefaults, name: String, spanned: Spanned<RawApp>
             .restart_timeout
             .map(|d| d.0)
             .unwrap_or(Duration::from_secs(180)),
-        hosts: a.hosts,
+        hosts,
         mirror: a.mirror,
         auto_release: a.auto_release,
         exclude,
@@ -558,6 +539,13 @@ fn sync_target(doc: &Doc, i: usize, s: Spanned<RawSync>) -> Result<SyncTarget> {
             format!("`{}` is not a file://, ssh:// or rsync:// URL", s.target),
         ));
     }
+    let url = Url::parse(&s.target).map_err(|why| {
+        doc.at(
+            span.clone(),
+            format!("sync[{i}].target"),
+            format!("`{}`: {why}", s.target),
+        )
+    })?;
     if s.password_file.is_some() && scheme != Some("rsync") {
         return Err(doc.at(
             span,
@@ -568,6 +556,7 @@ fn sync_target(doc: &Doc, i: usize, s: Spanned<RawSync>) -> Result<SyncTarget> {
     Ok(SyncTarget {
         source: doc.resolve(&s.source),
         target: s.target,
+        url,
         password_file: s.password_file.map(|p| doc.resolve(&p)),
         ssh_options: s.ssh_options,
         agent: s.agent.unwrap_or_else(|| "runner".into()),

@@ -123,7 +123,7 @@ pub enum Error {
     Sync { target: String, message: String },
 
     #[error("agent: {0}")]
-    Agent(String),
+    Agent(#[source] Box<dyn std::error::Error + Send + Sync>),
 
     #[error("{target}: no runner agent there (`{agent}`: {why})")]
     AgentMissing {
@@ -210,5 +210,42 @@ impl Error {
     pub fn io(op: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
         let path = path.into();
         move |source| Error::Io { op, path, source }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes_follow_meaning() {
+        assert_eq!(Error::Usage("x".into()).exit_code(), ExitCode::USAGE);
+        assert_eq!(Error::Cancelled.exit_code(), ExitCode::USAGE);
+        assert_eq!(
+            Error::Locked {
+                app: "a".into(),
+                pid: 1,
+                user: "u".into(),
+                since: "s".into()
+            }
+            .exit_code(),
+            ExitCode::LOCKED
+        );
+        // runner's own start-up failing is not the operator's bad usage.
+        let internal = Error::Internal("cannot start the wasm engine: no memory".into());
+        assert_eq!(internal.exit_code(), ExitCode::INTERNAL);
+        assert!(internal.help().is_some());
+        assert_eq!(
+            Error::Release {
+                app: "a".into(),
+                message: "m".into()
+            }
+            .exit_code(),
+            ExitCode::FAILED
+        );
+        assert_eq!(
+            std::process::ExitCode::from(ExitCode::INTERNAL),
+            std::process::ExitCode::from(4)
+        );
     }
 }

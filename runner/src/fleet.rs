@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
+use crate::address::SshTarget;
 use crate::agent::protocol::{RunKind, RunOptions};
 use crate::cli::FleetFlags;
-use crate::config::{App, Config, SyncTarget, parse_host};
+use crate::config::{App, Config, Fleet};
 use crate::error::{Error, Result};
 use crate::history::Record;
 use crate::hook::Hook;
@@ -24,7 +25,7 @@ use crate::lock;
 use crate::outcome::{FleetReport, HostOutcome, HostReport, Outcome, Report};
 use crate::release::{At, Ctx, Options, aborted};
 use crate::report::{self, Event, first_line};
-use crate::sync::{Session, Url};
+use crate::sync::Session;
 
 /// Batch sizes for `n` hosts from `--batch`: `N`, `N%` or a ramp `1,25%,100%` whose last step
 /// repeats until every host has had its turn.
@@ -33,23 +34,25 @@ pub fn batches(spec: &str, n: usize) -> Result<Vec<usize>> {
         .split(',')
         .map(|s| {
             let s = s.trim();
+            let bad = |why: String| Error::Usage(format!("--batch: {why}"));
             let size = if let Some(p) = s.strip_suffix('%') {
-                let p: f64 = p.parse().map_err(|_| format!("bad percentage `{s}`"))?;
+                let p: f64 = p
+                    .parse()
+                    .map_err(|_| bad(format!("bad percentage `{s}`")))?;
                 if !(p > 0.0 && p <= 100.0) {
-                    return Err(format!("`{s}` is not within 0-100%"));
+                    return Err(bad(format!("`{s}` is not within 0-100%")));
                 }
                 (n as f64 * p / 100.0).ceil() as usize
             } else {
                 s.parse::<usize>()
-                    .map_err(|_| format!("bad batch size `{s}`"))?
+                    .map_err(|_| bad(format!("bad batch size `{s}`")))?
             };
             if size == 0 {
-                return Err(format!("batch `{s}` is empty"));
+                return Err(bad(format!("batch `{s}` is empty")));
             }
             Ok(size)
         })
-        .collect::<std::result::Result<_, String>>()
-        .map_err(Error::Usage)?;
+        .collect::<Result<_>>()?;
     let mut out = Vec::new();
     let mut left = n;
     let mut i = 0;
@@ -60,6 +63,37 @@ pub fn batches(spec: &str, n: usize) -> Result<Vec<usize>> {
         i += 1;
     }
     Ok(out)
+}
+
+/// Why one host's release did not go through (its report's `error`).
+#[derive(Debug, thiserror::Error)]
+enum HostError {
+    #[error("{0}")]
+    Connect(#[source] Error),
+    #[error(
+        "{source} (is runner {} installed there as `{agent}`? --install-agent copies this one)",
+        env!("CARGO_PKG_VERSION")
+    )]
+    NoAgent { source: Error, agent: String },
+    #[error("{source}; installing runner there failed too: {install}")]
+    Install { source: Error, install: Box<Error> },
+    #[error("sync: {0}")]
+    Sync(#[source] Error),
+    #[error(
+        "{source} (the release there is journaled: `runner history {app}` on the host shows where it stopped)"
+    )]
+    Lost { source: Error, app: String },
+    /// The host's release failed: why, and the end of its start-up log.
+    #[error("{why}{}", log_tail(.log))]
+    Failed { why: String, log: Vec<String> },
+}
+
+fn log_tail(log: &[String]) -> String {
+    if log.is_empty() {
+        String::new()
+    } else {
+        format!("\n    its log ended: {}", log.join("\n      "))
+    }
 }
 
 /// Hosts of one batch in flight at once.
@@ -151,7 +185,7 @@ struct Roll<'a> {
 /// Rolls a release of `app` over its hosts.
 pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Result<FleetReport> {
     let cfg = ctx.cfg;
-    let hosts = &app.hosts;
+    let hosts = crate::address::names(&app.hosts);
     let sizes = batches(&fleet.batch, hosts.len())?;
     // One fleet roll of an app at a time (the hosts lock their own releases too).
     let acquired = lock::acquire(
@@ -194,7 +228,7 @@ pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Resul
         fleet,
         opts,
         id,
-        view: View::new(hosts, ctx.ui.json, ctx.ui.quiet),
+        view: View::new(&hosts, ctx.ui.json, ctx.ui.quiet),
     };
     let (mut reports, stopped) = roll.batches(&sizes);
     let mut outcome = if reports.iter().all(|r| r.outcome.ok()) {
@@ -250,7 +284,7 @@ impl Roll<'_> {
     /// Every batch in turn; once more hosts failed than `--max-fail` allows, the rest are
     /// skipped. Returns each host's report and whether the roll stopped.
     fn batches(&self, sizes: &[usize]) -> (Vec<HostReport>, bool) {
-        let hosts = &self.app.hosts;
+        let hosts = &self.view.hosts;
         let results: Vec<Mutex<Option<HostReport>>> =
             hosts.iter().map(|_| Mutex::new(None)).collect();
         let set = |i: usize, r: HostReport| {
@@ -350,7 +384,8 @@ impl Roll<'_> {
 
     /// Host `i`: before-host hook, connect, sync, release (or rollback) there, after-host hook.
     fn host(&self, i: usize, task: RunKind) -> HostReport {
-        let host = &self.app.hosts[i];
+        let to = &self.app.hosts[i];
+        let host = &self.view.hosts[i];
         let state = |s: &str| self.view.state(i, s);
         let t = Instant::now();
         let mut r = HostReport::new(host, HostOutcome::Failed);
@@ -360,7 +395,7 @@ impl Roll<'_> {
             r.ms = t.elapsed().as_millis() as u64;
             return r;
         }
-        if let Err(e) = self.on_host(host, task, &state, &mut r) {
+        if let Err(e) = self.on_host(to, task, &state, &mut r) {
             r.error = Some(format!("{host}: {e}"));
             if r.outcome == HostOutcome::Verified {
                 r.outcome = HostOutcome::Failed;
@@ -380,22 +415,22 @@ impl Roll<'_> {
     /// Connect, sync (for a release), and run the task on the host, following its events.
     fn on_host(
         &self,
-        host: &str,
+        to: &SshTarget,
         task: RunKind,
         state: &dyn Fn(&str),
         r: &mut HostReport,
-    ) -> std::result::Result<(), String> {
+    ) -> std::result::Result<(), HostError> {
         let (cfg, app) = (self.ctx.cfg, self.app);
         state("connecting");
         let t = Instant::now();
-        let mut session = connect(cfg, app, host, self.fleet)?;
+        let mut session = connect(cfg, app, to, self.fleet)?;
         r.connect_ms = t.elapsed().as_millis() as u64;
         if task == RunKind::Release {
             state("syncing");
             let t = Instant::now();
             session
                 .reconcile(cfg, &app.staging, None)
-                .map_err(|e| format!("sync: {e}"))?;
+                .map_err(HostError::Sync)?;
             r.sync_ms = t.elapsed().as_millis() as u64;
         }
         state(match task {
@@ -404,8 +439,13 @@ impl Roll<'_> {
         });
         let mut follow = Follow::default();
         let (code, stderr) = session
-            .run(task, run_options(self.opts), &mut |line| follow.line(line, state))
-            .map_err(|e| format!("{e} (the release there is journaled: `runner history {}` on the host shows where it stopped)", app.name))?;
+            .run(task, run_options(self.opts), &mut |line| {
+                follow.line(line, state)
+            })
+            .map_err(|source| HostError::Lost {
+                source,
+                app: app.name.clone(),
+            })?;
         session.close(true);
         follow.settle(task, code, &stderr, r)
     }
@@ -460,7 +500,7 @@ impl Follow {
         code: i32,
         stderr: &str,
         r: &mut HostReport,
-    ) -> std::result::Result<(), String> {
+    ) -> std::result::Result<(), HostError> {
         let rep = self.report;
         r.id = rep.as_ref().and_then(|p| p.id.clone());
         r.files = rep.as_ref().map_or(0, |p| p.files);
@@ -480,57 +520,46 @@ impl Follow {
                 (!s.is_empty()).then(|| s.lines().last().unwrap_or(s).to_string())
             })
             .unwrap_or_else(|| format!("runner {} exited with {code}", task.command()));
-        let log = if self.log_tail.is_empty() {
-            String::new()
-        } else {
-            format!("\n    its log ended: {}", self.log_tail.join("\n      "))
-        };
-        Err(format!("{why}{log}"))
+        Err(HostError::Failed {
+            why,
+            log: self.log_tail,
+        })
     }
 }
 
-/// Opens the agent session on `host` for `app` (ssh, batch mode). A host without this
+/// Opens the agent session on `to` for `app` (ssh, batch mode). A host without this
 /// runner's agent gets it copied there with `--install-agent`, else a message saying how.
 fn connect(
     cfg: &Config,
     app: &App,
-    host: &str,
+    to: &SshTarget,
     fleet: &FleetFlags,
-) -> std::result::Result<Session, String> {
-    let h = parse_host(host)?;
-    let row = SyncTarget {
-        source: app.staging.clone(),
-        target: format!("ssh://{host}/{}", app.name),
-        password_file: None,
-        ssh_options: cfg.fleet.ssh_options.clone(),
-        agent: cfg.fleet.agent.clone(),
-    };
-    let url = Url::Ssh {
-        user: h.user,
-        host: h.name,
-        port: h.port,
-        path: String::new(),
-    };
-    let config = cfg.fleet.config.as_deref();
-    match Session::open_app(&row, &url, &app.name, config) {
+) -> std::result::Result<Session, HostError> {
+    match Session::open_app(to, &cfg.fleet, &app.name) {
         Ok(s) => Ok(s),
         Err(e @ (Error::AgentMissing { .. } | Error::AgentVersion { .. })) => {
             if !fleet.install_agent {
-                return Err(format!(
-                    "{e} (is runner {} installed there as `{}`? --install-agent copies this one)",
-                    env!("CARGO_PKG_VERSION"),
-                    cfg.fleet.agent
-                ));
+                return Err(HostError::NoAgent {
+                    source: e,
+                    agent: cfg.fleet.agent.clone(),
+                });
             }
-            let installed = crate::sync::install_agent(&row, &url)
-                .map_err(|i| format!("{e}; installing runner there failed too: {i}"))?;
-            let row = SyncTarget {
-                agent: installed,
-                ..row
+            let agent = match crate::sync::install_agent(to, &cfg.fleet.ssh_options) {
+                Ok(agent) => agent,
+                Err(install) => {
+                    return Err(HostError::Install {
+                        source: e,
+                        install: Box::new(install),
+                    });
+                }
             };
-            Session::open_app(&row, &url, &app.name, config).map_err(|e| e.to_string())
+            let via = Fleet {
+                agent,
+                ..cfg.fleet.clone()
+            };
+            Session::open_app(to, &via, &app.name).map_err(HostError::Connect)
         }
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(HostError::Connect(e)),
     }
 }
 

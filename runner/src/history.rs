@@ -6,7 +6,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::journal::{Journal, Kind, write_durably};
+use crate::fsutil::write_durably;
+use crate::journal::{Journal, Kind};
 use crate::outcome::HostReport;
 pub use crate::outcome::Outcome;
 use crate::plan::{Action, Change};

@@ -6,21 +6,15 @@ use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
+use crate::fsutil::{fsync_dir, temp_path};
 use crate::inventory::{self, FileMeta};
-use crate::journal::fsync_dir;
 use crate::plan::{Action, Change};
-
-/// The temp name a new file is prepared under: hidden, in the target's directory.
-pub fn temp_path(target: &Path) -> PathBuf {
-    let name = target.file_name().unwrap_or_default().to_string_lossy();
-    target.with_file_name(format!(".{name}.runner-tmp"))
-}
 
 /// Writes `src` to `tmp`, checking its sha256 against `want` while copying, with `want`'s
 /// mode and mtime, the owner of `like` (when root), fsynced.

@@ -2,12 +2,12 @@
 //! `kill -9` at any instant can be finished (`runner release`) or undone (`runner rollback`).
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::fsutil::{fsync_dir, write_durably};
 use crate::plan::Change;
 
 /// How far a release got. Each phase is written only once the work before it is durable.
@@ -105,27 +105,4 @@ impl Journal {
             Err(e) => Err(Error::io("remove", &p)(e)),
         }
     }
-}
-
-/// Writes `body` to `path` so that a crash leaves either the old or the new content.
-pub fn write_durably(path: &Path, body: &[u8]) -> Result<()> {
-    let dir = path.parent().expect("a file path has a parent");
-    fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
-    let tmp = dir.join(format!(
-        ".{}.runner-tmp",
-        path.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    let mut f = fs::File::create(&tmp).map_err(Error::io("create", &tmp))?;
-    f.write_all(body).map_err(Error::io("write", &tmp))?;
-    f.sync_all().map_err(Error::io("fsync", &tmp))?;
-    drop(f);
-    fs::rename(&tmp, path).map_err(Error::io("rename", path))?;
-    fsync_dir(dir)
-}
-
-/// fsyncs a directory so that renames and unlinks in it are durable.
-pub fn fsync_dir(dir: &Path) -> Result<()> {
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(Error::io("fsync", dir))
 }

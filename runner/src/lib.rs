@@ -18,7 +18,8 @@
 //! - [`plugin`] beside it all: the WASM plugin host the [`hook`] points call.
 //! - [`outcome`]: how a release, a host and a fleet roll ended; [`history`]: release records;
 //!   [`report`]: tables, summaries, `--events` and `--json`, errors; [`progress`]: progress
-//!   bars; [`error`]: errors, their help text and exit codes; [`host`]: this machine and user.
+//!   bars; [`error`]: errors, their help text and exit codes; [`host`]: this machine and user;
+//!   [`fsutil`]: durable writes; [`address`]: host addresses and target URLs, parsed once.
 //! - [`fault`]: crash injection for tests.
 //!
 //! # Following a release
@@ -41,6 +42,7 @@
 //! Exit codes: 0 done, 1 a release or sync failed (rolled back where it could be), 2 bad usage
 //! or config, 3 locked, 4 runner could not start one of its own parts.
 
+pub mod address;
 pub mod agent;
 pub mod backup;
 pub mod cli;
@@ -49,6 +51,7 @@ pub mod config;
 pub mod error;
 pub mod fault;
 pub mod fleet;
+pub mod fsutil;
 pub mod history;
 pub mod hook;
 pub mod host;

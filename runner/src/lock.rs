@@ -113,3 +113,22 @@ impl Drop for Lock {
         let _ = self.file.unlock();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fleet_roll_and_an_app_named_like_its_lock_do_not_collide() {
+        let state = std::env::temp_dir().join(format!("runner-lock-{}", std::process::id()));
+        let app = acquire(&state, Scope::App("x.fleet"), "release").unwrap();
+        let fleet = acquire(&state, Scope::Fleet("x"), "fleet release").unwrap();
+        assert!(matches!(
+            acquire(&state, Scope::Fleet("x"), "fleet release"),
+            Err(Error::Locked { .. })
+        ));
+        assert!(state.join("locks/fleet/x.lock").is_file());
+        drop((app, fleet));
+        let _ = fs::remove_dir_all(&state);
+    }
+}

@@ -426,3 +426,51 @@ pub fn fleet_table(r: &FleetReport) {
             .join(", ")
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_keep_the_names_a_fleet_reads() {
+        let ev = Event::Point {
+            point: Hook::BeforeRestart,
+            release: "r1".into(),
+        };
+        let line = serde_json::to_string(&ev).unwrap();
+        assert_eq!(
+            line,
+            r#"{"event":"point","point":"before-restart","release":"r1"}"#
+        );
+        let back: Event = serde_json::from_str(&line).unwrap();
+        assert!(matches!(
+            back,
+            Event::Point {
+                point: Hook::BeforeRestart,
+                ..
+            }
+        ));
+        let line = serde_json::to_string(&Event::Step {
+            step: "install".into(),
+            ok: true,
+            detail: "3 files".into(),
+        })
+        .unwrap();
+        assert_eq!(
+            line,
+            r#"{"event":"step","step":"install","ok":true,"detail":"3 files"}"#
+        );
+        let line = serde_json::to_string(&Event::Error {
+            message: "m".into(),
+            code: 3,
+        })
+        .unwrap();
+        assert_eq!(line, r#"{"event":"error","message":"m","code":3}"#);
+        let report = r#"{"event":"report","report":{"app":"svc","outcome":"rolled-back","files":2,"duration_ms":5}}"#;
+        let Event::Report { report } = serde_json::from_str(report).unwrap() else {
+            panic!("a report");
+        };
+        assert_eq!(report.outcome, crate::outcome::Outcome::RolledBack);
+        assert!(report.failed());
+    }
+}

@@ -15,11 +15,12 @@ use std::time::{Duration, Instant};
 use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
 use notify::{Event, EventKind, RecursiveMode, Watcher};
 
+use crate::address::Url;
 use crate::config::{App, Config, SyncTarget};
 use crate::error::{Error, Result};
 use crate::inventory::is_transient;
 use crate::outcome::Outcome;
-use crate::sync::{self, Session, Url};
+use crate::sync::{self, Session};
 
 /// Timing of the service.
 #[derive(Debug, Clone, Copy)]
@@ -151,7 +152,7 @@ fn worker(
             }
             Err(e) => {
                 session = None;
-                Err(format!("target unavailable: {e}"))
+                Err(BatchError::Target(e))
             }
         }
     });
@@ -178,9 +179,18 @@ fn release_worker(
                 tracing::info!(app = %app.name, id = r.id.as_deref().unwrap_or(""), outcome = %r.outcome, "auto release");
                 Ok(())
             }
-            Err(e) => Err(format!("release not started: {e}")),
+            Err(e) => Err(BatchError::Release(e)),
         }
     })
+}
+
+/// Why a batch is to be retried.
+#[derive(Debug, thiserror::Error)]
+enum BatchError {
+    #[error("target unavailable: {0}")]
+    Target(#[source] Error),
+    #[error("release not started: {0}")]
+    Release(#[source] Error),
 }
 
 /// Watches `root` and calls `batch` once every changed file has settled (and at start, after a
@@ -191,7 +201,7 @@ fn settle_loop(
     label: &str,
     opts: WatchOptions,
     control: &Control,
-    mut batch: impl FnMut(bool) -> std::result::Result<(), String>,
+    mut batch: impl FnMut(bool) -> std::result::Result<(), BatchError>,
 ) -> Result<()> {
     std::fs::create_dir_all(root).map_err(Error::io("create", root))?;
     let (tx, rx) = mpsc::channel();
@@ -397,13 +407,11 @@ fn push(
     session: &mut Option<Session>,
     hook: Option<sync::SyncHook>,
 ) -> Result<sync::SyncReport> {
-    let url =
-        sync::parse_url(&row.target).map_err(|e| Error::Usage(format!("{}: {e}", row.target)))?;
-    if matches!(url, Url::Rsync { .. }) {
+    if matches!(row.url, Url::Rsync(_)) {
         return sync::run(cfg, row, hook);
     }
     if session.is_none() {
-        *session = Some(Session::open(row, &url)?);
+        *session = Some(Session::open(row)?);
     }
     let s = session.as_mut().expect("just opened");
     match s.reconcile(cfg, &row.source, hook) {

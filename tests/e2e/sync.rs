@@ -235,6 +235,75 @@ fn ssh_target_through_a_real_sshd() {
     );
 }
 
+/// No runner where the row's `agent` points: the remote shell's exit status (127) says so, and
+/// the message names the target, the path tried, and what to do.
+#[test]
+fn an_ssh_target_without_runner_says_so() {
+    let sshd_root = Sandbox::new("sshd-noagent");
+    let sshd = Sshd::start(&sshd_root.root);
+    let sb = with_sync("syncnoagent", |sb| {
+        format!(
+            "source = \"{}\"\ntarget = \"{}\"\nssh_options = [\"-F\", \"{}\"]\nagent = \"/opt/nowhere/runner\"",
+            sb.staging("pdms").display(),
+            sshd.target(&sb.root.join("remote")),
+            sshd.client_config.display()
+        )
+    });
+    source(&sb);
+    let r = sb.run(&["sync"]).code_is(1);
+    let err = r.stderr();
+    assert!(
+        err.contains("no runner agent there") && err.contains("/opt/nowhere/runner"),
+        "{err}"
+    );
+    assert!(
+        err.contains("help:") && err.contains("--install-agent"),
+        "{err}"
+    );
+    assert!(!sb.root.join("remote").exists(), "nothing was written");
+}
+
+/// A peer of another protocol version is told both versions, in the protocol, and the agent
+/// serves nothing.
+#[test]
+fn a_peer_of_another_protocol_version_is_told_both() {
+    let sb = Sandbox::new("oldpeer");
+    let root = sb.root.join("root");
+    let mut child = Command::new(RUNNER)
+        .args(["agent", "--stdio", "--root"])
+        .arg(&root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let old = runner::agent::protocol::VERSION - 1;
+    let w = child.stdin.as_mut().unwrap();
+    write_msg(
+        w,
+        &Msg::Hello {
+            version: old,
+            runner: "0.0.1".into(),
+        },
+    )
+    .unwrap();
+    w.flush().unwrap();
+    let mut r = BufReader::new(child.stdout.take().unwrap());
+    let Frame::Msg(Msg::Error { message }) = read_frame(&mut r).unwrap() else {
+        panic!("expected an error for protocol {old}");
+    };
+    assert!(
+        message.contains(&format!("protocol version {old} (runner 0.0.1)"))
+            && message.contains(&format!("protocol {}", runner::agent::protocol::VERSION)),
+        "{message}"
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    assert!(
+        !root.exists() || tree(&root).is_empty(),
+        "nothing was written"
+    );
+}
+
 #[test]
 fn an_unreachable_ssh_host_is_a_clear_error() {
     let port = free_port();

@@ -242,4 +242,40 @@ mod tests {
         let short = [0, 0, 0, 9, 0, b'{'];
         assert!(read_frame(&mut &short[..]).is_err());
     }
+    #[test]
+    fn a_run_carries_a_kind_and_known_options_only() {
+        let m = Msg::Run {
+            kind: RunKind::Rollback,
+            options: RunOptions {
+                dry_run: true,
+                ..RunOptions::default()
+            },
+        };
+        let mut buf = Vec::new();
+        write_msg(&mut buf, &m).unwrap();
+        assert!(matches!(read_frame(&mut &buf[..]).unwrap(), Frame::Msg(got) if got == m));
+        assert_eq!(
+            RunOptions {
+                dry_run: true,
+                no_restart: true,
+                no_rollback: true
+            }
+            .flags(),
+            ["--dry-run", "--no-restart", "--no-rollback"]
+        );
+        // Anything else a client might slip in is not a message at all.
+        for bad in [
+            r#"{"t":"run","kind":"release","options":{"dry_run":false,"no_restart":false,"no_rollback":false,"config":"/etc/shadow"}}"#,
+            r#"{"t":"run","kind":"shell","options":{"dry_run":false,"no_restart":false,"no_rollback":false}}"#,
+            r#"{"t":"run","command":"release","flags":["--yes"]}"#,
+        ] {
+            let mut frame = ((bad.len() + 1) as u32).to_be_bytes().to_vec();
+            frame.push(0);
+            frame.extend_from_slice(bad.as_bytes());
+            assert!(
+                matches!(read_frame(&mut &frame[..]), Err(ProtoError::Malformed(_))),
+                "{bad}"
+            );
+        }
+    }
 }

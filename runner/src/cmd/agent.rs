@@ -33,7 +33,7 @@ pub fn run(g: &Globals, root: Option<PathBuf>, app: Option<String>) -> ExitCode 
     match agent::serve(&root, stdin, stdout, app.as_ref()) {
         Ok(()) => ExitCode::DONE,
         Err(e) => {
-            let e = Error::Agent(e);
+            let e = Error::Agent(Box::new(e));
             report::print_error(&e);
             e.exit_code()
         }

@@ -11,7 +11,7 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 
 use super::error::PluginError;
-use crate::journal::write_durably;
+use crate::fsutil::write_durably;
 
 const EPOCH_TICK: Duration = Duration::from_millis(5);
 

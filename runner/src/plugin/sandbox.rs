@@ -14,7 +14,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use super::error::{HostCallError, PluginError};
 use super::types::Level;
 use crate::config;
-use crate::journal::write_durably;
+use crate::fsutil::write_durably;
 
 /// Bytes of a plugin's stdout+stderr kept (the tail) per call.
 const CAPTURE: usize = 16 * 1024;

@@ -172,6 +172,7 @@ impl runner::plugin::host::Host for State {
         State::log(self, level.into(), message);
     }
 
+    // `result<_, string>` is the WIT signature: the guest gets the refusal as text.
     async fn exec(&mut self, program: String, args: Vec<String>) -> Result<Output, String> {
         State::exec(self, program, args)
             .await
@@ -179,6 +180,7 @@ impl runner::plugin::host::Host for State {
             .map_err(|e| e.to_string())
     }
 
+    // `result<_, string>` is the WIT signature, as for `exec`.
     async fn http(&mut self, req: Request) -> Result<Response, String> {
         State::http(self, req.into())
             .await

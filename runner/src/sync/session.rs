@@ -1,0 +1,490 @@
+//! A session with a `runner agent --stdio` on the far end of a `file://` or `ssh://` target (or
+//! of a fleet host): hello, manifests, batches of files committed together, deletions, and a
+//! fleet host's release run there.
+
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::Path;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::ssh::{shell_quote, ssh};
+use super::{SyncHook, SyncReport, app_of, local_manifest};
+use crate::address::{SshTarget, Url};
+use crate::agent::protocol::{
+    self, CHUNK, Frame, Msg, ProtoError, RunKind, RunOptions, WireEntry, read_frame, write_data,
+    write_msg,
+};
+use crate::config::{Config, Fleet, SyncTarget};
+use crate::error::{Error, Result};
+use crate::hook::Hook;
+use crate::inventory::FileMeta;
+use crate::plan::{Action, Change};
+use crate::progress::Progress;
+
+/// A live `runner agent --stdio` on the other end.
+pub struct Session {
+    target: String,
+    child: Child,
+    w: BufWriter<ChildStdin>,
+    r: BufReader<ChildStdout>,
+    stderr: Arc<Mutex<String>>,
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Session {
+    /// The agent of a `file://` or `ssh://` target.
+    pub fn open(row: &SyncTarget) -> Result<Session> {
+        let cmd = match &row.url {
+            Url::File(path) => {
+                let exe = std::env::current_exe().map_err(Error::io("locate", "runner"))?;
+                let mut c = Command::new(exe);
+                c.args(["agent", "--stdio", "--root"]).arg(path);
+                c
+            }
+            Url::Ssh { to, path } => ssh(
+                to,
+                &row.ssh_options,
+                &format!(
+                    "{} agent --stdio --root {}",
+                    shell_quote(&row.agent),
+                    shell_quote(path)
+                ),
+            ),
+            Url::Rsync(_) => {
+                return Err(Error::Sync {
+                    target: row.target.clone(),
+                    message: "an rsync:// target is pushed by rsync, not by an agent".into(),
+                });
+            }
+        };
+        Session::start(&row.target, &row.agent, cmd)
+    }
+
+    /// A fleet host's agent for `app`: its root is the app's staging dir in the host's config
+    /// (`config`, or the one runner finds there), and it can run the app's release.
+    pub fn open_app(to: &SshTarget, via: &Fleet, app: &str) -> Result<Session> {
+        let mut remote = shell_quote(&via.agent);
+        if let Some(c) = &via.config {
+            remote.push_str(&format!(" -c {}", shell_quote(c)));
+        }
+        remote.push_str(&format!(" agent --stdio --app {}", shell_quote(app)));
+        let target = format!("ssh://{to}");
+        Session::start(&target, &via.agent, ssh(to, &via.ssh_options, &remote))
+    }
+
+    fn start(target: &str, agent: &str, mut cmd: Command) -> Result<Session> {
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| Error::Sync {
+                target: target.to_string(),
+                message: format!("cannot start the transport: {e}"),
+            })?;
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let stderr_reader = child.stderr.take().map(|mut err| {
+            let buf = stderr.clone();
+            std::thread::spawn(move || {
+                let mut s = String::new();
+                let _ = err.read_to_string(&mut s);
+                buf.lock().unwrap_or_else(|e| e.into_inner()).push_str(&s);
+            })
+        });
+        let w = BufWriter::new(child.stdin.take().expect("piped"));
+        let r = BufReader::new(child.stdout.take().expect("piped"));
+        let mut s = Session {
+            target: target.to_string(),
+            child,
+            w,
+            r,
+            stderr,
+            stderr_reader,
+        };
+        let hello = Msg::Hello {
+            version: protocol::VERSION,
+            runner: env!("CARGO_PKG_VERSION").into(),
+        };
+        let answer = write_msg(&mut s.w, &hello)
+            .and_then(|_| s.w.flush())
+            .map_err(ProtoError::Io)
+            .and_then(|()| read_frame(&mut s.r));
+        match answer {
+            Ok(Frame::Msg(Msg::Hello { version, .. })) if version == protocol::VERSION => Ok(s),
+            // An agent answers a hello with an error only when it speaks another version.
+            Ok(Frame::Msg(Msg::Error { message })) => {
+                let _ = s.broken(String::new());
+                Err(Error::AgentVersion {
+                    target: s.target.clone(),
+                    message,
+                })
+            }
+            Ok(other) => Err(s.broken(format!("unexpected answer to hello: {other:?}"))),
+            Err(e) => Err(s.no_hello(agent, e)),
+        }
+    }
+
+    /// The transport's exit code. `closed`: it closed its end, so it has exited or is about
+    /// to (given a few seconds); otherwise it is stopped first.
+    fn exit_code(&mut self, closed: bool) -> Option<i32> {
+        if closed {
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                match self.child.try_wait() {
+                    Ok(Some(status)) => return status.code(),
+                    Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+                    Err(_) => break,
+                }
+            }
+        }
+        let _ = self.child.kill();
+        self.child.wait().ok().and_then(|s| s.code())
+    }
+
+    /// The transport ended before any hello: the agent is missing when the remote shell says
+    /// so by its exit status (127: not found, 126: not executable), else the transport failed.
+    fn no_hello(&mut self, agent: &str, e: ProtoError) -> Error {
+        let status = self.exit_code(matches!(e, ProtoError::Closed));
+        if let Some(h) = self.stderr_reader.take() {
+            let _ = h.join();
+        }
+        let said = self
+            .stderr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .trim()
+            .to_string();
+        match status {
+            Some(code @ (126 | 127)) => Error::AgentMissing {
+                target: self.target.clone(),
+                agent: agent.to_string(),
+                why: if said.is_empty() {
+                    format!("exit status {code}")
+                } else {
+                    said
+                },
+            },
+            _ => self.fail(if said.is_empty() {
+                format!("agent: {e}")
+            } else {
+                format!("agent: {e}; the transport said: {said}")
+            }),
+        }
+    }
+
+    /// The session is unusable: stop the transport, and explain with what it printed.
+    fn broken(&mut self, message: String) -> Error {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(h) = self.stderr_reader.take() {
+            let _ = h.join();
+        }
+        let err = self
+            .stderr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .trim()
+            .to_string();
+        self.fail(if err.is_empty() {
+            message
+        } else {
+            format!("{message}; the transport said: {err}")
+        })
+    }
+
+    fn fail(&self, message: String) -> Error {
+        Error::Sync {
+            target: self.target.clone(),
+            message,
+        }
+    }
+
+    fn send(&mut self, m: &Msg) -> Result<()> {
+        match write_msg(&mut self.w, m).and_then(|_| self.w.flush()) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(self.broken(format!("sending: {e}"))),
+        }
+    }
+
+    fn recv(&mut self) -> Result<Msg> {
+        match read_frame(&mut self.r) {
+            Ok(Frame::Msg(m)) => Ok(m),
+            Ok(Frame::Data(_)) => Err(self.broken("unexpected data from the agent".into())),
+            Err(e) => Err(self.broken(format!("agent: {e}"))),
+        }
+    }
+
+    /// The target's manifest.
+    pub fn list(&mut self) -> Result<Vec<WireEntry>> {
+        self.send(&Msg::List)?;
+        match self.recv()? {
+            Msg::Manifest { entries } => Ok(entries),
+            other => Err(self.fail(format!("expected a manifest, got {other:?}"))),
+        }
+    }
+
+    /// Makes the target hold what `source` holds: changed files sent, missing ones deleted.
+    pub fn reconcile(
+        &mut self,
+        cfg: &Config,
+        source: &Path,
+        hook: Option<SyncHook>,
+    ) -> Result<SyncReport> {
+        let remote = self.list()?;
+        let (local, skipped) = local_manifest(cfg, source)?;
+        let remote_by: std::collections::HashMap<&str, &WireEntry> =
+            remote.iter().map(|e| (e.path.as_str(), e)).collect();
+        let send: Vec<&WireEntry> = local
+            .iter()
+            .filter(|l| {
+                // Content, mtime and mode are kept: a touch or chmod goes out too.
+                remote_by.get(l.path.as_str()).is_none_or(|r| {
+                    r.sha256 != l.sha256 || r.mtime_ns != l.mtime_ns || r.mode != l.mode
+                })
+            })
+            .collect();
+        let keep: std::collections::HashSet<&str> = local
+            .iter()
+            .map(|e| e.path.as_str())
+            .chain(skipped.iter().map(|(p, _)| p.as_str()))
+            .collect();
+        let delete: Vec<&str> = remote
+            .iter()
+            .map(|e| e.path.as_str())
+            .filter(|p| !keep.contains(p))
+            .collect();
+        let changes = batch(&send, &delete, &remote_by);
+        if !changes.is_empty()
+            && let Some(reason) = hook.and_then(|h| {
+                h(
+                    Hook::BeforeSync,
+                    &app_of(source),
+                    &self.target,
+                    &changes,
+                    None,
+                )
+            })
+        {
+            return Err(self.fail(reason));
+        }
+        let mut report = SyncReport {
+            unchanged: local.len() - send.len(),
+            skipped,
+            ..SyncReport::default()
+        };
+        let r = self.transfer(source, &send, &delete, &mut report);
+        if !changes.is_empty()
+            && let Some(h) = hook
+        {
+            let err = r.as_ref().err().map(|e| e.to_string());
+            let _ = h(
+                Hook::AfterSync,
+                &app_of(source),
+                &self.target,
+                &changes,
+                err.as_deref(),
+            );
+        }
+        r.map(|()| report)
+    }
+
+    /// Sends the changed files, then the deletions, pipelined: requests stream out while a
+    /// reader collects the agent's one reply per request, so a batch of many small files is not
+    /// a round trip (and a Nagle stall) per file. A file that changes or vanishes while it is
+    /// read is sent short or long of its announced size and sha256, and the agent refuses it.
+    fn transfer(
+        &mut self,
+        source: &Path,
+        send: &[&WireEntry],
+        delete: &[&str],
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let progress = Progress::bytes(
+            &format!("sync {}", self.target),
+            send.iter().map(|e| e.size).sum(),
+        );
+        // One reply per put, one for the commit, one per deletion (after the commit, so a file
+        // renamed at the source is never missing from the target in between).
+        let expected = send.len() + 1 + delete.len();
+        let (w, r) = (&mut self.w, &mut self.r);
+        let (written, replies) = std::thread::scope(|s| {
+            let reader = s.spawn(move || {
+                let mut out = Vec::with_capacity(expected);
+                while out.len() < expected {
+                    match read_frame(r) {
+                        Ok(Frame::Msg(m)) => out.push(Ok(m)),
+                        Ok(Frame::Data(_)) => {
+                            out.push(Err("unexpected data from the agent".to_string()));
+                            break;
+                        }
+                        Err(e) => {
+                            out.push(Err(format!("agent: {e}")));
+                            break;
+                        }
+                    }
+                }
+                out
+            });
+            let written = write_requests(w, source, send, delete, &progress);
+            (written, reader.join().unwrap_or_default())
+        });
+        progress.finish();
+        if let Err(e) = written {
+            return Err(self.broken(format!("sending: {e}")));
+        }
+        if replies.len() < expected || replies.iter().any(|r| r.is_err()) {
+            let why = replies
+                .into_iter()
+                .find_map(|r| r.err())
+                .unwrap_or_else(|| "the agent stopped answering".into());
+            return Err(self.broken(why));
+        }
+        let mut refused = Vec::new();
+        let mut staged = 0;
+        let mut staged_bytes = 0;
+        for (i, reply) in replies.into_iter().flatten().enumerate() {
+            match reply {
+                Msg::Staged { .. } if i < send.len() => {
+                    staged += 1;
+                    staged_bytes += send[i].size;
+                }
+                Msg::Committed { .. } if i == send.len() => {
+                    report.sent += staged;
+                    report.bytes += staged_bytes;
+                }
+                Msg::Done { .. } if i > send.len() => report.deleted += 1,
+                Msg::Error { message } => refused.push(message),
+                other => return Err(self.broken(format!("unexpected reply {other:?}"))),
+            }
+        }
+        match refused.len() {
+            0 => Ok(()),
+            1 => Err(self.fail(format!("the agent refused {}", refused[0]))),
+            n => Err(self.fail(format!(
+                "the agent refused {n} requests, the first: {}",
+                refused[0]
+            ))),
+        }
+    }
+
+    /// Runs the release (or rollback) of an `--app` agent's app on its host, passing each
+    /// line it prints to `event`; returns its exit code and the end of its stderr. A
+    /// connection lost on the way is an error naming it.
+    pub fn run(
+        &mut self,
+        kind: RunKind,
+        options: RunOptions,
+        event: &mut dyn FnMut(&str),
+    ) -> Result<(i32, String)> {
+        let command = kind.command();
+        if let Err(e) =
+            write_msg(&mut self.w, &Msg::Run { kind, options }).and_then(|_| self.w.flush())
+        {
+            return Err(self.broken(format!("sending: {e}")));
+        }
+        loop {
+            match read_frame(&mut self.r) {
+                Ok(Frame::Msg(Msg::Event { line })) => event(&line),
+                Ok(Frame::Msg(Msg::Exited { code, stderr })) => return Ok((code, stderr)),
+                Ok(Frame::Msg(Msg::Error { message })) => return Err(self.fail(message)),
+                Ok(other) => {
+                    return Err(self.broken(format!("unexpected {other:?} during {command}")));
+                }
+                Err(e) => {
+                    return Err(self.broken(format!("connection lost during {command}: {e}")));
+                }
+            }
+        }
+    }
+
+    /// Ends the session (saying goodbye when it is healthy) and reaps the transport.
+    pub fn close(mut self, ok: bool) {
+        if ok {
+            let _ = write_msg(&mut self.w, &Msg::Bye).and_then(|_| self.w.flush());
+        } else {
+            let _ = self.child.kill();
+        }
+        drop(self.w);
+        let _ = self.child.wait();
+    }
+}
+
+/// Writes one request per file to send (header, data frames of at most its announced size,
+/// end) and one per deletion.
+fn write_requests(
+    w: &mut impl Write,
+    source: &Path,
+    send: &[&WireEntry],
+    delete: &[&str],
+    progress: &Progress,
+) -> std::io::Result<()> {
+    let mut buf = vec![0u8; CHUNK];
+    for e in send {
+        write_msg(w, &Msg::Put((*e).clone()))?;
+        // A file that vanished is sent empty: the agent refuses it and the batch is retried.
+        if let Ok(f) = std::fs::File::open(source.join(&e.path)) {
+            let mut f = f.take(e.size);
+            loop {
+                let n = match f.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                write_data(w, &buf[..n])?;
+                progress.inc(n as u64);
+            }
+        }
+        write_msg(w, &Msg::End)?;
+    }
+    write_msg(w, &Msg::Commit)?;
+    for p in delete {
+        write_msg(
+            w,
+            &Msg::Delete {
+                path: p.to_string(),
+            },
+        )?;
+    }
+    w.flush()
+}
+
+/// The changes a batch makes to a target, for plugin hooks.
+fn batch(
+    send: &[&WireEntry],
+    delete: &[&str],
+    remote: &std::collections::HashMap<&str, &WireEntry>,
+) -> Vec<Change> {
+    let meta = |e: &WireEntry| FileMeta {
+        sha256: e.sha256.clone(),
+        size: e.size,
+        mode: e.mode,
+        mtime_ns: e.mtime_ns,
+    };
+    let mut out: Vec<Change> = send
+        .iter()
+        .map(|e| {
+            let old = remote.get(e.path.as_str()).map(|r| meta(r));
+            Change {
+                action: if old.is_some() {
+                    Action::Modified
+                } else {
+                    Action::Added
+                },
+                path: e.path.clone(),
+                source: None,
+                old,
+                new: Some(meta(e)),
+                entries: None,
+            }
+        })
+        .collect();
+    out.extend(delete.iter().map(|p| Change {
+        action: Action::Removed,
+        path: p.to_string(),
+        source: None,
+        old: remote.get(p).map(|r| meta(r)),
+        new: None,
+        entries: None,
+    }));
+    out
+}
