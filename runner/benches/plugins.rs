@@ -80,7 +80,7 @@ fn spec(name: &str, wasm: &Path, hook: &str, config: &[(&str, &str)]) -> Plugin 
         name: name.into(),
         wasm: wasm.to_path_buf(),
         hooks: vec![hook.into()],
-        on_error: "abort".into(),
+        on_error: runner::config::OnError::Abort,
         timeout: Duration::from_secs(10),
         memory: 256 << 20,
         allow: Allow::default(),
@@ -254,7 +254,7 @@ fn main() {
     let mut host = PluginHost::empty(&work.join("timeout")).unwrap();
     let mut s = spec("loop", rust, "before-install", &[("mode", "loop")]);
     s.timeout = Duration::from_millis(100);
-    s.on_error = "warn".into();
+    s.on_error = runner::config::OnError::Warn;
     let p = host.load_one(s).unwrap();
     host.plugins.push(p);
     let mut over = Vec::new();

@@ -66,7 +66,10 @@ pub struct App {
     pub hosts: Vec<SshTarget>,
     pub mirror: bool,
     pub auto_release: bool,
+    /// Deployed paths never planned, as written; `excluded` is them compiled.
     pub exclude: Vec<String>,
+    #[serde(skip)]
+    pub excluded: globset::GlobSet,
 }
 
 /// How an app is restarted: argv lists, never a shell.
@@ -95,12 +98,32 @@ pub struct SyncTarget {
     pub agent: String,
 }
 
+/// What a plugin's failed call does to the release.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnError {
+    /// The release stops (a failed before-hook: nothing is touched).
+    #[default]
+    Abort,
+    /// A warning, and the release goes on.
+    Warn,
+}
+
+impl fmt::Display for OnError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OnError::Abort => "abort",
+            OnError::Warn => "warn",
+        })
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Plugin {
     pub name: String,
     pub wasm: PathBuf,
     pub hooks: Vec<String>,
-    pub on_error: String,
+    pub on_error: OnError,
     #[serde(with = "humantime_serde_str")]
     pub timeout: Duration,
     pub memory: u64,
@@ -452,15 +475,28 @@ fn app(doc: &Doc, defaults: &AppDefaults, name: String, spanned: Spanned<RawApp>
     let exclude = a
         .exclude
         .unwrap_or_else(|| DEFAULT_EXCLUDE.iter().map(|s| s.to_string()).collect());
+    let mut excluded = globset::GlobSetBuilder::new();
     for g in &exclude {
-        if let Err(e) = globset::Glob::new(g) {
-            return Err(doc.at(
-                span,
-                format!("{key}.exclude"),
-                format!("bad glob `{g}`: {e}"),
-            ));
+        match globset::Glob::new(g) {
+            Ok(glob) => {
+                excluded.add(glob);
+            }
+            Err(e) => {
+                return Err(doc.at(
+                    span,
+                    format!("{key}.exclude"),
+                    format!("bad glob `{g}`: {e}"),
+                ));
+            }
         }
     }
+    let excluded = excluded.build().map_err(|e| {
+        doc.at(
+            span.clone(),
+            format!("{key}.exclude"),
+            format!("bad globs: {e}"),
+        )
+    })?;
     let hosts = a
         .hosts
         .iter()
@@ -500,6 +536,7 @@ fn app(doc: &Doc, defaults: &AppDefaults, name: String, spanned: Spanned<RawApp>
         mirror: a.mirror,
         auto_release: a.auto_release,
         exclude,
+        excluded,
         name,
     })
 }
@@ -575,14 +612,17 @@ fn plugin(doc: &Doc, i: usize, p: Spanned<RawPlugin>) -> Result<Plugin> {
             ));
         }
     }
-    let on_error = p.on_error.unwrap_or_else(|| "abort".into());
-    if on_error != "abort" && on_error != "warn" {
-        return Err(doc.at(
-            span,
-            format!("plugin[{i}].on_error"),
-            format!("`{on_error}` is not `abort` or `warn`"),
-        ));
-    }
+    let on_error = match p.on_error.as_deref() {
+        None | Some("abort") => OnError::Abort,
+        Some("warn") => OnError::Warn,
+        Some(other) => {
+            return Err(doc.at(
+                span,
+                format!("plugin[{i}].on_error"),
+                format!("`{other}` is not `abort` or `warn`"),
+            ));
+        }
+    };
     Ok(Plugin {
         name: p.name,
         wasm: doc.resolve(&p.wasm),

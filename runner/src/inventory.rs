@@ -6,7 +6,7 @@ use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
+use globset::GlobSet;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -47,17 +47,6 @@ pub fn is_transient(name: &str) -> bool {
         || name.ends_with(".part")
         || name.ends_with(".filepart")
         || name.ends_with(".swp")
-}
-
-/// Builds a glob set from `exclude` patterns (already validated by config).
-pub fn globs(patterns: &[String]) -> GlobSet {
-    let mut b = GlobSetBuilder::new();
-    for p in patterns {
-        if let Ok(g) = Glob::new(p) {
-            b.add(g);
-        }
-    }
-    b.build().unwrap_or_else(|_| GlobSet::empty())
 }
 
 /// Lists the regular files under `root` (symlinks are not followed), skipping transient names

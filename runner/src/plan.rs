@@ -132,7 +132,7 @@ impl Hasher {
 /// Plans a release of `app`: its staging dir against its deploy dir.
 pub fn plan_release(cfg: &Config, app: &App, opts: PlanOptions) -> Result<Plan> {
     let staged = inventory::walk(&app.staging, &globset::GlobSet::empty())?;
-    let deployed = inventory::walk(&app.deploy, &inventory::globs(&app.exclude))?;
+    let deployed = inventory::walk(&app.deploy, &app.excluded)?;
     let by_rel: BTreeMap<&str, usize> = deployed
         .iter()
         .enumerate()
@@ -235,7 +235,7 @@ pub fn plan_common(cfg: &Config, app: &App, opts: PlanOptions) -> Result<Plan> {
         .into_iter()
         .filter(|e| !e.rel.contains('/') && jar::is_archive(&e.rel))
         .collect();
-    let deployed = inventory::walk(&app.deploy, &inventory::globs(&app.exclude))?;
+    let deployed = inventory::walk(&app.deploy, &app.excluded)?;
     let by_name = inventory::by_name(&deployed);
     let hits: Vec<Entry> = libs
         .iter()

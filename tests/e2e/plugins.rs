@@ -554,7 +554,7 @@ fn an_instance_made_ahead_sees_a_granted_dir_swapped_since() {
         name: "hostile".into(),
         wasm: plugin_wasm("hostile"),
         hooks: vec!["before-install".into()],
-        on_error: "abort".into(),
+        on_error: runner::config::OnError::Abort,
         timeout: Duration::from_secs(30),
         memory: 64 << 20,
         allow: runner::config::Allow {

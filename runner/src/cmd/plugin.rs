@@ -109,7 +109,7 @@ pub fn check(g: &Globals, wasm: &Path) -> Result<ExitCode> {
             .unwrap_or_else(|| "plugin".into()),
         wasm: wasm.to_path_buf(),
         hooks: Vec::new(),
-        on_error: "abort".into(),
+        on_error: config::OnError::Abort,
         timeout: Duration::from_secs(10),
         memory: 64 << 20,
         allow: Allow::default(),

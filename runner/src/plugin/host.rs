@@ -14,7 +14,7 @@ use super::pool::{Pool, Ready, Shared, Spare};
 use super::sandbox::{self, State};
 use super::types::{Decision, HookEvent, Level, PluginInfo};
 use super::wit;
-use crate::config::{self, Config};
+use crate::config::{self, Config, OnError};
 use crate::error::{Error, Result};
 use crate::history::HookCall;
 use crate::hook::Hook;
@@ -273,7 +273,7 @@ impl PluginHost {
                         hook: ev.hook.to_string(),
                         cause,
                     };
-                    if p.spec.on_error == "warn" {
+                    if p.spec.on_error == OnError::Warn {
                         ui.warn(format!("{e} (on_error = warn: going on)"));
                     } else {
                         return Verdict::Abort {

@@ -146,15 +146,7 @@ impl Session {
     /// so by its exit status (127: not found, 126: not executable), else the transport failed.
     fn no_hello(&mut self, agent: &str, e: ProtoError) -> Error {
         let status = self.exit_code(matches!(e, ProtoError::Closed));
-        if let Some(h) = self.stderr_reader.take() {
-            let _ = h.join();
-        }
-        let said = self
-            .stderr
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .trim()
-            .to_string();
+        let said = self.said();
         match status {
             Some(code @ (126 | 127)) => Error::AgentMissing {
                 target: self.target.clone(),
@@ -165,32 +157,28 @@ impl Session {
                     said
                 },
             },
-            _ => self.fail(if said.is_empty() {
-                format!("agent: {e}")
-            } else {
-                format!("agent: {e}; the transport said: {said}")
-            }),
+            _ => self.fail(with_said(format!("agent: {e}"), &said)),
         }
+    }
+
+    /// What the transport printed on stderr, once it has exited.
+    fn said(&mut self) -> String {
+        if let Some(h) = self.stderr_reader.take() {
+            let _ = h.join();
+        }
+        self.stderr
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .trim()
+            .to_string()
     }
 
     /// The session is unusable: stop the transport, and explain with what it printed.
     fn broken(&mut self, message: String) -> Error {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        if let Some(h) = self.stderr_reader.take() {
-            let _ = h.join();
-        }
-        let err = self
-            .stderr
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .trim()
-            .to_string();
-        self.fail(if err.is_empty() {
-            message
-        } else {
-            format!("{message}; the transport said: {err}")
-        })
+        let said = self.said();
+        self.fail(with_said(message, &said))
     }
 
     fn fail(&self, message: String) -> Error {
@@ -487,4 +475,12 @@ fn batch(
         entries: None,
     }));
     out
+}
+
+fn with_said(message: String, said: &str) -> String {
+    if said.is_empty() {
+        message
+    } else {
+        format!("{message}; the transport said: {said}")
+    }
 }
