@@ -93,8 +93,8 @@ pub enum Command {
     History {
         app: Option<String>,
         /// Show at most this many (newest)
-        #[arg(long, default_value_t = 20)]
-        limit: usize,
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
+        limit: u32,
     },
     /// Push staging dirs to their [[sync]] targets once
     Sync {
@@ -103,6 +103,10 @@ pub enum Command {
         /// Targets synced at once (each its own agent session)
         #[arg(long, short = 'j', default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
         jobs: u16,
+        /// Let a sync empty a target whose source is missing or empty (refused otherwise: an
+        /// unmounted share looks just like that)
+        #[arg(long)]
+        allow_delete_all: bool,
     },
     /// The service: watch staging dirs and keep every [[sync]] target in sync as files settle
     Watch {
@@ -115,6 +119,9 @@ pub enum Command {
         /// Log lines as text or JSON (one object per line, for journald/log shippers)
         #[arg(long, value_enum, default_value_t = LogFormat::Text)]
         log_format: LogFormat,
+        /// Let a sync empty a target whose source is missing or empty
+        #[arg(long)]
+        allow_delete_all: bool,
     },
     /// The far end of a sync target: speak the sync protocol on stdin/stdout
     Agent {
@@ -168,14 +175,15 @@ pub enum ConfigCommand {
 pub struct FleetFlags {
     /// Hosts per batch: a count, a percentage, or a ramp like `1,25%,100%` (the last step
     /// repeats); a batch starts only when every host of the one before has verified
-    #[arg(long, default_value = "1", value_name = "N|N%|RAMP")]
-    pub batch: String,
-    /// Failed hosts tolerated before no new host is started
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    pub max_fail: usize,
-    /// Wait this long between batches
-    #[arg(long, default_value = "0s", value_parser = humantime::parse_duration)]
-    pub pause: std::time::Duration,
+    /// [default: 1]
+    #[arg(long, value_name = "N|N%|RAMP")]
+    pub batch: Option<String>,
+    /// Failed hosts tolerated before no new host is started [default: 0]
+    #[arg(long, value_name = "N")]
+    pub max_fail: Option<usize>,
+    /// Wait this long between batches [default: 0s]
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub pause: Option<std::time::Duration>,
     /// When the roll stops on a failure, roll back the hosts already released
     #[arg(long)]
     pub rollback_on_failure: bool,
@@ -183,6 +191,25 @@ pub struct FleetFlags {
     /// ~/.runner/bin/runner-<version> (sha256 checked)
     #[arg(long)]
     pub install_agent: bool,
+}
+
+impl FleetFlags {
+    /// The flags given, by name (they apply only to a fleet release).
+    pub fn given(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for (set, name) in [
+            (self.batch.is_some(), "--batch"),
+            (self.max_fail.is_some(), "--max-fail"),
+            (self.pause.is_some(), "--pause"),
+            (self.rollback_on_failure, "--rollback-on-failure"),
+            (self.install_agent, "--install-agent"),
+        ] {
+            if set {
+                out.push(name);
+            }
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, Copy, Args)]

@@ -23,6 +23,7 @@ use crate::outcome::Report;
 use crate::plugin::PluginHost;
 use crate::release::{Ctx, Options};
 use crate::report::{self, Event, Ui};
+use crate::sync::Guard;
 
 /// What every command gets: where the config is (if given) and how to print.
 pub struct Globals {
@@ -100,13 +101,18 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } => release::run(&g, &apps, all, flags, entries, &fleet),
         Command::Common { apps, flags } => common::run(&g, &apps, flags),
         Command::Rollback { app, to, flags } => rollback::run(&g, &app, to.as_deref(), flags),
-        Command::History { app, limit } => history::run(&g, app.as_deref(), limit),
-        Command::Sync { targets, jobs } => sync::run(&g, &targets, jobs.into()),
+        Command::History { app, limit } => history::run(&g, app.as_deref(), limit as usize),
+        Command::Sync {
+            targets,
+            jobs,
+            allow_delete_all,
+        } => sync::run(&g, &targets, jobs.into(), Guard::from(allow_delete_all)),
         Command::Watch {
             settle,
             reconcile_every,
+            allow_delete_all,
             ..
-        } => watch::run(&g, settle, reconcile_every),
+        } => watch::run(&g, settle, reconcile_every, Guard::from(allow_delete_all)),
         Command::Agent { root, app, .. } => Ok(agent::run(&g, root, app)),
         Command::Plugin {
             command: PluginCommand::List,
@@ -150,6 +156,10 @@ pub(crate) fn each(
     let mut reports = Vec::new();
     let mut first_err = None;
     for app in apps {
+        // A stop asked for by a signal starts no further app.
+        if crate::interrupt::received().is_some() {
+            break;
+        }
         match f(app) {
             Ok(r) => {
                 ctx.ui.event(&Event::Report { report: r.clone() });
@@ -171,8 +181,30 @@ pub(crate) fn each(
     if ctx.ui.json && !ctx.ui.events {
         report::print_json(&reports);
     }
+    if let Some(sig) = crate::interrupt::received() {
+        return Ok(crate::interrupt::code(sig));
+    }
     let failed = reports.iter().any(|r| r.failed());
     Ok(first_err.unwrap_or(ExitCode::failed_if(failed)))
+}
+
+/// The apps with something staged. Named apps (`all` false) must have their staging dir: a
+/// missing one is an error naming it. Of all apps, those without one are said to have
+/// nothing staged and left out.
+pub(crate) fn staged(ui: Ui, apps: Vec<&App>, all: bool) -> Result<Vec<&App>> {
+    let mut out = Vec::new();
+    for app in apps {
+        match crate::preflight::staging_dir(app) {
+            Ok(()) => out.push(app),
+            Err(Error::MissingDir { path, .. }) if all => ui.line(format!(
+                "{}  nothing staged ({} does not exist)",
+                console::style(&app.name).bold(),
+                path.display()
+            )),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
 }
 
 /// The named apps, or every app with `all`.

@@ -9,6 +9,8 @@ use std::time::Duration;
 use serde::{Deserialize, Deserializer, Serialize};
 use toml::Spanned;
 
+mod overlap;
+
 use crate::address::{SshTarget, Url};
 use crate::error::{Error, Result};
 
@@ -325,9 +327,23 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
 
 /// Reads and validates a config file.
 pub fn load(path: &Path) -> Result<Config> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
+    if path.is_dir() {
+        return Err(Error::ConfigIsDir {
+            path: path.to_path_buf(),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|source| Error::ConfigRead {
         path: path.to_path_buf(),
         source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let (line, column) = line_col(&String::from_utf8_lossy(&e.as_bytes()[..at]), at);
+        Error::ConfigNotUtf8 {
+            path: path.to_path_buf(),
+            line,
+            column,
+        }
     })?;
     parse(path, &text)
 }
@@ -368,7 +384,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         .map(|(i, p)| plugin(&doc, i, p))
         .collect::<Result<Vec<_>>>()?;
 
-    Ok(Config {
+    let cfg = Config {
         file: path.to_path_buf(),
         common: raw
             .common
@@ -383,7 +399,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         sync,
         plugins,
         fleet: fleet(raw.fleet),
-    })
+    };
+    overlap::check(&cfg)?;
+    Ok(cfg)
 }
 
 /// The config file being parsed: messages point into it, relative paths are taken from its
@@ -668,11 +686,24 @@ fn fleet(raw: Option<RawFleet>) -> Fleet {
 fn deserialize<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Result<T> {
     let de = toml::Deserializer::parse(text).map_err(|e| toml_error(path, text, "", &e))?;
     serde_path_to_error::deserialize(de).map_err(|e| {
-        let key = e
+        // `Spanned` fields show up as a segment of their own in the path: not a key.
+        let mut key: Vec<String> = e
             .path()
             .to_string()
-            .replace("$__serde_spanned_private_value.", "");
-        toml_error(path, text, &key, e.inner())
+            .split('.')
+            .filter(|s| !s.is_empty() && !s.starts_with("$__serde_spanned"))
+            .map(str::to_string)
+            .collect();
+        // A missing key has no place in the file: name it, not whatever the error points at.
+        if let Some(missing) = e
+            .inner()
+            .message()
+            .strip_prefix("missing field `")
+            .and_then(|m| m.split('`').next())
+        {
+            key.push(missing.to_string());
+        }
+        toml_error(path, text, &key.join("."), e.inner())
     })
 }
 
@@ -793,5 +824,44 @@ mod tests {
         assert_eq!(parse_size("64MiB"), Some(64 << 20));
         assert_eq!(parse_size("12"), Some(12));
         assert_eq!(parse_size("12 parsecs"), None);
+    }
+
+    #[test]
+    fn keys_are_named_in_plain_words() {
+        let e = err("keep_releases = \"ten\"\n");
+        assert!(e.contains("key `keep_releases`:"), "{e}");
+        assert!(!e.contains("serde"), "{e}");
+        let e = parse(
+            Path::new("/etc/runner.toml"),
+            "staging = \"/s\"\ndeploy_root = \"/d\"\nstate_dir = \"/v\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("key `backup_root`") && e.contains("missing field"),
+            "{e}"
+        );
+        let e = err("[apps.pdms]\nready_timeout = 5\n");
+        assert!(e.contains("key `apps.pdms.ready_timeout`"), "{e}");
+    }
+
+    #[test]
+    fn a_dir_or_a_gbk_file_is_named_as_such() {
+        let dir = std::env::temp_dir().join(format!("runner-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let e = load(&dir).unwrap_err();
+        assert!(e.to_string().contains("is a directory"), "{e}");
+        assert_eq!(e.exit_code(), crate::error::ExitCode::USAGE);
+        let gbk = dir.join("runner.toml");
+        // `# 测试` in GBK: not UTF-8.
+        let mut body = BASE.as_bytes().to_vec();
+        body.extend_from_slice(b"# \xb2\xe2\xca\xd4\n");
+        std::fs::write(&gbk, body).unwrap();
+        let e = load(&gbk).unwrap_err().to_string();
+        assert!(
+            e.contains("runner.toml") && e.contains("not UTF-8") && e.contains("line 5"),
+            "{e}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -33,6 +33,18 @@ impl From<ExitCode> for std::process::ExitCode {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Two configured dirs that overlap: `a` is, is inside, or contains `b`.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {a} ({}) {how} {b} ({})", .file.display(), .a_path.display(), .b_path.display())]
+pub struct Overlap {
+    pub file: PathBuf,
+    pub a: String,
+    pub a_path: PathBuf,
+    pub how: &'static str,
+    pub b: String,
+    pub b_path: PathBuf,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{file}:{line}:{column}: key `{key}`: {message}")]
@@ -42,6 +54,34 @@ pub enum Error {
         column: usize,
         key: String,
         message: String,
+    },
+
+    #[error("{0}")]
+    Overlap(Box<Overlap>),
+
+    #[error("{app}: {what} {} does not exist", .path.display())]
+    MissingDir {
+        app: String,
+        what: &'static str,
+        path: PathBuf,
+        help: &'static str,
+    },
+
+    #[error("{key}: {message}")]
+    Preflight {
+        app: String,
+        key: String,
+        message: String,
+    },
+
+    #[error("config {} is a directory, not a file", .path.display())]
+    ConfigIsDir { path: PathBuf },
+
+    #[error("config {}: not UTF-8 text (from line {line}, column {column})", .path.display())]
+    ConfigNotUtf8 {
+        path: PathBuf,
+        line: usize,
+        column: usize,
     },
 
     #[error("cannot read config {path}: {source}")]
@@ -119,6 +159,9 @@ pub enum Error {
         cause: String,
     },
 
+    #[error("sync to {target}: {why}; nothing was deleted there")]
+    WouldEmpty { target: String, why: String },
+
     #[error("sync to {target}: {message}")]
     Sync { target: String, message: String },
 
@@ -152,12 +195,17 @@ impl Error {
         match self {
             Error::Config { .. }
             | Error::ConfigRead { .. }
+            | Error::ConfigIsDir { .. }
+            | Error::ConfigNotUtf8 { .. }
             | Error::NoConfig { .. }
             | Error::Usage(_)
             | Error::UnknownApp { .. }
             | Error::PluginLoad { .. }
             | Error::Cancelled
-            | Error::Prompt(_) => ExitCode::USAGE,
+            | Error::Prompt(_)
+            | Error::Overlap(_)
+            | Error::MissingDir { .. }
+            | Error::Preflight { .. } => ExitCode::USAGE,
             Error::Locked { .. } => ExitCode::LOCKED,
             Error::Internal(_) => ExitCode::INTERNAL,
             Error::BadJar { .. }
@@ -168,6 +216,7 @@ impl Error {
             | Error::Release { .. }
             | Error::Plugin { .. }
             | Error::Sync { .. }
+            | Error::WouldEmpty { .. }
             | Error::Agent(_)
             | Error::AgentMissing { .. }
             | Error::AgentVersion { .. } => ExitCode::FAILED,
@@ -181,6 +230,20 @@ impl Error {
                 Some("fix that key in the config; `runner config check` validates it")
             }
             Error::ConfigRead { .. } => Some("check the path and that this user may read it"),
+            Error::ConfigIsDir { .. } => {
+                Some("pass the runner.toml inside it: -c <dir>/runner.toml")
+            }
+            Error::ConfigNotUtf8 { .. } => Some(
+                "save it as UTF-8 (a GBK file converts with `iconv -f GBK -t UTF-8 runner.toml`)",
+            ),
+            Error::Overlap(_) => Some(
+                "give each its own dir: a release reads the staging dir, writes the deploy dir, \
+                 and must never write into its own backups or state",
+            ),
+            Error::MissingDir { help, .. } => Some(help),
+            Error::Preflight { .. } => {
+                Some("fix that key in the config; nothing was touched (`runner config check`)")
+            }
             Error::UnknownApp { .. } => {
                 Some("app names are the [apps.<name>] tables of the config")
             }
@@ -190,6 +253,10 @@ impl Error {
             Error::AgentMissing { .. } | Error::AgentVersion { .. } => Some(
                 "install this runner version there (the row's `agent` or [fleet] `agent` names \
                  its path), or let a fleet release copy it: --install-agent",
+            ),
+            Error::WouldEmpty { .. } => Some(
+                "mount or fill the source; if the target really is to be emptied, pass \
+                 --allow-delete-all",
             ),
             Error::PluginLoad { .. } => {
                 Some("`runner plugin check <wasm>` shows what the component declares")

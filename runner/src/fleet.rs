@@ -25,7 +25,7 @@ use crate::lock;
 use crate::outcome::{FleetReport, HostOutcome, HostReport, Outcome, Report};
 use crate::release::{At, Ctx, Options, aborted};
 use crate::report::{self, Event, first_line};
-use crate::sync::Session;
+use crate::sync::{Guard, Session};
 
 /// Batch sizes for `n` hosts from `--batch`: `N`, `N%` or a ramp `1,25%,100%` whose last step
 /// repeats until every host has had its turn.
@@ -186,7 +186,7 @@ struct Roll<'a> {
 pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Result<FleetReport> {
     let cfg = ctx.cfg;
     let hosts = crate::address::names(&app.hosts);
-    let sizes = batches(&fleet.batch, hosts.len())?;
+    let sizes = batches(fleet.batch.as_deref().unwrap_or("1"), hosts.len())?;
     // One fleet roll of an app at a time (the hosts lock their own releases too).
     let acquired = lock::acquire(
         &cfg.state_dir,
@@ -267,6 +267,7 @@ fn record(ctx: &Ctx, report: &FleetReport, started: String) -> Record {
         duration_ms: report.duration_ms,
         outcome: report.outcome,
         reverts: None,
+        back_to: None,
         error: report.hosts.iter().find_map(|h| {
             h.error
                 .as_ref()
@@ -303,8 +304,9 @@ impl Roll<'_> {
                 }
                 continue;
             }
-            if b > 0 && !self.fleet.pause.is_zero() {
-                std::thread::sleep(self.fleet.pause);
+            let pause = self.fleet.pause.unwrap_or_default();
+            if b > 0 && !pause.is_zero() {
+                std::thread::sleep(pause);
             }
             self.batch(batch.clone(), &set);
             failed += batch
@@ -316,7 +318,7 @@ impl Roll<'_> {
                         .is_some_and(|r| !r.outcome.ok())
                 })
                 .count();
-            stopped = failed > self.fleet.max_fail;
+            stopped = failed > self.fleet.max_fail.unwrap_or(0);
         }
         let reports = results
             .into_iter()
@@ -429,7 +431,7 @@ impl Roll<'_> {
             state("syncing");
             let t = Instant::now();
             session
-                .reconcile(cfg, &app.staging, None)
+                .reconcile(cfg, &app.staging, None, Guard::AllowDeleteAll)
                 .map_err(HostError::Sync)?;
             r.sync_ms = t.elapsed().as_millis() as u64;
         }

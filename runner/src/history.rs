@@ -73,6 +73,9 @@ pub struct Record {
     pub outcome: Outcome,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reverts: Option<String>,
+    /// `rollback --to`: the release whose state it returned to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub back_to: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub resumed: bool,
@@ -106,6 +109,7 @@ impl Record {
             duration_ms,
             outcome,
             reverts: j.reverts.clone(),
+            back_to: j.back_to.clone(),
             error,
             resumed,
             files: j.changes.iter().map(FileRecord::from_change).collect(),
@@ -173,11 +177,19 @@ pub fn load(state_dir: &Path, app: Option<&str>) -> Result<Vec<Record>> {
 /// The newest successful release or common install of `app` that no later rollback reverted:
 /// what `runner rollback <app>` undoes.
 pub fn last_revertible(records: &[Record]) -> Option<&Record> {
-    let reverted: Vec<&str> = records
-        .iter()
-        .filter(|r| r.kind == Kind::Rollback && r.outcome == Outcome::Success)
-        .filter_map(|r| r.reverts.as_deref())
-        .collect();
+    let mut reverted: Vec<&str> = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        if r.kind != Kind::Rollback || r.outcome != Outcome::Success {
+            continue;
+        }
+        reverted.extend(r.reverts.as_deref());
+        // `rollback --to X` reverted everything between X and itself.
+        if let Some(x) = r.back_to.as_deref()
+            && let Some(from) = records.iter().position(|o| o.id == x)
+        {
+            reverted.extend(records[from + 1..i].iter().map(|o| o.id.as_str()));
+        }
+    }
     records.iter().rev().find(|r| {
         r.outcome == Outcome::Success
             && r.hosts.is_empty()

@@ -51,6 +51,10 @@ pub struct Journal {
     /// For a rollback: the release it reverts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reverts: Option<String>,
+    /// For `rollback --to <id>`: the release whose state it returns to (every later one is
+    /// reverted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub back_to: Option<String>,
     /// Why verification failed, once `RollingBack`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failure: Option<String>,

@@ -98,6 +98,18 @@ pub fn acquire(state_dir: &Path, scope: Scope, command: &str) -> Result<Acquired
     })
 }
 
+/// The holder of `scope`'s lock while its process lives (read only: the lock is not touched,
+/// so probing never gets in the way of a release starting).
+pub fn live_holder(state_dir: &Path, scope: Scope) -> Option<Holder> {
+    let (dir, name) = match scope {
+        Scope::App(app) => (state_dir.join("locks"), app),
+        Scope::Fleet(app) => (state_dir.join("locks").join("fleet"), app),
+    };
+    let mut file = File::open(dir.join(format!("{name}.lock"))).ok()?;
+    let h = read_holder(&mut file)?;
+    Path::new(&format!("/proc/{}", h.pid)).exists().then_some(h)
+}
+
 fn read_holder(file: &mut File) -> Option<Holder> {
     let mut s = String::new();
     file.seek(SeekFrom::Start(0)).ok()?;

@@ -27,6 +27,8 @@ pub enum Outcome {
     DryRun,
     /// The operator answered no (reports only).
     Cancelled,
+    /// Stopped by SIGINT/SIGTERM at a safe point: nothing touched, or the old build put back.
+    Interrupted,
 }
 
 impl Outcome {
@@ -41,6 +43,7 @@ impl Outcome {
             Outcome::NoChange => "no-change",
             Outcome::DryRun => "dry-run",
             Outcome::Cancelled => "cancelled",
+            Outcome::Interrupted => "interrupted",
         }
     }
 
@@ -48,7 +51,7 @@ impl Outcome {
     pub fn failed(self) -> bool {
         matches!(
             self,
-            Outcome::RolledBack | Outcome::RollbackFailed | Outcome::Failed
+            Outcome::RolledBack | Outcome::RollbackFailed | Outcome::Failed | Outcome::Interrupted
         )
     }
 }
@@ -110,7 +113,9 @@ impl From<Outcome> for HostOutcome {
             Outcome::DryRun => HostOutcome::DryRun,
             Outcome::RolledBack => HostOutcome::RolledBack,
             Outcome::RollbackFailed => HostOutcome::RollbackFailed,
-            Outcome::Failed | Outcome::Undone | Outcome::Cancelled => HostOutcome::Failed,
+            Outcome::Failed | Outcome::Undone | Outcome::Cancelled | Outcome::Interrupted => {
+                HostOutcome::Failed
+            }
         }
     }
 }
@@ -224,6 +229,7 @@ mod tests {
             Outcome::NoChange,
             Outcome::DryRun,
             Outcome::Cancelled,
+            Outcome::Interrupted,
         ] {
             assert_eq!(serde_json::to_value(o).unwrap(), o.name());
         }

@@ -4,8 +4,9 @@
 //! `execute` is the release as a list of steps; `Run::around` is what every step shares:
 //! before-hook, the step, the after-hook told the step's error, and why the release stops.
 
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::backup::{self, Manifest};
@@ -13,11 +14,13 @@ use crate::config::{App, Config, Restart};
 use crate::error::{Error, Result};
 use crate::history::{self, Record, StepRecord};
 use crate::hook::Hook;
+use crate::interrupt::{self, InFlight};
 use crate::inventory;
 use crate::journal::{self, Journal, Kind, Phase};
 use crate::outcome::{Outcome, Report};
 use crate::plan::{self, Action, Change, Plan, PlanOptions};
 use crate::plugin::{HookEvent, PluginHost, Verdict};
+use crate::preflight::{self, Work};
 use crate::report::{self, Event, Ui};
 use crate::{install, lock, restart, verify};
 
@@ -119,6 +122,7 @@ pub fn release(ctx: &Ctx, app: &App, opts: Options) -> Result<Report> {
         ));
         return execute(ctx, app, j, opts, true);
     }
+    preflight::check(app, Work::Release, !opts.no_restart)?;
     let id = new_id(ctx.cfg, &app.name);
     let host = crate::host::hostname();
     let gate = |hook: Hook, changes: &[Change]| {
@@ -158,6 +162,7 @@ pub fn common(ctx: &Ctx, app: &App, opts: Options) -> Result<Report> {
             release: j.id,
         });
     }
+    preflight::check(app, Work::Other, !opts.no_restart)?;
     let plan = plan::plan_common(
         ctx.cfg,
         app,
@@ -191,6 +196,7 @@ fn start(
     if changes.is_empty() {
         return Ok(Report::quiet(&app.name, Outcome::NoChange, None));
     }
+    preflight::symlinks(app, &changes)?;
     if opts.dry_run {
         return Ok(Report::quiet(&app.name, Outcome::DryRun, Some(plan)));
     }
@@ -238,6 +244,7 @@ fn new_journal(
         deploy: app.deploy.clone(),
         restart: restart && !matches!(app.restart, Restart::None),
         reverts,
+        back_to: None,
         failure: None,
         changes,
     }
@@ -269,6 +276,7 @@ pub(crate) fn new_id(cfg: &Config, app: &str) -> String {
 /// Carries a journaled release from wherever it stands to its end. A new release starts at
 /// `Planned`; a resumed one skips the phases its journal says are durable.
 fn execute(ctx: &Ctx, app: &App, j: Journal, opts: Options, resumed: bool) -> Result<Report> {
+    let _in_flight = InFlight::new(&app.name);
     let mut run = Run::new(ctx, app, j, resumed);
     if !resumed {
         run.announce();
@@ -299,7 +307,8 @@ fn execute(ctx: &Ctx, app: &App, j: Journal, opts: Options, resumed: bool) -> Re
     }
     if run.j.restart {
         if let Err(stop) = run.restart_and_verify(true) {
-            if opts.no_rollback {
+            // A stop asked for by a signal always puts the old build back.
+            if opts.no_rollback && interrupt::requested().is_none() {
                 let msg = format!("{stop}; the new files stay in place (--no-rollback)");
                 return run.finish(Outcome::Failed, Some(msg));
             }
@@ -317,6 +326,8 @@ enum Stop {
     Aborted(String),
     /// The step failed.
     Failed(Error),
+    /// SIGINT or SIGTERM, seen at a safe point.
+    Interrupted(i32),
 }
 
 impl std::fmt::Display for Stop {
@@ -324,6 +335,7 @@ impl std::fmt::Display for Stop {
         match self {
             Stop::Aborted(reason) => f.write_str(reason),
             Stop::Failed(e) => e.fmt(f),
+            Stop::Interrupted(sig) => write!(f, "stopped by {}", interrupt::name(*sig)),
         }
     }
 }
@@ -334,6 +346,9 @@ struct Run<'a> {
     app: &'a App,
     j: Journal,
     resumed: bool,
+    /// Rolling back: a hook's abort is logged and the built-in step goes on (a rollback that
+    /// a plugin could stop would leave the app half-released).
+    rolling_back: bool,
     t0: Instant,
     steps: Vec<StepRecord>,
 }
@@ -345,6 +360,7 @@ impl<'a> Run<'a> {
             app,
             j,
             resumed,
+            rolling_back: false,
             t0: Instant::now(),
             steps: Vec::new(),
         }
@@ -390,11 +406,23 @@ impl<'a> Run<'a> {
         name: &str,
         step: impl FnOnce(&mut Self, Option<&str>) -> Result<(T, String)>,
     ) -> std::result::Result<T, Stop> {
+        // The safe point before every step.
+        if let Some(sig) = interrupt::requested() {
+            return Err(Stop::Interrupted(sig));
+        }
         let done_by = match self.hook(before, None, None) {
+            Verdict::Abort { reason, .. } if self.rolling_back => {
+                self.ignored(&reason);
+                None
+            }
             Verdict::Abort { reason, .. } => return Err(Stop::Aborted(reason)),
             Verdict::Skip { plugin } => Some(plugin),
             Verdict::Proceed => None,
         };
+        // And after the before-hook, which may have taken its time.
+        if let Some(sig) = interrupt::requested() {
+            return Err(Stop::Interrupted(sig));
+        }
         let t = Instant::now();
         let r = step(self, done_by.as_deref());
         let (ok, detail) = match &r {
@@ -404,6 +432,10 @@ impl<'a> Run<'a> {
         self.record(name, ok, t, detail);
         match r {
             Ok((v, _)) => match aborted(self.hook(before.after(), None, None)) {
+                Some(reason) if self.rolling_back => {
+                    self.ignored(&reason);
+                    Ok(v)
+                }
                 Some(reason) => Err(Stop::Aborted(reason)),
                 None => Ok(v),
             },
@@ -412,6 +444,12 @@ impl<'a> Run<'a> {
                 Err(Stop::Failed(e))
             }
         }
+    }
+
+    fn ignored(&self, reason: &str) {
+        self.ctx
+            .ui
+            .warn(format!("{reason} (ignored: the rollback goes on)"));
     }
 
     /// A step with no hook points of its own (the restore of a rollback).
@@ -534,29 +572,39 @@ impl<'a> Run<'a> {
         let msg = match stop {
             Stop::Aborted(reason) => release_error(self.app, reason).to_string(),
             Stop::Failed(e) => e.to_string(),
+            Stop::Interrupted(_) => {
+                format!("{stop} before anything was installed; nothing was touched")
+            }
         };
         self.finish(Outcome::Failed, Some(msg))
     }
 
-    /// The new build failed: put the backup back, restart the old build and verify it.
+    /// The new build failed: put the backup back, restart the old build and verify it. When
+    /// the restart never began (a hook aborted after the install or before the restart), the
+    /// old process still runs the old build: the files are put back and nothing is restarted.
     fn roll_back(mut self, failure: String) -> Result<Report> {
         let ctx = self.ctx;
         if self.j.phase != Phase::RollingBack {
+            if self.j.phase < Phase::Restarted {
+                self.j.restart = false;
+            }
             self.j.failure = Some(failure.clone());
             self.j.set_phase(&ctx.cfg.state_dir, Phase::RollingBack)?;
         }
+        self.rolling_back = true;
+        interrupt::mask();
         ctx.ui.line(format!(
-            "{}  {} — rolling back to the previous build",
+            "{}  rolling back to the previous build, after:\n  {}",
             console::style(&self.app.name).bold(),
             console::style(&failure).red()
         ));
         if let Some(reason) = aborted(self.hook(Hook::BeforeRollback, Some(&failure), None)) {
-            ctx.ui
-                .warn(format!("{reason} (ignored: the rollback goes on)"));
+            self.ignored(&reason);
         }
         let restored = self.step("restore", restore);
         let outcome = match restored {
             Err(_) => Outcome::RollbackFailed,
+            Ok(_) if !self.j.restart => Outcome::RolledBack,
             Ok(_) => match self.restart_and_verify(false) {
                 Ok(()) => Outcome::RolledBack,
                 Err(_) => Outcome::RollbackFailed,
@@ -567,6 +615,9 @@ impl<'a> Run<'a> {
                 .warn(format!("{reason} (ignored: the rollback is done)"));
         }
         let msg = match outcome {
+            Outcome::RolledBack if !self.j.restart => format!(
+                "{failure}; the previous files are back, and the app was not restarted (it still runs the previous build)"
+            ),
             Outcome::RolledBack => {
                 format!("{failure}; rolled back to the previous build, which is up")
             }
@@ -582,6 +633,10 @@ impl<'a> Run<'a> {
     /// the summary line.
     fn finish(self, outcome: Outcome, error: Option<String>) -> Result<Report> {
         let ctx = self.ctx;
+        let outcome = match (outcome, interrupt::received()) {
+            (Outcome::Failed | Outcome::RolledBack, Some(_)) => Outcome::Interrupted,
+            (o, _) => o,
+        };
         let cfg = ctx.cfg;
         if let Some(reason) = aborted(self.hook(Hook::ReleaseEnd, error.as_deref(), Some(outcome)))
         {
@@ -589,6 +644,9 @@ impl<'a> Run<'a> {
                 .warn(format!("{reason} (ignored: the release has ended)"));
         }
         let hooks = ctx.plugins.map(|p| p.take_calls()).unwrap_or_default();
+        if let Some(p) = ctx.plugins {
+            p.forget(&self.j.id);
+        }
         let j = &self.j;
         let duration_ms = self.t0.elapsed().as_millis() as u64;
         let rec = Record::from_journal(j, outcome, error.clone(), self.resumed, duration_ms)
@@ -692,63 +750,108 @@ pub fn rollback(ctx: &Ctx, app: &App, to: Option<&str>, opts: Options) -> Result
     if let Some(j) = journal::load(&ctx.cfg.state_dir, &app.name)? {
         return undo_interrupted(ctx, app, j);
     }
+    preflight::check(app, Work::Other, !opts.no_restart)?;
     let records = history::load(&ctx.cfg.state_dir, Some(&app.name))?;
-    let target = match to {
-        Some(id) => records
-            .iter()
-            .find(|r| r.id == id)
-            .ok_or_else(|| Error::Usage(format!("{}: no release {id} in the history", app.name)))?,
-        None => history::last_revertible(&records).ok_or_else(|| Error::Release {
-            app: app.name.clone(),
-            message: "no successful release to roll back".into(),
-        })?,
+    // Without --to: the last release is undone. With it: every release after `<id>`, newest
+    // first, so that the app is as it was right after `<id>`.
+    let (undone, target): (Vec<&Record>, &Record) = match to {
+        Some(id) => {
+            let at = records.iter().position(|r| r.id == id).ok_or_else(|| {
+                Error::Usage(format!("{}: no release {id} in the history", app.name))
+            })?;
+            let later = records[at + 1..]
+                .iter()
+                .filter(|r| r.outcome == Outcome::Success && r.hosts.is_empty())
+                .collect();
+            (later, &records[at])
+        }
+        None => {
+            let last = history::last_revertible(&records).ok_or_else(|| Error::Release {
+                app: app.name.clone(),
+                message: "no successful release to roll back".into(),
+            })?;
+            (vec![last], last)
+        }
     };
-    let dir = backup::dir(&ctx.cfg.backup_root, &app.name, &target.id);
-    let manifest = backup::load(&dir).map_err(|e| Error::Release {
-        app: app.name.clone(),
-        message: format!("the backup of {} is gone ({e})", target.id),
-    })?;
-    let changes = reverse(&manifest, &dir)?;
+    let mut backups = Vec::new();
+    for r in &undone {
+        let dir = backup::dir(&ctx.cfg.backup_root, &app.name, &r.id);
+        let manifest = backup::load(&dir).map_err(|e| Error::Release {
+            app: app.name.clone(),
+            message: format!("the backup of {} is gone ({e})", r.id),
+        })?;
+        backups.push((manifest, dir));
+    }
+    let changes = reverse(&app.deploy, &backups)?;
     let plan = Plan {
         app: app.name.clone(),
-        staging: dir.join("files"),
-        deploy: manifest.deploy.clone(),
+        staging: ctx.cfg.backup_root.join(&app.name),
+        deploy: app.deploy.clone(),
         changes,
         problems: Vec::new(),
     };
-    ctx.ui.line(format!(
-        "{}  rolling back {}",
-        console::style(&app.name).bold(),
-        target.id
-    ));
+    ctx.ui.line(match to {
+        Some(_) => format!(
+            "{}  back to right after {}, reverting {}",
+            console::style(&app.name).bold(),
+            target.id,
+            if undone.is_empty() {
+                "nothing".to_string()
+            } else {
+                undone
+                    .iter()
+                    .map(|r| r.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        ),
+        None => format!(
+            "{}  rolling back {}",
+            console::style(&app.name).bold(),
+            target.id
+        ),
+    });
     ctx.ui.plan(&plan);
     let changes = plan.pending();
     if changes.is_empty() {
         return Ok(Report::quiet(&app.name, Outcome::NoChange, None));
     }
+    preflight::symlinks(app, &changes)?;
     if opts.dry_run {
         return Ok(Report::quiet(&app.name, Outcome::DryRun, Some(plan)));
     }
-    if opts.confirm && !confirm(&format!("roll {} back to before {}?", app.name, target.id))? {
+    let question = match to {
+        Some(_) => format!("return {} to right after {}?", app.name, target.id),
+        None => format!("roll {} back to before {}?", app.name, target.id),
+    };
+    if opts.confirm && !confirm(&question)? {
         return Ok(Report::quiet(&app.name, Outcome::Cancelled, None));
     }
-    let j = new_journal(
+    let mut j = new_journal(
         ctx.cfg,
         app,
         new_id(ctx.cfg, &app.name),
         Kind::Rollback,
         changes,
         !opts.no_restart,
-        Some(target.id.clone()),
+        to.is_none().then(|| target.id.clone()),
     );
+    j.back_to = to.map(str::to_string);
     execute(ctx, app, j, opts, false)
 }
 
-/// The changes that take the deploy dir from after a release back to before it.
-fn reverse(m: &Manifest, dir: &Path) -> Result<Vec<Change>> {
+/// The changes that take the deploy dir back to before the releases whose backups these are
+/// (oldest first): each path gets the content it had before the oldest of them that touched it.
+fn reverse(deploy: &Path, backups: &[(Manifest, PathBuf)]) -> Result<Vec<Change>> {
+    let mut before: BTreeMap<&str, (&Change, &Path)> = BTreeMap::new();
+    for (m, dir) in backups {
+        for c in &m.changes {
+            before.entry(&c.path).or_insert((c, dir));
+        }
+    }
     let mut out = Vec::new();
-    for c in &m.changes {
-        let target = m.deploy.join(&c.path);
+    for (c, dir) in before.into_values() {
+        let target = deploy.join(&c.path);
         let current = if target.is_file() {
             Some(inventory::meta_of(&target)?)
         } else {

@@ -274,9 +274,10 @@ pub fn history_table(records: &[Record]) {
         let kind = match r.kind {
             Kind::Release => "release".to_string(),
             Kind::Common => "common".to_string(),
-            Kind::Rollback => {
-                format!("rollback of {}", r.reverts.as_deref().unwrap_or("?"))
-            }
+            Kind::Rollback => match &r.back_to {
+                Some(x) => format!("rollback to after {x}"),
+                None => format!("rollback of {}", r.reverts.as_deref().unwrap_or("?")),
+            },
         };
         let outcome = r.outcome.name();
         t.add_row(vec![

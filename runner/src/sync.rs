@@ -49,6 +49,63 @@ pub struct SyncReport {
     pub ms: u64,
 }
 
+/// Whether a sync may empty its target. An unmounted share looks like a missing or empty
+/// source, and `--delete` would then wipe every host: that needs the operator's say-so.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Guard {
+    /// A missing source, or an empty one against a target that has files, is an error.
+    #[default]
+    KeepTarget,
+    /// `--allow-delete-all`.
+    AllowDeleteAll,
+}
+
+impl From<bool> for Guard {
+    fn from(allow_delete_all: bool) -> Guard {
+        if allow_delete_all {
+            Guard::AllowDeleteAll
+        } else {
+            Guard::KeepTarget
+        }
+    }
+}
+
+impl Guard {
+    /// Refuses a missing source (before anything is asked of the target).
+    pub(crate) fn source(self, target: &str, source: &Path) -> Result<()> {
+        if self == Guard::KeepTarget && !source.is_dir() {
+            return Err(Error::WouldEmpty {
+                target: target.to_string(),
+                why: format!(
+                    "the source {} does not exist (an unmounted share?)",
+                    source.display()
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses a batch that leaves a target with files holding none.
+    pub(crate) fn batch(
+        self,
+        target: &str,
+        source: &Path,
+        keep: usize,
+        remote: usize,
+    ) -> Result<()> {
+        if self == Guard::KeepTarget && keep == 0 && remote > 0 {
+            return Err(Error::WouldEmpty {
+                target: target.to_string(),
+                why: format!(
+                    "the source {} is empty and the target holds {remote} files",
+                    source.display()
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
 /// Files held back, with why.
 type Skipped = Vec<(String, String)>;
 
@@ -81,7 +138,13 @@ pub(crate) fn local_manifest(cfg: &Config, source: &Path) -> Result<(Vec<WireEnt
 }
 
 /// One `[[sync]]` row, once.
-pub fn run(cfg: &Config, row: &SyncTarget, hook: Option<SyncHook>) -> Result<SyncReport> {
+pub fn run(
+    cfg: &Config,
+    row: &SyncTarget,
+    hook: Option<SyncHook>,
+    guard: Guard,
+) -> Result<SyncReport> {
+    guard.source(&row.target, &row.source)?;
     let t = Instant::now();
     let mut report = match &row.url {
         Url::Rsync(module) => {
@@ -95,7 +158,7 @@ pub fn run(cfg: &Config, row: &SyncTarget, hook: Option<SyncHook>) -> Result<Syn
                     message: reason,
                 });
             }
-            let r = rsync::rsync(row, module);
+            let r = rsync::rsync(row, module, guard);
             if let Some(h) = hook {
                 let err = r.as_ref().err().map(|e| e.to_string());
                 let _ = h(Hook::AfterSync, &app, &row.target, &[], err.as_deref());
@@ -104,7 +167,7 @@ pub fn run(cfg: &Config, row: &SyncTarget, hook: Option<SyncHook>) -> Result<Syn
         }
         _ => {
             let mut s = Session::open(row)?;
-            let r = s.reconcile(cfg, &row.source, hook);
+            let r = s.reconcile(cfg, &row.source, hook, guard);
             if r.is_ok() {
                 s.close(true);
             }

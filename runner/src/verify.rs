@@ -12,6 +12,9 @@ use crate::config::App;
 /// Why an app did not prove itself up after a restart.
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
+    /// A signal asked the release to stop while it waited.
+    #[error("stopped by {} while waiting for the app", crate::interrupt::name(*.0))]
+    Interrupted(i32),
     /// `line` is as logged; the message shows it trimmed.
     #[error("the log says `{}`", .line.trim())]
     FailLine { path: PathBuf, line: String },
@@ -128,6 +131,9 @@ fn follow(
                 }
             }
         }
+        if let Some(sig) = crate::interrupt::requested() {
+            return Err(VerifyError::Interrupted(sig));
+        }
         if Instant::now() >= deadline {
             return Err(VerifyError::NotReady {
                 pattern: app.ready.0.as_str().to_string(),
@@ -157,6 +163,9 @@ fn health(url: &str, deadline: Instant) -> Result<u16, VerifyError> {
                 source,
             },
         };
+        if let Some(sig) = crate::interrupt::requested() {
+            return Err(VerifyError::Interrupted(sig));
+        }
         if Instant::now() >= deadline {
             return Err(last);
         }

@@ -33,6 +33,8 @@ pub struct WatchOptions {
     pub reconcile_every: Duration,
     /// Longest wait between retries of a target that is down.
     pub max_backoff: Duration,
+    /// Whether a sync may empty a target (`--allow-delete-all`).
+    pub guard: sync::Guard,
 }
 
 impl Default for WatchOptions {
@@ -42,6 +44,7 @@ impl Default for WatchOptions {
             coalesce: Duration::from_millis(10),
             reconcile_every: Duration::from_secs(300),
             max_backoff: Duration::from_secs(60),
+            guard: sync::Guard::KeepTarget,
         }
     }
 }
@@ -130,9 +133,17 @@ fn worker(
 ) -> Result<()> {
     let mut session: Option<Session> = None;
     let label = row.target.as_str();
+    // A missing source is never created here: it may be a share not mounted yet, and an
+    // empty dir pushed with deletions would wipe the target.
+    if opts.guard == sync::Guard::KeepTarget && !wait_for(&row.source, label, opts, control) {
+        return Ok(());
+    }
+    if opts.guard == sync::Guard::AllowDeleteAll {
+        std::fs::create_dir_all(&row.source).map_err(Error::io("create", &row.source))?;
+    }
     let res = settle_loop(&row.source, label, opts, control, |full| {
         let t = Instant::now();
-        match push(cfg, row, &mut session, hook) {
+        match push(cfg, row, &mut session, hook, opts.guard) {
             Ok(r) => {
                 if r.sent + r.deleted > 0 || full {
                     tracing::info!(
@@ -172,6 +183,8 @@ fn release_worker(
     release: Release,
 ) -> Result<()> {
     let label = format!("release {}", app.name);
+    // The app's staging dir is the agent's root on this host: made by the first sync anyway.
+    std::fs::create_dir_all(&app.staging).map_err(Error::io("create", &app.staging))?;
     settle_loop(&app.staging, &label, opts, control, |_| {
         match release(app) {
             Ok(r) if r.outcome == Outcome::NoChange => Ok(()),
@@ -182,6 +195,32 @@ fn release_worker(
             Err(e) => Err(BatchError::Release(e)),
         }
     })
+}
+
+/// Waits, with back-off, until `dir` exists; false when the service stops first. Each try that
+/// finds it missing is an error in the log.
+fn wait_for(dir: &Path, label: &str, opts: WatchOptions, control: &Control) -> bool {
+    let (tx, rx) = mpsc::channel();
+    control
+        .wakers
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(tx);
+    let mut backoff = Duration::from_secs(1);
+    while !control.shutdown.load(Ordering::Relaxed) {
+        if dir.is_dir() {
+            return true;
+        }
+        tracing::error!(
+            target = %label,
+            retry_in_s = backoff.as_secs(),
+            "the source {} does not exist (an unmounted share?): nothing is synced, nothing deleted",
+            dir.display()
+        );
+        let _ = rx.recv_timeout(backoff);
+        backoff = (backoff * 2).min(opts.max_backoff);
+    }
+    false
 }
 
 /// Why a batch is to be retried.
@@ -203,7 +242,6 @@ fn settle_loop(
     control: &Control,
     mut batch: impl FnMut(bool) -> std::result::Result<(), BatchError>,
 ) -> Result<()> {
-    std::fs::create_dir_all(root).map_err(Error::io("create", root))?;
     let (tx, rx) = mpsc::channel();
     control
         .wakers
@@ -406,15 +444,16 @@ fn push(
     row: &SyncTarget,
     session: &mut Option<Session>,
     hook: Option<sync::SyncHook>,
+    guard: sync::Guard,
 ) -> Result<sync::SyncReport> {
     if matches!(row.url, Url::Rsync(_)) {
-        return sync::run(cfg, row, hook);
+        return sync::run(cfg, row, hook, guard);
     }
     if session.is_none() {
         *session = Some(Session::open(row)?);
     }
     let s = session.as_mut().expect("just opened");
-    match s.reconcile(cfg, &row.source, hook) {
+    match s.reconcile(cfg, &row.source, hook, guard) {
         Ok(r) => Ok(r),
         Err(e) => {
             if let Some(s) = session.take() {

@@ -3,6 +3,7 @@
 
 mod crash;
 mod fleet;
+mod guardrails;
 mod nginx;
 mod plugins;
 mod release;

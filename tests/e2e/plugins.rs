@@ -602,3 +602,140 @@ fn an_instance_made_ahead_sees_a_granted_dir_swapped_since() {
     let seen = read(&host);
     assert!(seen.ends_with(": second"), "{seen}");
 }
+
+/// What a plugin can put in front of the operator, or into the history, is bounded.
+#[test]
+fn a_flood_of_log_lines_denials_or_a_huge_abort_is_bounded() {
+    let sb = with_hostile(
+        "logflood",
+        "on_error = \"warn\"\ntimeout = \"20s\"\nconfig = { mode = \"log-flood\", on = \"before-backup\" }",
+    );
+    let r = sb.run(&["release", "svc", "--yes"]).success();
+    let out = all_output(&r);
+    assert!(out.len() < 100_000, "{} bytes of output", out.len());
+    assert!(
+        out.contains("more log lines dropped"),
+        "{}",
+        &out[out.len().saturating_sub(2000)..]
+    );
+
+    let sb = with_hostile(
+        "denyflood",
+        "timeout = \"20s\"\nconfig = { mode = \"deny-flood\", on = \"before-backup\" }",
+    );
+    let r = sb.run(&["release", "svc", "--yes"]).success();
+    let err = r.stderr();
+    assert!(err.len() < 20_000, "{} bytes on stderr", err.len());
+    assert_eq!(err.matches("denied exec of `sh`").count(), 10, "{err}");
+    assert!(err.contains("9990 more denials not shown"), "{err}");
+
+    let sb = with_hostile(
+        "hugeabort",
+        "timeout = \"20s\"\nconfig = { mode = \"huge-abort\", on = \"before-backup\" }",
+    );
+    let r = sb.run(&["release", "svc", "--yes"]).code_is(1);
+    let out = all_output(&r);
+    assert!(out.len() < 40_000, "{} bytes of output", out.len());
+    assert!(
+        out.contains("more bytes cut]"),
+        "{}",
+        &out[..out.len().min(2000)]
+    );
+    let records = sb.state().join("history/svc");
+    let record = fs::read_dir(&records)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let size = fs::metadata(&record).unwrap().len();
+    assert!(size < 64 << 10, "the history record is {size} bytes");
+}
+
+/// Plugin state is capped per (plugin, release), written once per call, and gone when the
+/// release ends.
+#[test]
+fn plugin_state_is_capped_and_removed_when_the_release_ends() {
+    let sb = with_hostile(
+        "stateflood",
+        "timeout = \"20s\"\nconfig = { mode = \"state-flood\", on = \"before-backup\" }",
+    );
+    let r = sb.run(&["release", "svc", "--yes"]).success();
+    assert!(
+        r.stderr()
+            .contains("state-set calls refused (a plugin keeps at most 256 keys"),
+        "{}",
+        r.stderr()
+    );
+    let dir = sb.state().join("plugin-state");
+    let left: Vec<_> = fs::read_dir(&dir).map(|d| d.collect()).unwrap_or_default();
+    assert!(
+        left.is_empty(),
+        "the release's plugin state is removed: {left:?}"
+    );
+}
+
+/// A plugin that opens a FIFO in a granted dir blocks in the kernel: the hook times out, and
+/// runner still exits.
+#[test]
+fn a_plugin_blocked_on_a_fifo_does_not_keep_runner_from_exiting() {
+    let sb = Sandbox::new("fifo");
+    let granted = sb.root.join("granted");
+    fs::create_dir_all(&granted).unwrap();
+    let fifo = granted.join("pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let sb = sb
+        .app("svc", "restart = [\"true\"]")
+        .plugin(&format!(
+            "name = \"hostile\"\nwasm = \"{}\"\ntimeout = \"1s\"\nallow = {{ dirs = [\"{}\"] }}\nconfig = {{ mode = \"read-outside\", path = \"{}\", on = \"before-backup\" }}",
+            plugin_wasm("hostile").display(),
+            granted.display(),
+            fifo.display()
+        ))
+        .write_config();
+    fs::write(sb.deploy("svc/a.jar"), jar(&[("A", b"old")])).unwrap();
+    sb.stage("svc", "a.jar", &jar(&[("A", b"new")]));
+    let out = sb.root.join("release.out");
+    let mut child = sb
+        .cmd()
+        .args(["release", "svc", "--yes"])
+        .stdout(fs::File::create(&out).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("runner did not exit with a plugin blocked on a FIFO");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let out = fs::read_to_string(&out).unwrap();
+    assert_eq!(status.code(), Some(1), "{out}");
+    assert!(out.contains("timed out after 1s"), "{out}");
+}
+
+#[test]
+fn plugin_check_names_a_core_module_as_such() {
+    let sb = Sandbox::new("coremodule");
+    let core = sb.root.join("core.wasm");
+    fs::write(&core, b"\0asm\x01\0\0\0").unwrap();
+    let r = sb
+        .run(&["plugin", "check", core.to_str().unwrap()])
+        .code_is(2);
+    assert!(
+        r.stderr().contains("a core WASM module, not a component"),
+        "{}",
+        r.stderr()
+    );
+}

@@ -152,6 +152,52 @@ fn file_target_mirrors_and_a_second_sync_sends_nothing() {
     );
 }
 
+/// A missing or emptied source (an unmounted share) never empties a target that has files,
+/// unless the operator says so.
+#[test]
+fn a_missing_or_empty_source_never_empties_the_target() {
+    let sb = with_sync("syncempty", |sb| {
+        format!(
+            "source = \"{}\"\ntarget = \"file://{}\"",
+            sb.staging("pdms").display(),
+            sb.root.join("remote").display()
+        )
+    });
+    let src = source(&sb);
+    let dst = sb.root.join("remote");
+    sb.run(&["sync"]).success();
+    let synced = tree(&dst);
+    assert_eq!(synced.len(), 3);
+
+    fs::remove_dir_all(&src).unwrap();
+    let r = sb.run(&["sync"]).code_is(1);
+    assert!(
+        r.stderr().contains("does not exist (an unmounted share?)")
+            && r.stderr().contains("nothing was deleted")
+            && r.stderr().contains("--allow-delete-all"),
+        "{}",
+        r.stderr()
+    );
+    assert!(!src.exists(), "the source is not created");
+    assert_eq!(tree(&dst), synced);
+
+    fs::create_dir_all(&src).unwrap();
+    let r = sb.run(&["sync"]).code_is(1);
+    assert!(
+        r.stderr().contains("is empty and the target holds 3 files"),
+        "{}",
+        r.stderr()
+    );
+    assert_eq!(tree(&dst), synced);
+
+    let r = sb
+        .run(&["--json", "sync", "--allow-delete-all"])
+        .success()
+        .json();
+    assert_eq!(r[0]["deleted"], 3);
+    assert!(tree(&dst).is_empty());
+}
+
 #[test]
 fn many_targets_sync_in_parallel_and_all_arrive() {
     let sb = Sandbox::new("syncmany");
@@ -533,6 +579,17 @@ fn rsync_target_through_a_real_rsync_daemon() {
     fs::remove_file(src.join("notes.txt")).unwrap();
     sb.run(&["sync"]).success();
     assert!(!module.join("notes.txt").exists(), "deletions propagate");
+
+    // An emptied source (an unmounted share) is not pushed with --delete.
+    let held = sb.root.join("held");
+    fs::rename(&src, &held).unwrap();
+    fs::create_dir_all(&src).unwrap();
+    let before = tree(&module);
+    let r = sb.run(&["sync"]).code_is(1);
+    assert!(r.stderr().contains("--allow-delete-all"), "{}", r.stderr());
+    assert_eq!(tree(&module), before, "nothing was deleted");
+    fs::remove_dir(&src).unwrap();
+    fs::rename(&held, &src).unwrap();
 
     // A wrong password is a failure with rsync's reason, not a silent success.
     let bad = sb.root.join("bad-password");

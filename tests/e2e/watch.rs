@@ -264,6 +264,8 @@ fn a_touch_or_a_deletion_goes_out_without_waiting_for_the_settle_period() {
     // The settle period is long here: only a change that is seen as finished can beat it.
     let (sb, src, dst) = file_world("wtouch");
     fs::write(src.join("a.jar"), jar(&[("A", b"a")])).unwrap();
+    // Another file stays: a deletion that would empty the target is held back (by design).
+    fs::write(src.join("keep.txt"), "kept").unwrap();
     let log = sb.root.join("watch.log");
     let mut child = Command::new(RUNNER)
         .arg("-c")
@@ -300,4 +302,35 @@ fn a_touch_or_a_deletion_goes_out_without_waiting_for_the_settle_period() {
     });
     let _ = child.kill();
     let _ = child.wait();
+}
+
+/// An unmounted share looks like a missing staging dir: the service waits for it (an error in
+/// the log each try, with back-off), never creates it, and never empties the target.
+#[test]
+fn a_missing_source_is_waited_for_and_the_target_is_kept() {
+    let (sb, src, dst) = file_world("wmissing");
+    fs::remove_dir(&src).unwrap();
+    fs::create_dir_all(&dst).unwrap();
+    fs::write(dst.join("app.jar"), jar(&[("A", b"deployed")])).unwrap();
+    let w = Watch::start(&sb);
+    wait_until("the error", Duration::from_secs(20), || {
+        w.log().contains("does not exist (an unmounted share?)")
+    });
+    assert!(!src.exists(), "the source is not created");
+    assert!(dst.join("app.jar").exists(), "the target keeps its files");
+    // The share is mounted: the next try syncs it.
+    fs::create_dir_all(&src).unwrap();
+    fs::write(src.join("app.jar"), jar(&[("A", b"new")])).unwrap();
+    let pid = w.child.as_ref().unwrap().id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    wait_until("the sync", Duration::from_secs(20), || {
+        tree(&dst) == tree(&src)
+    });
+    assert!(w.stop().success());
 }

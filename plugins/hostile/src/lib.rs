@@ -116,6 +116,29 @@ impl Guest for Hostile {
                     }
                 }
             }
+            "log-flood" => {
+                for i in 0..100_000 {
+                    host::log(
+                        Level::Warn,
+                        &format!("hostile log line {i}: {}", "x".repeat(100)),
+                    );
+                }
+                Decision::Proceed
+            }
+            "deny-flood" => {
+                for _ in 0..10_000 {
+                    let _ = host::exec("sh", &[]);
+                }
+                Decision::Proceed
+            }
+            "huge-abort" => Decision::Abort("no".repeat(8 << 20)),
+            "state-flood" => {
+                let value = "v".repeat(1 << 10);
+                for i in 0..10_000 {
+                    host::state_set(&format!("key-{i}"), &value);
+                }
+                Decision::Proceed
+            }
             "abort" => Decision::Abort("hostile says no".to_string()),
             "skip" => Decision::Skip,
             "state" => state(&event),

@@ -11,5 +11,6 @@ pub fn run(g: &Globals, names: &[String], flags: ReleaseFlags) -> Result<ExitCod
     let ctx = loaded.ctx(g.ui);
     let apps = super::select(&loaded.cfg, names, names.is_empty())?;
     let opts = super::options(flags, false);
+    crate::interrupt::install()?;
     super::each(&ctx, &apps, flags, |app| release::common(&ctx, app, opts))
 }

@@ -1,25 +1,36 @@
 //! `runner plan <app>…`: what a release would change. Changes nothing.
 
 use crate::error::{Error, ExitCode, Result};
-use crate::journal;
 use crate::plan::{self, PlanOptions};
+use crate::preflight;
 use crate::report;
+use crate::{journal, lock};
 
 use super::Globals;
 
 pub fn run(g: &Globals, apps: &[String], entries: bool) -> Result<ExitCode> {
     let (_, cfg) = g.load()?;
-    let apps = super::select(&cfg, apps, apps.is_empty())?;
+    let all = apps.is_empty();
+    let apps = super::staged(g.ui, super::select(&cfg, apps, all)?, all)?;
     let mut plans = Vec::new();
     for app in apps {
+        if app.hosts.is_empty() {
+            preflight::deploy_dir(app)?;
+        }
         if let Some(j) = journal::load(&cfg.state_dir, &app.name)? {
-            g.ui.warn(
-                Error::Interrupted {
-                    app: app.name.clone(),
-                    release: j.id,
-                }
-                .to_string(),
-            );
+            match lock::live_holder(&cfg.state_dir, lock::Scope::App(&app.name)) {
+                Some(h) => g.ui.warn(format!(
+                    "{}: release {} is in progress (pid {}, {}, {}, since {})",
+                    app.name, j.id, h.pid, h.user, h.command, h.since
+                )),
+                None => g.ui.warn(
+                    Error::Interrupted {
+                        app: app.name.clone(),
+                        release: j.id,
+                    }
+                    .to_string(),
+                ),
+            }
         }
         let p = plan::plan_release(&cfg, app, PlanOptions { entries })?;
         g.ui.plan(&p);

@@ -26,13 +26,29 @@ pub fn run(
     let apps = if names.is_empty() && !all {
         pick(cfg, g.ui)?
     } else {
-        super::select(cfg, names, all)?
+        super::staged(g.ui, super::select(cfg, names, all)?, all)?
     };
     let opts = super::options(flags, entries);
     // Apps with `hosts` roll over them from here (unless --local: on a host itself).
     let (remote, local): (Vec<&App>, Vec<&App>) = apps
         .iter()
         .partition(|a| !a.hosts.is_empty() && !flags.local);
+    let given = fleet_flags.given();
+    if remote.is_empty() && !given.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} only apply to a fleet release (an app with `hosts`, from the central box); {} has none",
+            given.join(", "),
+            local
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
+    if remote.is_empty() {
+        // A fleet roll keeps the default: its ssh sessions stop with it.
+        crate::interrupt::install()?;
+    }
     let mut code = ExitCode::DONE;
     if !local.is_empty() {
         code = super::each(&ctx, &local, flags, |app| release::release(&ctx, app, opts))?;

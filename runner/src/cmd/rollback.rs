@@ -11,6 +11,7 @@ pub fn run(g: &Globals, app: &str, to: Option<&str>, flags: ReleaseFlags) -> Res
     let ctx = loaded.ctx(g.ui);
     let app = loaded.cfg.app(app)?;
     let opts = super::options(flags, false);
+    crate::interrupt::install()?;
     super::each(&ctx, &[app], flags, |app| {
         release::rollback(&ctx, app, to, opts)
     })

@@ -11,11 +11,11 @@ use crate::hook::Hook;
 use crate::plan::Change;
 use crate::release::{At, Ctx, aborted};
 use crate::report;
-use crate::sync::{self, SyncHook, SyncReport};
+use crate::sync::{self, Guard, SyncHook, SyncReport};
 
 use super::Globals;
 
-pub fn run(g: &Globals, names: &[String], jobs: usize) -> Result<ExitCode> {
+pub fn run(g: &Globals, names: &[String], jobs: usize, guard: Guard) -> Result<ExitCode> {
     let loaded = g.load_with_plugins()?;
     let ctx = loaded.ctx(g.ui);
     let hook = |hook: Hook, app: &str, target: &str, changes: &[Change], error: Option<&str>| {
@@ -40,7 +40,7 @@ pub fn run(g: &Globals, names: &[String], jobs: usize) -> Result<ExitCode> {
         }));
     }
     let started = Instant::now();
-    let results = in_parallel(cfg, &rows, jobs, &hook);
+    let results = in_parallel(cfg, &rows, jobs, &hook, guard);
     let mut reports = Vec::new();
     let mut failed = false;
     for (row, r) in rows.iter().zip(results) {
@@ -72,6 +72,7 @@ fn in_parallel(
     rows: &[&SyncTarget],
     jobs: usize,
     hook: SyncHook,
+    guard: Guard,
 ) -> Vec<Result<SyncReport>> {
     let next = AtomicUsize::new(0);
     let results: Vec<Mutex<Option<Result<SyncReport>>>> =
@@ -82,7 +83,7 @@ fn in_parallel(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(row) = rows.get(i) else { break };
-                    let r = sync::run(cfg, row, Some(hook));
+                    let r = sync::run(cfg, row, Some(hook), guard);
                     *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
                 }
             });

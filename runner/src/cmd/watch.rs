@@ -11,11 +11,17 @@ use crate::error::{Error, ExitCode, Result};
 use crate::hook::Hook;
 use crate::plan::Change;
 use crate::release::{self, Options};
+use crate::sync::Guard;
 use crate::watch::{self, Control, WatchOptions};
 
 use super::Globals;
 
-pub fn run(g: &Globals, settle: Duration, reconcile_every: Duration) -> Result<ExitCode> {
+pub fn run(
+    g: &Globals,
+    settle: Duration,
+    reconcile_every: Duration,
+    guard: Guard,
+) -> Result<ExitCode> {
     let loaded = g.load_with_plugins()?;
     let ctx = loaded.ctx(g.ui);
     let control = Arc::new(Control::default());
@@ -34,6 +40,7 @@ pub fn run(g: &Globals, settle: Duration, reconcile_every: Duration) -> Result<E
     let opts = WatchOptions {
         settle,
         reconcile_every,
+        guard,
         ..WatchOptions::default()
     };
     let hook = |hook: Hook, app: &str, target: &str, changes: &[Change], error: Option<&str>| {

@@ -100,6 +100,10 @@ pub(super) fn compile(
             }
         }
     }
+    // A core module (version 1) is not a component (version 0x0d, layer 1).
+    if bytes.starts_with(b"\0asm\x01\0\0\0") {
+        return Err(PluginError::CoreModule);
+    }
     let component = Component::new(engine, bytes).map_err(PluginError::NotComponent)?;
     match component.serialize() {
         Ok(b) => {

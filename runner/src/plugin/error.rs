@@ -26,6 +26,10 @@ pub enum PluginError {
 
     #[error("cannot read it: {0}")]
     Read(#[source] std::io::Error),
+    #[error(
+        "a core WASM module, not a component: make it one (`wasm-tools component new`, or build with a component toolchain: cargo for wasm32-wasip2, componentize-py, jco)"
+    )]
+    CoreModule,
     #[error("not a valid WASM component: {}", first_line(.0))]
     NotComponent(#[source] wasmtime::Error),
     #[error(

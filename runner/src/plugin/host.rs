@@ -20,6 +20,9 @@ use crate::history::HookCall;
 use crate::hook::Hook;
 use crate::inventory;
 
+/// The most of a plugin's abort reason or failure text that runner prints and records.
+const REASON: usize = 4096;
+
 /// What a hook call tells the release to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
@@ -54,7 +57,9 @@ pub struct PluginHost {
     shared: Shared,
     /// WASI and runner's host imports, linked once for every plugin.
     linker: Linker<State>,
-    rt: tokio::runtime::Runtime,
+    /// Shut down in the background when the host goes: a plugin's blocking file call (a FIFO
+    /// opened in a granted dir) must not keep runner from exiting.
+    rt: Option<tokio::runtime::Runtime>,
     pub plugins: Vec<Loaded>,
     pool: Pool,
     /// Releases whose persisted plugin state has been read already.
@@ -65,6 +70,14 @@ pub struct PluginHost {
 
 /// A hook call's answer and the lines the plugin logged.
 type Answer = (Decision, Vec<(Level, String)>);
+
+impl Drop for PluginHost {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
 
 impl PluginHost {
     /// Compiles (or loads from the cache) and describes every configured plugin, with room for
@@ -111,7 +124,7 @@ impl PluginHost {
         Ok(PluginHost {
             shared,
             linker,
-            rt,
+            rt: Some(rt),
             plugins: Vec::new(),
             pool,
             restored: Mutex::new(HashSet::new()),
@@ -207,13 +220,13 @@ impl PluginHost {
             ..
         } = self
             .shared
-            .instantiate(&self.rt, pre, spec, &config::Allow::default())?;
+            .instantiate(self.rt(), pre, spec, &config::Allow::default())?;
         store
             .data_mut()
             .begin("describe", "", &self.shared.state_dir, spec.timeout);
         let timeout = spec.timeout;
         let res = self
-            .rt
+            .rt()
             .block_on(async { tokio::time::timeout(timeout, inst.describe(&mut store)).await });
         let info = sandbox::settle(res, timeout, &store, &capture);
         self.pool.retire(store);
@@ -228,10 +241,10 @@ impl PluginHost {
             let t = Instant::now();
             let res = self.run(p, ev);
             let micros = t.elapsed().as_micros() as u64;
-            // The history and runner's error get the cause as the same text.
-            let res = res.map_err(|e| e.to_string());
+            // The history and runner's error get the cause as the same text, bounded.
+            let res = res.map_err(|e| sandbox::truncate(e.to_string(), REASON));
             let (decision, error) = match &res {
-                Ok((d, _)) => (d.name(), None),
+                Ok((d, _)) => (sandbox::truncate(d.name(), REASON), None),
                 Err(e) => ("failed".to_string(), Some(e.clone())),
             };
             self.calls
@@ -260,8 +273,10 @@ impl PluginHost {
                             return Verdict::Abort {
                                 plugin: p.spec.name.clone(),
                                 reason: format!(
-                                    "plugin `{}` aborted in {}: {reason}",
-                                    p.spec.name, ev.hook
+                                    "plugin `{}` aborted in {}: {}",
+                                    p.spec.name,
+                                    ev.hook,
+                                    sandbox::truncate(reason, REASON)
                                 ),
                             };
                         }
@@ -274,7 +289,7 @@ impl PluginHost {
                         cause,
                     };
                     if p.spec.on_error == OnError::Warn {
-                        ui.warn(format!("{e} (on_error = warn: going on)"));
+                        ui.warn(format!("on_error = warn, the release goes on: {e}"));
                     } else {
                         return Verdict::Abort {
                             plugin: p.spec.name.clone(),
@@ -285,6 +300,26 @@ impl PluginHost {
             }
         }
         verdict
+    }
+
+    fn rt(&self) -> &tokio::runtime::Runtime {
+        self.rt
+            .as_ref()
+            .expect("the runtime lives as long as the host")
+    }
+
+    /// Forgets the plugin state of a release that has ended (in memory and on disk).
+    pub fn forget(&self, release: &str) {
+        if release.is_empty() {
+            return;
+        }
+        let prefix = format!("{release}\u{0}");
+        self.shared
+            .kv
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|k, _| !k.starts_with(&prefix));
+        let _ = std::fs::remove_file(sandbox::state_file(&self.shared.state_dir, release));
     }
 
     /// The hook calls made so far, for the history; clears the list.
@@ -303,7 +338,7 @@ impl PluginHost {
             Some(r) => r,
             None => self
                 .shared
-                .instantiate(&self.rt, &p.pre, &p.spec, &p.spec.allow)?,
+                .instantiate(self.rt(), &p.pre, &p.spec, &p.spec.allow)?,
         };
         self.call_handle(p, ev, ready)
     }
@@ -329,11 +364,12 @@ impl PluginHost {
             timeout,
         );
         store.set_epoch_deadline(1);
-        let res = self.rt.block_on(async {
+        let res = self.rt().block_on(async {
             let call = inst.handle(&mut store, ev, &p.spec.config);
             tokio::time::timeout(timeout, call).await
         });
         let d = sandbox::settle(res, timeout, &store, &capture);
+        store.data_mut().flush_state();
         let logs = store.data_mut().take_logs();
         self.pool.retire(store);
         let output = capture.tail();

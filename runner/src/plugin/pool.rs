@@ -162,4 +162,5 @@ fn prep_thread(shared: Shared, jobs: mpsc::Receiver<Job>) {
             }
         }
     }
+    rt.shutdown_background();
 }

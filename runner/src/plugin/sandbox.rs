@@ -38,7 +38,23 @@ pub(super) struct State {
     state_file: Option<PathBuf>,
     deadline: Instant,
     logs: Vec<(Level, String)>,
+    /// What one call may say, and what it said beyond that (counted, then told in one line).
+    log_bytes: usize,
+    logs_dropped: usize,
+    denials: usize,
+    state_refused: usize,
+    state_dirty: bool,
 }
+
+/// What one call of a plugin may put in front of the operator: log lines and their bytes,
+/// denial warnings. Beyond that they are counted and told in one line.
+pub(super) const LOG_LINES: usize = 200;
+pub(super) const LOG_BYTES: usize = 64 << 10;
+const LOG_LINE: usize = 4096;
+const DENIALS_SHOWN: usize = 10;
+/// Plugin state per (plugin, release): a few flags between hooks, not a database.
+pub(super) const STATE_KEYS: usize = 256;
+pub(super) const STATE_BYTES: usize = 1 << 20;
 
 impl WasiView for State {
     fn ctx(&mut self) -> WasiCtxView<'_> {
@@ -156,6 +172,11 @@ pub(super) fn new_store(
         state_file: None,
         deadline: Instant::now() + spec.timeout,
         logs: Vec::new(),
+        log_bytes: 0,
+        logs_dropped: 0,
+        denials: 0,
+        state_refused: 0,
+        state_dirty: false,
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
@@ -281,19 +302,51 @@ impl State {
         self.deadline = Instant::now() + timeout;
     }
 
-    /// The lines the plugin logged during its call.
+    /// The lines the plugin logged during its call, and one line for each kind of thing it
+    /// said beyond its caps.
     pub(super) fn take_logs(&mut self) -> Vec<(Level, String)> {
-        std::mem::take(&mut self.logs)
+        let mut logs = std::mem::take(&mut self.logs);
+        if self.logs_dropped > 0 {
+            logs.push((
+                Level::Warn,
+                format!(
+                    "{} more log lines dropped (a call keeps {LOG_LINES} lines, {} KiB)",
+                    self.logs_dropped,
+                    LOG_BYTES >> 10
+                ),
+            ));
+        }
+        if self.denials > DENIALS_SHOWN {
+            logs.push((
+                Level::Warn,
+                format!("{} more denials not shown", self.denials - DENIALS_SHOWN),
+            ));
+        }
+        if self.state_refused > 0 {
+            logs.push((
+                Level::Warn,
+                format!(
+                    "{} state-set calls refused (a plugin keeps at most {STATE_KEYS} keys, {} KiB, per release)",
+                    self.state_refused,
+                    STATE_BYTES >> 10
+                ),
+            ));
+        }
+        logs
     }
 
     fn deny(&mut self, what: String) -> HostCallError {
-        tracing::warn!(plugin = %self.plugin, hook = %self.hook, "denied: {what}");
-        eprintln!(
-            "{} plugin {} ({}): denied {what}",
-            console::style("runner: warning:").yellow().bold(),
-            self.plugin,
-            self.hook
-        );
+        // Once on the terminal (the log line is for `-v`), and only the first few per call.
+        self.denials += 1;
+        tracing::debug!(plugin = %self.plugin, hook = %self.hook, "denied: {what}");
+        if self.denials <= DENIALS_SHOWN {
+            eprintln!(
+                "{} plugin {} ({}): denied {what}",
+                console::style("runner: warning:").yellow().bold(),
+                self.plugin,
+                self.hook
+            );
+        }
         HostCallError::Denied {
             what,
             plugin: self.plugin.clone(),
@@ -318,7 +371,12 @@ impl State {
     /// `host.log`: a line in runner's log, tagged with plugin and hook; kept to show after the
     /// call.
     pub(super) fn log(&mut self, level: Level, message: String) {
-        let message: String = message.chars().take(4096).collect();
+        let message = truncate(message, LOG_LINE);
+        if self.logs.len() >= LOG_LINES || self.log_bytes + message.len() > LOG_BYTES {
+            self.logs_dropped += 1;
+            return;
+        }
+        self.log_bytes += message.len();
         match level {
             Level::Error => {
                 tracing::error!(plugin = %self.plugin, hook = %self.hook, "{message}")
@@ -331,9 +389,7 @@ impl State {
             }
             _ => {}
         }
-        if self.logs.len() < 200 {
-            self.logs.push((level, message));
-        }
+        self.logs.push((level, message));
     }
 
     /// `host.exec`: a granted program, no shell, within the hook's timeout.
@@ -389,20 +445,37 @@ impl State {
 
     /// `host.state-set`: kept for the release's later hooks, and persisted with the release's
     /// other plugin state (a resumed release keeps it).
+    /// Within the caps; persisted once at the end of the call (`flush_state`), not per set.
     pub(super) fn state_set(&mut self, key: String, value: String) {
         let mut kv = self.kv.lock().unwrap_or_else(|e| e.into_inner());
-        kv.entry(format!("{}\u{0}{}", self.release, self.plugin))
-            .or_default()
-            .insert(key, value);
-        if let Some(path) = &self.state_file {
-            let prefix = format!("{}\u{0}", self.release);
-            let mine: BTreeMap<&String, &BTreeMap<String, String>> =
-                kv.iter().filter(|(k, _)| k.starts_with(&prefix)).collect();
-            if let Ok(body) = serde_json::to_vec(&mine)
-                && let Err(e) = write_durably(path, &body)
-            {
-                tracing::warn!("cannot persist plugin state: {e}");
-            }
+        let mine = kv
+            .entry(format!("{}\u{0}{}", self.release, self.plugin))
+            .or_default();
+        let size: usize = mine.iter().map(|(k, v)| k.len() + v.len()).sum();
+        let replaced = mine.get(&key).map_or(0, |v| key.len() + v.len());
+        let keys = mine.len() + usize::from(!mine.contains_key(&key));
+        if keys > STATE_KEYS || size - replaced + key.len() + value.len() > STATE_BYTES {
+            self.state_refused += 1;
+            return;
+        }
+        mine.insert(key, value);
+        self.state_dirty = true;
+    }
+
+    /// Persists this release's plugin state if the call changed it (a resumed release keeps it).
+    pub(super) fn flush_state(&mut self) {
+        if !std::mem::take(&mut self.state_dirty) {
+            return;
+        }
+        let Some(path) = &self.state_file else { return };
+        let kv = self.kv.lock().unwrap_or_else(|e| e.into_inner());
+        let prefix = format!("{}\u{0}", self.release);
+        let mine: BTreeMap<&String, &BTreeMap<String, String>> =
+            kv.iter().filter(|(k, _)| k.starts_with(&prefix)).collect();
+        if let Ok(body) = serde_json::to_vec(&mine)
+            && let Err(e) = write_durably(path, &body)
+        {
+            tracing::warn!("cannot persist plugin state: {e}");
         }
     }
 
@@ -445,4 +518,19 @@ fn http_call(req: HttpRequest, timeout: Duration) -> Result<HttpResponse, HostCa
         headers,
         body,
     })
+}
+
+/// `s` cut to at most `max` bytes (on a char boundary), with a marker saying how much was cut.
+pub(crate) fn truncate(mut s: String, max: usize) -> String {
+    if s.len() <= max {
+        return s;
+    }
+    let total = s.len();
+    let mut cut = max;
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    s.truncate(cut);
+    s.push_str(&format!("… [{} more bytes cut]", total - cut));
+    s
 }

@@ -2,14 +2,14 @@
 
 use std::process::Command;
 
-use super::SyncReport;
+use super::{Guard, SyncReport};
 use crate::address::RsyncModule;
 use crate::config::SyncTarget;
 use crate::error::{Error, Result};
 use crate::{inventory, jar};
 
 /// `rsync://`: the system rsync against an rsync daemon, as sites that keep their daemons have it.
-pub(super) fn rsync(row: &SyncTarget, module: &RsyncModule) -> Result<SyncReport> {
+pub(super) fn rsync(row: &SyncTarget, module: &RsyncModule, guard: Guard) -> Result<SyncReport> {
     let dest = module.dest();
     // Incomplete archives stay home; excluded, their remote copies are also safe from --delete.
     let mut skipped = Vec::new();
@@ -20,6 +20,9 @@ pub(super) fn rsync(row: &SyncTarget, module: &RsyncModule) -> Result<SyncReport
             skipped.push((e.rel, format!("incomplete archive: {why}")));
         }
     }
+    // rsync cannot be asked first what the target holds: an empty source is refused outright.
+    let files = inventory::walk(&row.source, &globset::GlobSet::empty())?.len();
+    guard.batch(&row.target, &row.source, files, 1)?;
     let mut c = Command::new("rsync");
     c.args([
         "-rt",

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::ssh::{shell_quote, ssh};
-use super::{SyncHook, SyncReport, app_of, local_manifest};
+use super::{Guard, SyncHook, SyncReport, app_of, local_manifest};
 use crate::address::{SshTarget, Url};
 use crate::agent::protocol::{
     self, CHUNK, Frame, Msg, ProtoError, RunKind, RunOptions, WireEntry, read_frame, write_data,
@@ -218,7 +218,9 @@ impl Session {
         cfg: &Config,
         source: &Path,
         hook: Option<SyncHook>,
+        guard: Guard,
     ) -> Result<SyncReport> {
+        guard.source(&self.target, source)?;
         let remote = self.list()?;
         let (local, skipped) = local_manifest(cfg, source)?;
         let remote_by: std::collections::HashMap<&str, &WireEntry> =
@@ -242,6 +244,7 @@ impl Session {
             .map(|e| e.path.as_str())
             .filter(|p| !keep.contains(p))
             .collect();
+        guard.batch(&self.target, source, keep.len(), remote.len())?;
         let changes = batch(&send, &delete, &remote_by);
         if !changes.is_empty()
             && let Some(reason) = hook.and_then(|h| {
