@@ -100,6 +100,7 @@ fn changes(n: usize) -> Vec<Change> {
             old: None,
             new: None,
             entries: None,
+            upgrade_of: None,
         })
         .collect()
 }

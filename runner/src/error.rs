@@ -116,6 +116,13 @@ pub enum Error {
         reason: String,
     },
 
+    #[error("{app}: staged {}: {reason}; nothing was touched", .path.display())]
+    Plan {
+        app: String,
+        path: PathBuf,
+        reason: String,
+    },
+
     #[error("{op} {path}: {source}")]
     Io {
         op: &'static str,
@@ -209,6 +216,7 @@ impl Error {
             Error::Locked { .. } => ExitCode::LOCKED,
             Error::Internal(_) => ExitCode::INTERNAL,
             Error::BadJar { .. }
+            | Error::Plan { .. }
             | Error::Io { .. }
             | Error::Changed { .. }
             | Error::Step { .. }

@@ -49,6 +49,24 @@ pub fn is_transient(name: &str) -> bool {
         || name.ends_with(".swp")
 }
 
+/// The symlinks under `root` (never followed; a walk leaves them out), relative.
+pub fn symlinks(root: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(root)
+        .follow_links(false)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path_is_symlink())
+        .filter_map(|e| {
+            e.path()
+                .strip_prefix(root)
+                .ok()
+                .and_then(|r| r.to_str())
+                .map(str::to_string)
+        })
+        .collect()
+}
+
 /// Lists the regular files under `root` (symlinks are not followed), skipping transient names
 /// and paths matching `exclude`. A missing root is an empty tree.
 pub fn walk(root: &Path, exclude: &GlobSet) -> Result<Vec<Entry>> {

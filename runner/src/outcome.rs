@@ -174,6 +174,9 @@ pub struct Report {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<Plan>,
+    /// What the operator should know although it went well (e.g. nothing was restarted).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl Report {
@@ -188,6 +191,7 @@ impl Report {
             duration_ms: 0,
             error: None,
             plan,
+            warnings: Vec::new(),
         }
     }
 

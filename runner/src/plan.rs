@@ -11,6 +11,8 @@ use crate::inventory::{self, Entry, FileMeta, HashCache};
 use crate::jar::{self, EntryDiff};
 use crate::progress::Progress;
 
+mod maven;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
@@ -35,6 +37,9 @@ pub struct Change {
     pub new: Option<FileMeta>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub entries: Option<EntryDiff>,
+    /// An added jar that is a new version of these deployed ones (removed beside it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upgrade_of: Option<String>,
 }
 
 /// Something that stops a release before anything is touched.
@@ -42,6 +47,9 @@ pub struct Change {
 pub struct Problem {
     pub path: PathBuf,
     pub reason: String,
+    /// The staged archive does not read as a zip (else: the plan itself is ambiguous).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bad_zip: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -51,6 +59,10 @@ pub struct Plan {
     pub deploy: PathBuf,
     pub changes: Vec<Change>,
     pub problems: Vec<Problem>,
+    /// What the operator should know before releasing (a file added where nothing matched, a
+    /// staged symlink left out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -129,42 +141,137 @@ impl Hasher {
     }
 }
 
-/// Plans a release of `app`: its staging dir against its deploy dir.
-pub fn plan_release(cfg: &Config, app: &App, opts: PlanOptions) -> Result<Plan> {
-    let staged = inventory::walk(&app.staging, &globset::GlobSet::empty())?;
-    let deployed = inventory::walk(&app.deploy, &app.excluded)?;
+/// What a staged file does to the deploy dir.
+enum Target {
+    /// Replaces these deployed files in place (the same path, or the same name elsewhere).
+    Replace(Vec<usize>),
+    /// Added at its own path.
+    Add,
+    /// A new version of a deployed artifact (`lib/x-1.0.jar` → `x-1.1.jar`): added in the old
+    /// one's dir, the old versions removed.
+    Upgrade { dir: String, old: Vec<usize> },
+}
+
+/// The staged files matched against the deployed ones.
+struct Matched {
+    targets: Vec<Target>,
+    /// Deployed entries a staged file replaces, and which one.
+    claimed: BTreeMap<usize, usize>,
+    problems: Vec<Problem>,
+    warnings: Vec<String>,
+}
+
+/// A staged file replaces the deployed file at its path; else every deployed file of its name
+/// (the old `find -name`); else, for `name-<version>.jar`, the deployed versions of that
+/// artifact in their dir; else it is added at its path.
+fn match_staged(app: &App, staged: &[Entry], deployed: &[Entry]) -> Matched {
     let by_rel: BTreeMap<&str, usize> = deployed
         .iter()
         .enumerate()
         .map(|(i, e)| (e.rel.as_str(), i))
         .collect();
-    let by_name = inventory::by_name(&deployed);
-
-    // Which deployed entries each staged file replaces (empty: added at its own path).
-    let mut targets: Vec<Vec<usize>> = Vec::with_capacity(staged.len());
-    let mut claimed: BTreeMap<usize, usize> = BTreeMap::new();
-    let mut problems = Vec::new();
+    let by_name = inventory::by_name(deployed);
+    let mut m = Matched {
+        targets: Vec::with_capacity(staged.len()),
+        claimed: BTreeMap::new(),
+        problems: Vec::new(),
+        warnings: Vec::new(),
+    };
     for (si, s) in staged.iter().enumerate() {
         let name = s.rel.rsplit('/').next().unwrap_or(&s.rel);
-        let t: Vec<usize> = match by_rel.get(s.rel.as_str()) {
-            Some(&i) => vec![i],
-            None => by_name.get(name).cloned().unwrap_or_default(),
+        let target = match by_rel.get(s.rel.as_str()) {
+            Some(&i) => Target::Replace(vec![i]),
+            None => match by_name.get(name) {
+                Some(t) => Target::Replace(t.clone()),
+                None => versioned(app, s, name, deployed, &mut m),
+            },
         };
-        for &di in &t {
-            if let Some(&other) = claimed.get(&di) {
-                problems.push(Problem {
+        let replaced = match &target {
+            Target::Replace(t) => t.as_slice(),
+            Target::Upgrade { old, .. } => old.as_slice(),
+            Target::Add => &[],
+        };
+        for &di in replaced {
+            if let Some(&other) = m.claimed.get(&di) {
+                m.problems.push(Problem {
                     path: app.staging.join(&s.rel),
                     reason: format!(
                         "both {} and {} would replace {}; stage only one",
                         staged[other].rel, s.rel, deployed[di].rel
                     ),
+                    bad_zip: false,
                 });
             }
-            claimed.insert(di, si);
+            m.claimed.insert(di, si);
         }
-        targets.push(t);
+        m.targets.push(target);
     }
+    m
+}
 
+/// A staged file with no deployed file of its path or name: an upgrade of a deployed
+/// artifact, or an addition (said in a warning when the app has files: it may be a typo).
+fn versioned(app: &App, s: &Entry, name: &str, deployed: &[Entry], m: &mut Matched) -> Target {
+    let old: Vec<usize> = maven::parse(name)
+        .map(|new| {
+            deployed
+                .iter()
+                .enumerate()
+                .filter(|(_, d)| {
+                    let dn = d.rel.rsplit('/').next().unwrap_or(&d.rel);
+                    maven::parse(dn).is_some_and(|o| maven::same_artifact(&new, &o))
+                })
+                .map(|(i, _)| i)
+                .collect()
+        })
+        .unwrap_or_default();
+    let dir_of = |rel: &str| rel.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+    let dirs: std::collections::BTreeSet<String> =
+        old.iter().map(|&i| dir_of(&deployed[i].rel)).collect();
+    match dirs.len() {
+        0 => {
+            if !deployed.is_empty() {
+                m.warnings.push(format!(
+                    "{} matches no deployed file: it is added as {}",
+                    s.rel,
+                    app.deploy.join(&s.rel).display()
+                ));
+            }
+            Target::Add
+        }
+        1 => Target::Upgrade {
+            dir: dirs.into_iter().next().unwrap_or_default(),
+            old,
+        },
+        _ => {
+            let found: Vec<&str> = old.iter().map(|&i| deployed[i].rel.as_str()).collect();
+            m.problems.push(Problem {
+                path: app.staging.join(&s.rel),
+                reason: format!(
+                    "a new version of what is deployed in several dirs ({}): stage it at the path it replaces",
+                    found.join(", ")
+                ),
+                bad_zip: false,
+            });
+            Target::Add
+        }
+    }
+}
+
+pub fn plan_release(cfg: &Config, app: &App, opts: PlanOptions) -> Result<Plan> {
+    let staged = inventory::walk(&app.staging, &globset::GlobSet::empty())?;
+    let deployed = inventory::walk(&app.deploy, &app.excluded)?;
+    let Matched {
+        targets,
+        claimed,
+        problems,
+        mut warnings,
+    } = match_staged(app, &staged, &deployed);
+    for link in inventory::symlinks(&app.staging) {
+        warnings.push(format!(
+            "{link} in the staging dir is a symlink: not released (runner never follows one)"
+        ));
+    }
     let removed: Vec<usize> = if app.mirror {
         (0..deployed.len())
             .filter(|i| !claimed.contains_key(i))
@@ -184,48 +291,88 @@ pub fn plan_release(cfg: &Config, app: &App, opts: PlanOptions) -> Result<Plan> 
     for (s, t) in staged.iter().zip(&targets) {
         let new = hasher.meta(&app.staging, s)?;
         let source = app.staging.join(&s.rel);
-        if t.is_empty() {
-            changes.push(Change {
-                action: Action::Added,
-                path: s.rel.clone(),
-                source: Some(source),
-                old: None,
-                new: Some(new),
-                entries: None,
-            });
-            continue;
-        }
-        for &di in t {
-            let d = &deployed[di];
-            let old = hasher.meta(&app.deploy, d)?;
-            let action = if old.sha256 == new.sha256 {
-                Action::Unchanged
-            } else {
-                Action::Modified
-            };
-            changes.push(Change {
-                action,
-                path: d.rel.clone(),
-                source: Some(source.clone()),
-                old: Some(old),
-                new: Some(new.clone()),
-                entries: None,
-            });
+        let added = |path: String, upgrade_of: Option<String>| Change {
+            action: Action::Added,
+            path,
+            source: Some(source.clone()),
+            old: None,
+            new: Some(new.clone()),
+            entries: None,
+            upgrade_of,
+        };
+        match t {
+            Target::Add => changes.push(added(s.rel.clone(), None)),
+            Target::Upgrade { dir, old } => {
+                let name = s.rel.rsplit('/').next().unwrap_or(&s.rel);
+                let path = if dir.is_empty() {
+                    name.to_string()
+                } else {
+                    format!("{dir}/{name}")
+                };
+                let olds: Vec<&str> = old.iter().map(|&i| deployed[i].rel.as_str()).collect();
+                changes.push(added(path, Some(olds.join(", "))));
+                for &di in old {
+                    changes.push(removal(&mut hasher, app, &deployed[di])?);
+                }
+            }
+            Target::Replace(t) => {
+                for &di in t {
+                    let d = &deployed[di];
+                    let old = hasher.meta(&app.deploy, d)?;
+                    let action = if old.sha256 == new.sha256 {
+                        Action::Unchanged
+                    } else {
+                        Action::Modified
+                    };
+                    changes.push(Change {
+                        action,
+                        path: d.rel.clone(),
+                        source: Some(source.clone()),
+                        old: Some(old),
+                        new: Some(new.clone()),
+                        entries: None,
+                        upgrade_of: None,
+                    });
+                }
+            }
         }
     }
     for &di in &removed {
-        let d = &deployed[di];
-        changes.push(Change {
-            action: Action::Removed,
-            path: d.rel.clone(),
-            source: None,
-            old: Some(hasher.meta(&app.deploy, d)?),
-            new: None,
-            entries: None,
-        });
+        changes.push(removal(&mut hasher, app, &deployed[di])?);
     }
     hasher.finish(&[(&app.staging, &staged), (&app.deploy, &deployed)]);
-    finish(app, &app.staging, changes, problems, opts)
+    let mut plan = finish(app, &app.staging, changes, problems, opts)?;
+    plan.warnings = warnings;
+    Ok(plan)
+}
+
+fn removal(hasher: &mut Hasher, app: &App, d: &Entry) -> Result<Change> {
+    Ok(Change {
+        action: Action::Removed,
+        path: d.rel.clone(),
+        source: None,
+        old: Some(hasher.meta(&app.deploy, d)?),
+        new: None,
+        entries: None,
+        upgrade_of: None,
+    })
+}
+
+/// The staged common libs that no app (of `apps`) has a jar of that name for: they go nowhere.
+pub fn unmatched_common(cfg: &Config, apps: &[&App]) -> Result<Vec<String>> {
+    let libs: Vec<Entry> = inventory::walk(&cfg.common, &globset::GlobSet::empty())?
+        .into_iter()
+        .filter(|e| !e.rel.contains('/') && jar::is_archive(&e.rel))
+        .collect();
+    let mut unmatched: std::collections::BTreeSet<String> =
+        libs.into_iter().map(|e| e.rel).collect();
+    for app in apps {
+        for d in inventory::walk(&app.deploy, &app.excluded)? {
+            let name = d.rel.rsplit('/').next().unwrap_or(&d.rel);
+            unmatched.remove(name);
+        }
+    }
+    Ok(unmatched.into_iter().collect())
 }
 
 /// Plans installing the staged common libs into `app`: each replaces every deployed file of
@@ -264,6 +411,7 @@ pub fn plan_common(cfg: &Config, app: &App, opts: PlanOptions) -> Result<Plan> {
                 old: Some(old),
                 new: Some(new.clone()),
                 entries: None,
+                upgrade_of: None,
             });
         }
     }
@@ -295,6 +443,7 @@ fn finish(
             problems.push(Problem {
                 path: src.clone(),
                 reason: reason.to_string(),
+                bad_zip: true,
             });
             continue;
         }
@@ -309,5 +458,6 @@ fn finish(
         deploy: app.deploy.clone(),
         changes,
         problems,
+        warnings: Vec::new(),
     })
 }

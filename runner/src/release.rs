@@ -120,9 +120,11 @@ pub fn release(ctx: &Ctx, app: &App, opts: Options) -> Result<Report> {
             j.id,
             j.phase
         ));
-        return execute(ctx, app, j, opts, true);
+        return execute(ctx, app, j, opts, true, Vec::new());
     }
+    let t = Instant::now();
     preflight::check(app, Work::Release, !opts.no_restart)?;
+    tracing::debug!(micros = t.elapsed().as_micros() as u64, "pre-flight checks");
     let id = new_id(ctx.cfg, &app.name);
     let host = crate::host::hostname();
     let gate = |hook: Hook, changes: &[Change]| {
@@ -185,10 +187,18 @@ fn start(
 ) -> Result<Report> {
     if let Some(p) = plan.problems.first() {
         ctx.ui.plan(&plan);
-        return Err(Error::BadJar {
-            app: app.name.clone(),
-            path: p.path.clone(),
-            reason: p.reason.clone(),
+        return Err(if p.bad_zip {
+            Error::BadJar {
+                app: app.name.clone(),
+                path: p.path.clone(),
+                reason: p.reason.clone(),
+            }
+        } else {
+            Error::Plan {
+                app: app.name.clone(),
+                path: p.path.clone(),
+                reason: p.reason.clone(),
+            }
         });
     }
     let changes = plan.pending();
@@ -210,7 +220,7 @@ fn start(
         return Ok(Report::quiet(&app.name, Outcome::Cancelled, None));
     }
     let journal = new_journal(ctx.cfg, app, id, kind, changes, !opts.no_restart, None);
-    execute(ctx, app, journal, opts, false)
+    execute(ctx, app, journal, opts, false, plan.warnings)
 }
 
 pub(crate) fn confirm(prompt: &str) -> Result<bool> {
@@ -275,9 +285,17 @@ pub(crate) fn new_id(cfg: &Config, app: &str) -> String {
 
 /// Carries a journaled release from wherever it stands to its end. A new release starts at
 /// `Planned`; a resumed one skips the phases its journal says are durable.
-fn execute(ctx: &Ctx, app: &App, j: Journal, opts: Options, resumed: bool) -> Result<Report> {
+fn execute(
+    ctx: &Ctx,
+    app: &App,
+    j: Journal,
+    opts: Options,
+    resumed: bool,
+    warnings: Vec<String>,
+) -> Result<Report> {
     let _in_flight = InFlight::new(&app.name);
     let mut run = Run::new(ctx, app, j, resumed);
+    run.warnings = warnings;
     if !resumed {
         run.announce();
         run.j.save(&ctx.cfg.state_dir)?;
@@ -314,7 +332,11 @@ fn execute(ctx: &Ctx, app: &App, j: Journal, opts: Options, resumed: bool) -> Re
             }
             return run.roll_back(stop.to_string());
         }
-    } else if !matches!(app.restart, Restart::None) {
+    } else if matches!(app.restart, Restart::None) {
+        run.warnings.push(
+            "no `restart` is configured: the files are installed, the app was not restarted".into(),
+        );
+    } else {
         ctx.ui.step(true, "restart", "skipped (--no-restart)");
     }
     run.finish(Outcome::Success, None)
@@ -349,6 +371,8 @@ struct Run<'a> {
     /// Rolling back: a hook's abort is logged and the built-in step goes on (a rollback that
     /// a plugin could stop would leave the app half-released).
     rolling_back: bool,
+    /// Said with the summary, and kept in the report.
+    warnings: Vec<String>,
     t0: Instant,
     steps: Vec<StepRecord>,
 }
@@ -361,6 +385,7 @@ impl<'a> Run<'a> {
             j,
             resumed,
             rolling_back: false,
+            warnings: Vec::new(),
             t0: Instant::now(),
             steps: Vec::new(),
         }
@@ -665,6 +690,7 @@ impl<'a> Run<'a> {
             duration_ms,
             error,
             plan: None,
+            warnings: self.warnings,
         };
         summary(ctx, &report);
         Ok(report)
@@ -741,6 +767,9 @@ fn summary(ctx: &Ctx, r: &Report) {
             r.error.as_deref().unwrap_or("")
         )),
     }
+    for w in &r.warnings {
+        ctx.ui.warn(format!("{}: {w}", r.app));
+    }
 }
 
 /// `runner rollback <app> [--to <id>]`: undo an interrupted release, or put back the files of
@@ -789,6 +818,7 @@ pub fn rollback(ctx: &Ctx, app: &App, to: Option<&str>, opts: Options) -> Result
         deploy: app.deploy.clone(),
         changes,
         problems: Vec::new(),
+        warnings: Vec::new(),
     };
     ctx.ui.line(match to {
         Some(_) => format!(
@@ -837,7 +867,7 @@ pub fn rollback(ctx: &Ctx, app: &App, to: Option<&str>, opts: Options) -> Result
         to.is_none().then(|| target.id.clone()),
     );
     j.back_to = to.map(str::to_string);
-    execute(ctx, app, j, opts, false)
+    execute(ctx, app, j, opts, false, Vec::new())
 }
 
 /// The changes that take the deploy dir back to before the releases whose backups these are
@@ -876,6 +906,7 @@ fn reverse(deploy: &Path, backups: &[(Manifest, PathBuf)]) -> Result<Vec<Change>
             old: current,
             new: want,
             entries: None,
+            upgrade_of: None,
         });
     }
     Ok(out)

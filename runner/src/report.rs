@@ -158,6 +158,10 @@ impl Ui {
 
     /// The plan as a table: added / modified / removed (and unchanged with `-v`).
     pub fn plan(&self, plan: &Plan) {
+        // Warnings reach stderr even with --json (where they are in the document too).
+        for w in &plan.warnings {
+            self.warn(format!("{}: {w}", plan.app));
+        }
         if self.json || self.quiet {
             return;
         }
@@ -191,6 +195,7 @@ impl Ui {
         t.set_header(vec!["", "path", "size", "sha256"]);
         for c in rows {
             let (label, color) = match c.action {
+                Action::Added if c.upgrade_of.is_some() => ("upgraded", Color::Cyan),
                 Action::Added => ("added", Color::Green),
                 Action::Modified => ("modified", Color::Yellow),
                 Action::Removed => ("removed", Color::Red),
@@ -212,7 +217,10 @@ impl Ui {
                 (Some(o), None) => short(&o.sha256).to_string(),
                 _ => String::new(),
             };
-            let mut path = c.path.clone();
+            let mut path = match &c.upgrade_of {
+                Some(old) => format!("{old} → {}", c.path),
+                None => c.path.clone(),
+            };
             if let Some(d) = &c.entries {
                 let limit = if self.verbose { usize::MAX } else { 20 };
                 let lines: Vec<String> = d

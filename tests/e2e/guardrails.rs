@@ -576,3 +576,120 @@ fn rollback_to_returns_to_the_state_right_after_that_release() {
         crate::util::sha_bytes(&fs::read(sb.backups("svc").join(&r1).join("files/a.jar")).unwrap())
     );
 }
+
+/// `fastjson-1.2.83.jar` staged flat while `lib/fastjson-1.2.60.jar` is deployed: an upgrade in
+/// `lib/`, not a second version at the app root; a rollback puts the old one back.
+#[test]
+fn a_new_version_of_a_deployed_jar_replaces_it_in_its_dir() {
+    let sb = Sandbox::new("versioned")
+        .app("svc", "restart = [\"true\"]")
+        .write_config();
+    fs::create_dir_all(sb.deploy("svc").join("lib")).unwrap();
+    fs::write(sb.deploy("svc").join("app.jar"), jar(&[("A", b"1")])).unwrap();
+    fs::write(
+        sb.deploy("svc").join("lib/fastjson-1.2.60.jar"),
+        jar(&[("F", b"60")]),
+    )
+    .unwrap();
+    let before = snapshot(&sb.deploy("svc"));
+    sb.stage("svc", "fastjson-1.2.83.jar", &jar(&[("F", b"83")]));
+    let plan = sb.run(&["--json", "plan", "svc"]).success().json();
+    let changes = plan[0]["changes"].as_array().unwrap();
+    let added = changes.iter().find(|c| c["action"] == "added").unwrap();
+    assert_eq!(added["path"], "lib/fastjson-1.2.83.jar", "{plan}");
+    assert_eq!(added["upgrade_of"], "lib/fastjson-1.2.60.jar");
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["action"] == "removed" && c["path"] == "lib/fastjson-1.2.60.jar")
+    );
+    let shown = sb.run(&["plan", "svc"]).success().stdout();
+    assert!(
+        shown.contains("lib/fastjson-1.2.60.jar → lib/fastjson-1.2.83.jar"),
+        "{shown}"
+    );
+    sb.run(&["release", "svc", "--yes"]).success();
+    let after = snapshot(&sb.deploy("svc"));
+    assert!(after.contains_key("lib/fastjson-1.2.83.jar"), "{after:?}");
+    assert!(
+        !after.contains_key("lib/fastjson-1.2.60.jar"),
+        "one version on the classpath"
+    );
+    assert!(
+        !after.contains_key("fastjson-1.2.83.jar"),
+        "not at the app root"
+    );
+    sb.run(&["rollback", "svc", "--yes"]).success();
+    assert_eq!(snapshot(&sb.deploy("svc")), before);
+
+    // Deployed in two dirs: which one to replace is not guessed.
+    fs::create_dir_all(sb.deploy("svc").join("ext")).unwrap();
+    fs::write(
+        sb.deploy("svc").join("ext/fastjson-1.2.70.jar"),
+        jar(&[("F", b"70")]),
+    )
+    .unwrap();
+    let r = sb.run(&["release", "svc", "--yes"]).code_is(1);
+    assert!(
+        r.stderr().contains("deployed in several dirs"),
+        "{}",
+        r.stderr()
+    );
+}
+
+/// What the operator must see: a staged file that matches nothing deployed (added where it is
+/// staged), a staged symlink (left out), an app with no restart (nothing restarted), a common
+/// lib no app has.
+#[test]
+fn warnings_name_what_would_surprise_an_operator() {
+    let sb = Sandbox::new("warnings").app("svc", "").write_config();
+    fs::write(sb.deploy("svc").join("app.jar"), jar(&[("A", b"1")])).unwrap();
+    sb.stage("svc", "ap.jar", &jar(&[("A", b"2")]));
+    std::os::unix::fs::symlink("/etc/hostname", sb.staging("svc").join("link.jar")).unwrap();
+    let plan = sb.run(&["--json", "plan", "svc"]).success();
+    let json = plan.json();
+    let warnings = json[0]["warnings"].as_array().unwrap();
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .contains("ap.jar matches no deployed file")),
+        "{json}"
+    );
+    assert!(
+        warnings.iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .contains("link.jar in the staging dir is a symlink")),
+        "{json}"
+    );
+    assert!(
+        plan.stderr().contains("ap.jar matches no deployed file"),
+        "{}",
+        plan.stderr()
+    );
+    let r = sb.run(&["release", "svc", "--yes"]).success();
+    assert!(
+        r.stderr().contains("no `restart` is configured"),
+        "{}",
+        r.stderr()
+    );
+    assert!(
+        !sb.deploy("svc").join("link.jar").exists(),
+        "a staged link is not followed"
+    );
+
+    fs::create_dir_all(sb.root.join("staging/common")).unwrap();
+    fs::write(
+        sb.root.join("staging/common/nobody-1.0.jar"),
+        jar(&[("N", b"1")]),
+    )
+    .unwrap();
+    let r = sb.run(&["common", "--yes"]).success();
+    assert!(
+        r.stderr()
+            .contains("common lib nobody-1.0.jar matches no jar"),
+        "{}",
+        r.stderr()
+    );
+}

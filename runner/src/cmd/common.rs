@@ -2,7 +2,7 @@
 
 use crate::cli::ReleaseFlags;
 use crate::error::{ExitCode, Result};
-use crate::release;
+use crate::{plan, release};
 
 use super::Globals;
 
@@ -10,6 +10,16 @@ pub fn run(g: &Globals, names: &[String], flags: ReleaseFlags) -> Result<ExitCod
     let loaded = g.load_with_plugins()?;
     let ctx = loaded.ctx(g.ui);
     let apps = super::select(&loaded.cfg, names, names.is_empty())?;
+    for lib in plan::unmatched_common(&loaded.cfg, &apps)? {
+        g.ui.warn(format!(
+            "common lib {lib} matches no jar of {}: it is installed nowhere",
+            if names.is_empty() {
+                "any app"
+            } else {
+                "these apps"
+            }
+        ));
+    }
     let opts = super::options(flags, false);
     crate::interrupt::install()?;
     super::each(&ctx, &apps, flags, |app| release::common(&ctx, app, opts))

@@ -466,6 +466,7 @@ fn batch(
                 old,
                 new: Some(meta(e)),
                 entries: None,
+                upgrade_of: None,
             }
         })
         .collect();
@@ -476,6 +477,7 @@ fn batch(
         old: remote.get(p).map(|r| meta(r)),
         new: None,
         entries: None,
+        upgrade_of: None,
     }));
     out
 }
