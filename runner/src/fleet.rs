@@ -68,8 +68,8 @@ pub fn batches(spec: &str, n: usize) -> Result<Vec<usize>> {
 /// Why one host's release did not go through (its report's `error`).
 #[derive(Debug, thiserror::Error)]
 enum HostError {
-    #[error("{0}")]
-    Connect(#[source] Error),
+    #[error("cannot connect to {to}: {}", transport(.source))]
+    Connect { to: String, source: Error },
     #[error(
         "{source} (is runner {} installed there as `{agent}`? --install-agent copies this one)",
         env!("CARGO_PKG_VERSION")
@@ -86,6 +86,14 @@ enum HostError {
     /// The host's release failed: why, and the end of its start-up log.
     #[error("{why}{}", log_tail(.log))]
     Failed { why: String, log: Vec<String> },
+}
+
+/// What the transport said, without the `sync to ssh://…` framing of a sync error.
+fn transport(e: &Error) -> String {
+    match e {
+        Error::Sync { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
 }
 
 fn log_tail(log: &[String]) -> String {
@@ -187,13 +195,18 @@ pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Resul
     let cfg = ctx.cfg;
     let hosts = crate::address::names(&app.hosts);
     let sizes = batches(fleet.batch.as_deref().unwrap_or("1"), hosts.len())?;
-    // One fleet roll of an app at a time (the hosts lock their own releases too).
-    let acquired = lock::acquire(
-        &cfg.state_dir,
-        lock::Scope::Fleet(&app.name),
-        "fleet release",
-    )?;
-    if let Some(h) = &acquired.stale {
+    // One fleet roll of an app at a time (the hosts lock their own releases too). A dry run
+    // changes nothing, so it takes no lock: it may check the fleet while a roll is on.
+    let acquired = if opts.dry_run {
+        None
+    } else {
+        Some(lock::acquire(
+            &cfg.state_dir,
+            lock::Scope::Fleet(&app.name),
+            "fleet release",
+        )?)
+    };
+    if let Some(h) = acquired.as_ref().and_then(|a| a.stale.as_ref()) {
         ctx.ui.warn(format!(
             "{}: took over a fleet lock left by pid {} ({}), which is no longer running",
             app.name, h.pid, h.user
@@ -236,8 +249,11 @@ pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Resul
     } else {
         Outcome::Failed
     };
-    if stopped && fleet.rollback_on_failure && roll.roll_back(&mut reports) {
-        outcome = Outcome::RolledBack;
+    if stopped && fleet.rollback_on_failure {
+        let (back, all_back) = roll.roll_back(&mut reports);
+        if back > 0 && all_back {
+            outcome = Outcome::RolledBack;
+        }
     }
     roll.view.clear();
     let report = FleetReport {
@@ -268,11 +284,11 @@ fn record(ctx: &Ctx, report: &FleetReport, started: String) -> Record {
         outcome: report.outcome,
         reverts: None,
         back_to: None,
-        error: report.hosts.iter().find_map(|h| {
-            h.error
-                .as_ref()
-                .map(|e| format!("{}: {}", h.host, first_line(e)))
-        }),
+        // A host's error names the host already.
+        error: report
+            .hosts
+            .iter()
+            .find_map(|h| h.error.as_deref().map(|e| first_line(e).to_string())),
         resumed: false,
         files: Vec::new(),
         steps: Vec::new(),
@@ -318,7 +334,8 @@ impl Roll<'_> {
                         .is_some_and(|r| !r.outcome.ok())
                 })
                 .count();
-            stopped = failed > self.fleet.max_fail.unwrap_or(0);
+            // A dry run is a check of the whole fleet: it visits every host.
+            stopped = !self.opts.dry_run && failed > self.fleet.max_fail.unwrap_or(0);
         }
         let reports = results
             .into_iter()
@@ -351,9 +368,10 @@ impl Roll<'_> {
     }
 
     /// Puts the hosts already released back, newest first, each drained like a release.
-    /// Whether every one of them is back.
-    fn roll_back(&self, reports: &mut [HostReport]) -> bool {
+    /// How many were put back, and whether every one of them is back.
+    fn roll_back(&self, reports: &mut [HostReport]) -> (usize, bool) {
         let mut all_back = true;
+        let mut back = 0;
         for i in (0..reports.len()).rev() {
             if reports[i].outcome != HostOutcome::Verified {
                 continue;
@@ -361,6 +379,7 @@ impl Roll<'_> {
             self.view.state(i, "rolling back");
             let r = self.host(i, RunKind::Rollback);
             if r.outcome.ok() {
+                back += 1;
                 reports[i].outcome = HostOutcome::RolledBack;
             } else {
                 all_back = false;
@@ -369,11 +388,17 @@ impl Roll<'_> {
             }
             self.view.done(i, &reports[i]);
         }
-        all_back
+        (back, all_back)
     }
 
     /// A central hook around one host; the host's address is the event's `host`.
-    fn hook(&self, hook: Hook, host: &str, error: Option<&str>) -> Option<String> {
+    fn hook(
+        &self,
+        hook: Hook,
+        host: &str,
+        error: Option<&str>,
+        outcome: Option<Outcome>,
+    ) -> Option<String> {
         let at = At {
             release_id: &self.id,
             app: &self.app.name,
@@ -381,30 +406,46 @@ impl Roll<'_> {
             changes: &[],
             dry_run: self.opts.dry_run,
         };
-        aborted(self.ctx.call(hook, &at, error, None))
+        aborted(self.ctx.call(hook, &at, error, outcome))
     }
 
-    /// Host `i`: before-host hook, connect, sync, release (or rollback) there, after-host hook.
+    /// Host `i`: connect, before-host hook, sync, release (or rollback) there, after-host hook.
+    /// A host that cannot be reached is never drained: an ssh hiccup must not take a healthy
+    /// server out of its load balancer.
     fn host(&self, i: usize, task: RunKind) -> HostReport {
         let to = &self.app.hosts[i];
         let host = &self.view.hosts[i];
         let state = |s: &str| self.view.state(i, s);
         let t = Instant::now();
         let mut r = HostReport::new(host, HostOutcome::Failed);
+        state("connecting");
+        let session = match connect(self.ctx.cfg, self.app, to, self.fleet) {
+            Ok(s) => s,
+            Err(e) => {
+                r.error = Some(e.to_string());
+                r.ms = t.elapsed().as_millis() as u64;
+                return r;
+            }
+        };
+        r.connect_ms = t.elapsed().as_millis() as u64;
         state("draining");
-        if let Some(reason) = self.hook(Hook::BeforeHost, host, None) {
+        if let Some(reason) = self.hook(Hook::BeforeHost, host, None, None) {
+            session.close(true);
             r.error = Some(reason);
             r.ms = t.elapsed().as_millis() as u64;
             return r;
         }
-        if let Err(e) = self.on_host(to, task, &state, &mut r) {
+        if let Err(e) = self.on_host(session, task, &state, &mut r) {
             r.error = Some(format!("{host}: {e}"));
             if r.outcome == HostOutcome::Verified {
                 r.outcome = HostOutcome::Failed;
             }
         }
         state("restoring");
-        if let Some(reason) = self.hook(Hook::AfterHost, host, r.error.clone().as_deref())
+        // A host whose release failed but whose previous build is back and verified is
+        // healthy: told `rolled-back`, a drain plugin puts it back in rotation.
+        let healthy = (r.release == Some(Outcome::RolledBack)).then_some(Outcome::RolledBack);
+        if let Some(reason) = self.hook(Hook::AfterHost, host, r.error.clone().as_deref(), healthy)
             && r.error.is_none()
         {
             r.outcome = HostOutcome::Failed;
@@ -414,19 +455,15 @@ impl Roll<'_> {
         r
     }
 
-    /// Connect, sync (for a release), and run the task on the host, following its events.
+    /// Sync (for a release), and run the task on the host, following its events.
     fn on_host(
         &self,
-        to: &SshTarget,
+        mut session: Session,
         task: RunKind,
         state: &dyn Fn(&str),
         r: &mut HostReport,
     ) -> std::result::Result<(), HostError> {
         let (cfg, app) = (self.ctx.cfg, self.app);
-        state("connecting");
-        let t = Instant::now();
-        let mut session = connect(cfg, app, to, self.fleet)?;
-        r.connect_ms = t.elapsed().as_millis() as u64;
         if task == RunKind::Release {
             state("syncing");
             let t = Instant::now();
@@ -467,6 +504,8 @@ fn run_options(opts: Options) -> RunOptions {
 struct Follow {
     report: Option<Report>,
     log_tail: Vec<String>,
+    /// The failed build's last lines, once the host began rolling back.
+    failed_tail: Option<Vec<String>>,
 }
 
 impl Follow {
@@ -481,7 +520,10 @@ impl Follow {
                 Hook::BeforeInstall => state("installing"),
                 Hook::BeforeRestart => state("restarting"),
                 Hook::BeforeVerify => state("verifying"),
-                Hook::BeforeRollback => state("rolling back"),
+                Hook::BeforeRollback => {
+                    state("rolling back");
+                    self.failed_tail = Some(std::mem::take(&mut self.log_tail));
+                }
                 _ => {}
             },
             Event::Log { line } => {
@@ -507,6 +549,7 @@ impl Follow {
         r.id = rep.as_ref().and_then(|p| p.id.clone());
         r.files = rep.as_ref().map_or(0, |p| p.files);
         r.release_ms = rep.as_ref().map_or(0, |p| p.duration_ms);
+        r.release = rep.as_ref().map(|p| p.outcome);
         r.outcome = match (code, &rep) {
             (0, Some(p)) => p.outcome.into(),
             (0, None) => HostOutcome::Verified,
@@ -522,10 +565,17 @@ impl Follow {
                 (!s.is_empty()).then(|| s.lines().last().unwrap_or(s).to_string())
             })
             .unwrap_or_else(|| format!("runner {} exited with {code}", task.command()));
-        Err(HostError::Failed {
-            why,
-            log: self.log_tail,
-        })
+        let log = match self.failed_tail {
+            Some(mut failed) => {
+                if !self.log_tail.is_empty() {
+                    failed.push("— after the rollback —".into());
+                    failed.extend(self.log_tail);
+                }
+                failed
+            }
+            None => self.log_tail,
+        };
+        Err(HostError::Failed { why, log })
     }
 }
 
@@ -559,9 +609,15 @@ fn connect(
                 agent,
                 ..cfg.fleet.clone()
             };
-            Session::open_app(to, &via, &app.name).map_err(HostError::Connect)
+            Session::open_app(to, &via, &app.name).map_err(|source| HostError::Connect {
+                to: to.to_string(),
+                source,
+            })
         }
-        Err(e) => Err(HostError::Connect(e)),
+        Err(source) => Err(HostError::Connect {
+            to: to.to_string(),
+            source,
+        }),
     }
 }
 

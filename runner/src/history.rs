@@ -54,6 +54,9 @@ pub struct StepRecord {
 pub struct HookCall {
     pub plugin: String,
     pub hook: String,
+    /// The host a fleet's central hook was called for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     pub decision: String,
     pub micros: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -5,12 +5,16 @@ use runner::cli::{Cli, Color, Command, LogFormat};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.color {
-        Color::Always => console::set_colors_enabled(true),
-        Color::Never => console::set_colors_enabled(false),
-        Color::Auto => {}
+    // Auto: each stream by itself (stderr redirected to a file gets no escapes).
+    let forced = match cli.color {
+        Color::Always => Some(true),
+        Color::Never => Some(false),
+        Color::Auto => None,
+    };
+    if let Some(on) = forced {
+        console::set_colors_enabled(on);
+        console::set_colors_enabled_stderr(on);
     }
-    console::set_colors_enabled_stderr(console::colors_enabled());
     // The service logs what it does; one-shot commands only warn.
     let (service, json) = match &cli.command {
         Command::Watch { log_format, .. } => (true, *log_format == LogFormat::Json),
@@ -27,6 +31,7 @@ fn main() -> ExitCode {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("runner={level}")));
     let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(console::colors_enabled_stderr())
         .with_writer(std::io::stderr);
     if json {
         fmt.json().init();

@@ -140,6 +140,10 @@ pub struct HostReport {
     pub release_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// How the host's own release ended (`rolled-back`: it failed, and its previous build is
+    /// back and verified), as the host reported it.
+    #[serde(skip)]
+    pub release: Option<Outcome>,
 }
 
 impl HostReport {
@@ -155,6 +159,7 @@ impl HostReport {
             sync_ms: 0,
             release_ms: 0,
             error: None,
+            release: None,
         }
     }
 }

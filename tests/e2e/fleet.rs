@@ -141,6 +141,17 @@ config = {{ upstream = "{upstream}", servers = {{ "{a1}" = "127.0.0.1:{p1}", "{a
         ["before-host", "after-host", "before-host", "after-host"],
         "drained around each host in turn"
     );
+    let for_host: Vec<&str> = rec["hooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["host"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        for_host,
+        [&h1.addr, &h1.addr, &h2.addr, &h2.addr].map(String::as_str),
+        "each central hook record names its host"
+    );
     for h in [&h1, &h2] {
         let local = h.sb.run(&["--json", "history", "demo"]).success().json();
         assert_eq!(
@@ -190,6 +201,12 @@ fn a_failing_host_stops_the_roll_and_rollback_on_failure_restores_the_fleet() {
     );
     let why = hosts[1]["error"].as_str().unwrap();
     assert!(why.contains(&h2.addr), "the error names the host: {why}");
+    // The failed build's start-up lines first, the rolled-back build's after a marker.
+    let (failed, after) = why
+        .split_once("— after the rollback —")
+        .unwrap_or_else(|| panic!("no marker: {why}"));
+    assert!(failed.contains("v2"), "{why}");
+    assert!(after.contains("Started DemoApp"), "{why}");
     assert_eq!(report["report"]["outcome"], "rolled-back");
     // Every host serves the old build; the skipped one was never touched.
     for h in [&h1, &h2, &h3] {
@@ -210,10 +227,19 @@ fn an_unreachable_host_is_named_and_nothing_is_left_unreported() {
     let keys = Sandbox::new("fleetdown-keys");
     let h1 = host(&keys.root, "fleetdown-h1", "");
     let dead = format!("root@127.0.0.1:{}", free_port());
-    let c = central("fleetdown-central", &keys.root, &[&dead, &h1.addr], "");
-    let r = c.run(&["release", "demo", "--batch", "1"]).code_is(1);
+    // A plugin around each host: a host that cannot be reached is never drained.
+    let around = format!(
+        "\n[[plugin]]\nname = \"around\"\nwasm = \"{}\"\nhooks = [\"before-host\", \"after-host\"]\n",
+        crate::util::plugin_wasm("hostile").display()
+    );
+    let c = central("fleetdown-central", &keys.root, &[&dead, &h1.addr], &around);
+    // Nothing was released before the failure: nothing to roll back, the roll `failed`.
+    let r = c
+        .run(&["release", "demo", "--batch", "1", "--rollback-on-failure"])
+        .code_is(1);
     let out = format!("{}{}", r.stdout(), r.stderr());
     assert!(out.contains(&dead), "names the host: {out}");
+    assert!(out.contains(&format!("cannot connect to {dead}")), "{out}");
     assert!(
         out.contains("skipped"),
         "the other host is reported as skipped: {out}"
@@ -223,7 +249,13 @@ fn an_unreachable_host_is_named_and_nothing_is_left_unreported() {
         "nothing released after the failure"
     );
     let h = c.run(&["--json", "history", "demo"]).success().json();
-    assert_eq!(h.as_array().unwrap().last().unwrap()["outcome"], "failed");
+    let last = h.as_array().unwrap().last().unwrap();
+    assert_eq!(last["outcome"], "failed");
+    assert_eq!(
+        last["hooks"].as_array().unwrap().len(),
+        0,
+        "no before-host (drain) for a host that was never reached: {last}"
+    );
 }
 
 /// Points the central box's fleet at a runner that is not on the hosts.
@@ -371,4 +403,91 @@ fn a_fleet_dry_run_plans_on_every_host_and_changes_no_app() {
     assert!(h1.sb.version("demo").contains("app=1.0.0"));
     let local = h1.sb.run(&["--json", "history", "demo"]).success().json();
     assert!(local.as_array().unwrap().is_empty(), "no release ran there");
+}
+
+/// A dry run is a check of the whole fleet: it visits every host, an unreachable one included,
+/// and, changing nothing, it is not refused by a roll holding the fleet lock.
+#[test]
+fn a_dry_run_visits_every_host_and_ignores_the_fleet_lock() {
+    let keys = Sandbox::new("fleetdrycheck-keys");
+    let h1 = host(&keys.root, "fleetdrycheck-h1", "");
+    let dead = format!("root@127.0.0.1:{}", free_port());
+    let c = central("fleetdrycheck-central", &keys.root, &[&dead, &h1.addr], "");
+    let lock = c.state().join("locks/fleet/demo.lock");
+    fs::create_dir_all(lock.parent().unwrap()).unwrap();
+    fs::write(&lock, "").unwrap();
+    let held = c.root.join("held");
+    let mut holder = std::process::Command::new("flock")
+        .arg(&lock)
+        .args(["-c", &format!("touch {}; sleep 60", held.display())])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !held.exists() {
+        assert!(Instant::now() < deadline, "flock never took the lock");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let r = c.run(&["--json", "release", "demo", "--dry-run", "--batch", "1"]);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    let r = r.code_is(1);
+    let last = r.stdout().lines().last().unwrap().to_string();
+    let report: serde_json::Value = serde_json::from_str(&last).unwrap();
+    let hosts = report["report"]["hosts"].as_array().unwrap();
+    assert_eq!(hosts[0]["outcome"], "failed", "{report}");
+    assert_eq!(
+        hosts[1]["outcome"], "dry-run",
+        "the next host is still visited: {report}"
+    );
+    assert!(h1.sb.version("demo").contains("app=1.0.0"));
+}
+
+/// A host whose new build fails but which puts its previous build back and verifies it is
+/// healthy: it goes back in rotation (the upstream file ends byte-identical), not left drained.
+#[test]
+fn a_host_rolled_back_to_a_verified_build_goes_back_in_rotation() {
+    let keys = Sandbox::new("fleetback-keys");
+    let h1 = host(
+        &keys.root,
+        "fleetback-h1",
+        "fail = 'Starting DemoApp v2\\.'\n",
+    );
+    let h2 = host(&keys.root, "fleetback-h2", "");
+    let nginx = Nginx::start(&keys.root, &[h1.sb.port("demo"), h2.sb.port("demo")]);
+    let upstream_before = fs::read(&nginx.upstream).unwrap();
+    let drain = format!(
+        r#"
+[[plugin]]
+name = "drain"
+wasm = "{wasm}"
+hooks = ["before-host", "after-host"]
+timeout = "20s"
+allow = {{ exec = ["{nginx}"], rw = ["{confd}"] }}
+config = {{ upstream = "{upstream}", servers = {{ "{a1}" = "127.0.0.1:{p1}", "{a2}" = "127.0.0.1:{p2}" }}, test = {test}, reload = {reload}, drain = "200ms" }}
+"#,
+        wasm = plugin_wasm("nginx-drain").display(),
+        nginx = nginx_bin().display(),
+        confd = nginx.upstream.parent().unwrap().display(),
+        upstream = nginx.upstream.display(),
+        a1 = h1.addr,
+        a2 = h2.addr,
+        p1 = h1.sb.port("demo"),
+        p2 = h2.sb.port("demo"),
+        test = nginx.argv_toml(&["-t"]),
+        reload = nginx.argv_toml(&["-s", "reload"]),
+    );
+    let c = central(
+        "fleetback-central",
+        &keys.root,
+        &[&h1.addr, &h2.addr],
+        &drain,
+    );
+    let r = c.run(&["release", "demo", "--batch", "1"]).code_is(1);
+    let out = format!("{}{}", r.stdout(), r.stderr());
+    assert!(h1.sb.version("demo").contains("app=1.0.0"), "{out}");
+    assert_eq!(
+        fs::read(&nginx.upstream).unwrap(),
+        upstream_before,
+        "the healthy host is back in rotation: {out}"
+    );
 }

@@ -739,3 +739,64 @@ fn plugin_check_names_a_core_module_as_such() {
         r.stderr()
     );
 }
+
+/// A fleet calls its central hooks from a thread per host: calls of one plugin never overlap
+/// (nginx-drain edits one upstream file per call). The plugin holds a marker file for 300 ms
+/// and aborts if it finds one: two calls at once from two threads both proceed.
+#[test]
+fn calls_of_one_plugin_from_two_threads_never_overlap() {
+    use runner::plugin::{HookEvent, PluginHost, Verdict};
+    let sb = Sandbox::new("exclusive");
+    let dir = sb.root.join("shared");
+    fs::create_dir_all(&dir).unwrap();
+    let d = dir.display().to_string();
+    let spec = runner::config::Plugin {
+        name: "hostile".into(),
+        wasm: plugin_wasm("hostile"),
+        hooks: vec!["before-host".into()],
+        on_error: runner::config::OnError::Abort,
+        timeout: Duration::from_secs(30),
+        memory: 64 << 20,
+        allow: runner::config::Allow {
+            rw: vec![dir.clone()],
+            ..Default::default()
+        },
+        config: [("mode", "exclusive"), ("dir", d.as_str())]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    let mut host = PluginHost::with_room(&sb.state(), 1, 4).unwrap();
+    let loaded = host.load_one(spec).unwrap();
+    host.plugins.push(loaded);
+    let ui = runner::report::Ui {
+        quiet: true,
+        ..Default::default()
+    };
+    let verdicts: Vec<Verdict> = std::thread::scope(|s| {
+        let calls: Vec<_> = ["h1", "h2"]
+            .into_iter()
+            .map(|h| {
+                let (host, ui) = (&host, &ui);
+                s.spawn(move || {
+                    let ev = HookEvent {
+                        hook: runner::hook::Hook::BeforeHost,
+                        release_id: "r1",
+                        app: "svc",
+                        host: h,
+                        changes: &[],
+                        dry_run: false,
+                        error: None,
+                        outcome: None,
+                    };
+                    host.call(&ev, ui)
+                })
+            })
+            .collect();
+        calls.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    assert!(
+        verdicts.iter().all(|v| *v == Verdict::Proceed),
+        "{verdicts:?}"
+    );
+}

@@ -139,6 +139,22 @@ impl Guest for Hostile {
                 }
                 Decision::Proceed
             }
+            "exclusive" => {
+                // Holds `<dir>/busy` for 300 ms: a second call meanwhile sees it.
+                let busy = format!("{}/busy", get("dir").unwrap_or("/tmp"));
+                match std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .open(&busy)
+                {
+                    Ok(_) => {
+                        std::thread::sleep(std::time::Duration::from_millis(300));
+                        let _ = std::fs::remove_file(&busy);
+                        Decision::Proceed
+                    }
+                    Err(e) => Decision::Abort(format!("overlap: {busy}: {e}")),
+                }
+            }
             "abort" => Decision::Abort("hostile says no".to_string()),
             "skip" => Decision::Skip,
             "state" => state(&event),

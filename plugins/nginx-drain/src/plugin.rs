@@ -74,7 +74,20 @@ impl Guest for NginxDrain {
                     );
                     return Decision::Proceed;
                 }
-                if event.hook == "after-host" && event.error.is_some() {
+                if event.hook == "after-host"
+                    && event.error.is_some()
+                    && event.outcome.as_deref() == Some("rolled-back")
+                {
+                    // Its release failed, but the host put its previous build back and verified
+                    // it: healthy, so back in rotation.
+                    log(
+                        Level::Info,
+                        &format!(
+                            "{} rolled back to its verified previous build; {} goes back in",
+                            event.host, config.server
+                        ),
+                    );
+                } else if event.hook == "after-host" && event.error.is_some() {
                     // The host failed and may not serve the old build either: traffic stays
                     // away until someone looks (the fleet release stops and reports it).
                     log(

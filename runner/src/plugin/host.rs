@@ -50,6 +50,9 @@ pub struct Loaded {
     pre: wit::PluginPre,
     /// The instance the next call will use, being made (or made) on the prep thread.
     spare: Spare,
+    /// Held during a call: calls of one plugin never overlap (a fleet calls its central hooks
+    /// from a thread per host; a plugin editing a file, like nginx-drain, must not race itself).
+    busy: Mutex<()>,
 }
 
 /// Engine, compiled plugins, and the state they share within a release.
@@ -205,6 +208,7 @@ impl PluginHost {
             cached,
             pre,
             spare: Spare::default(),
+            busy: Mutex::new(()),
         })
     }
 
@@ -238,8 +242,10 @@ impl PluginHost {
     pub fn call(&self, ev: &HookEvent, ui: &crate::report::Ui) -> Verdict {
         let mut verdict = Verdict::Proceed;
         for p in self.plugins.iter().filter(|p| p.hooks.contains(&ev.hook)) {
+            let busy = p.busy.lock().unwrap_or_else(|e| e.into_inner());
             let t = Instant::now();
             let res = self.run(p, ev);
+            drop(busy);
             let micros = t.elapsed().as_micros() as u64;
             // The history and runner's error get the cause as the same text, bounded.
             let res = res.map_err(|e| sandbox::truncate(e.to_string(), REASON));
@@ -253,6 +259,8 @@ impl PluginHost {
                 .push(HookCall {
                     plugin: p.spec.name.clone(),
                     hook: ev.hook.to_string(),
+                    host: matches!(ev.hook, Hook::BeforeHost | Hook::AfterHost)
+                        .then(|| ev.host.to_string()),
                     decision,
                     micros,
                     error,

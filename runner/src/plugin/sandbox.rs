@@ -378,14 +378,9 @@ impl State {
         }
         self.log_bytes += message.len();
         match level {
-            Level::Error => {
-                tracing::error!(plugin = %self.plugin, hook = %self.hook, "{message}")
-            }
-            Level::Warn => {
-                tracing::warn!(plugin = %self.plugin, hook = %self.hook, "{message}")
-            }
-            Level::Info => {
-                tracing::info!(plugin = %self.plugin, hook = %self.hook, "{message}")
+            // Shown once, after the call, by the UI; the log has it for `-v`.
+            Level::Error | Level::Warn | Level::Info => {
+                tracing::debug!(plugin = %self.plugin, hook = %self.hook, "{message}")
             }
             _ => {}
         }
