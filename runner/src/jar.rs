@@ -69,7 +69,17 @@ pub fn entries(path: &Path) -> Result<BTreeMap<String, (u32, u64)>, JarError> {
             source,
         })?
         .len();
-    let mut z = zip::ZipArchive::new(BufReader::new(f)).map_err(|source| JarError::NotZip {
+    read_entries(BufReader::new(f), len, path)
+}
+
+/// The entries of a zip read from `r`, `len` bytes long; `path` names it in errors. (What the
+/// fuzz target feeds arbitrary bytes.)
+pub fn read_entries<R: std::io::Read + std::io::Seek>(
+    r: R,
+    len: u64,
+    path: &Path,
+) -> Result<BTreeMap<String, (u32, u64)>, JarError> {
+    let mut z = zip::ZipArchive::new(r).map_err(|source| JarError::NotZip {
         path: path.to_path_buf(),
         source,
     })?;

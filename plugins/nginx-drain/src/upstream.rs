@@ -236,13 +236,23 @@ fn token(text: &str, start: usize) -> (Token, usize) {
     )
 }
 
-/// Replaces each `(start, end)` range with its string; ranges do not overlap.
+/// Replaces each `(start, end)` range with its string. Ranges may overlap (two `down`s of one
+/// server, each taking the blanks beside it): a range is clipped to start where the one before
+/// it ended. (Found by fuzzing: overlapping ranges used to cut past the end of the text.)
 fn apply(text: &str, mut edits: Vec<(usize, usize, &str)>) -> String {
-    edits.sort_by_key(|&(start, end, _)| std::cmp::Reverse((start, end)));
-    let mut out = text.to_string();
+    edits.sort_by_key(|&(start, end, _)| (start, end));
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
     for (start, end, with) in edits {
-        out.replace_range(start..end, with);
+        let start = start.max(at);
+        if end < start {
+            continue;
+        }
+        out.push_str(&text[at..start]);
+        out.push_str(with);
+        at = end;
     }
+    out.push_str(&text[at..]);
     out
 }
 
@@ -455,5 +465,23 @@ mod tests {
         let before = "http {\n  upstream pdms {\n    server 127.0.0.1:8081;\n    server 10.0.0.2:8081;\n  }\n}\n";
         let after = "http {\n  upstream pdms {\n    server 127.0.0.1:8081 down;\n    server 10.0.0.2:8081;\n  }\n}\n";
         assert_eq!(marked(before), after);
+    }
+
+    #[test]
+    fn two_downs_of_one_server_with_blanks_between_are_both_removed() {
+        // The shape of the fuzzer's crash: `down` opening a line, then another `down`.
+        let text = "upstream u {\n  server 127.0.0.1:8081 weight=1\n    down          down;\n  server 127.0.0.1:8082;\n}\n";
+        let Undrain::Restored { text: up, .. } = mark_up(text, "127.0.0.1:8081") else {
+            panic!("expected a restore");
+        };
+        assert!(!up.contains("down"), "{up}");
+        assert!(up.contains("server 127.0.0.1:8082;"), "{up}");
+    }
+
+    #[test]
+    fn the_fuzzers_crash_input_is_handled() {
+        let text = "# 1:8082;  # b\n  \n  server 127.0.0.1:8081 w0.0.2:ei\n    down          w0.0.2:er 127.0.0.1:8081 w0.0.2:ei\n    down          w0.0.2:er\r\n       down   : b\n  \n  server  \n  server 127.0.0.1:8081 w0.0.2:ei\n    down           down;; \nq27";
+        let _ = mark_up(text, "127.0.0.1:8081");
+        let _ = mark_down(text, "127.0.0.1:8081");
     }
 }
