@@ -44,6 +44,48 @@ fn host(keys: &Path, name: &str, extra: &str) -> Host {
 }
 
 /// The central box: the app lists the hosts; v2 is staged here.
+/// Holds `lock` with flock(1) (as runner takes it) until the returned child is killed.
+fn hold(c: &Sandbox, lock: &Path) -> std::process::Child {
+    let held = c.root.join("held");
+    let holder = std::process::Command::new("flock")
+        .arg(lock)
+        .args(["-c", &format!("touch {}; sleep 60", held.display())])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !held.exists() {
+        assert!(Instant::now() < deadline, "flock never took the lock");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    holder
+}
+
+/// The central box's `nginx-drain`, mapping each host to its server in `nginx`'s upstream.
+fn drain_plugin(nginx: &Nginx, hosts: &[&Host], drain: &str) -> String {
+    let servers = hosts
+        .iter()
+        .map(|h| format!("\"{}\" = \"127.0.0.1:{}\"", h.addr, h.sb.port("demo")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        r#"
+[[plugin]]
+name = "drain"
+wasm = "{wasm}"
+hooks = ["before-host", "after-host"]
+timeout = "20s"
+allow = {{ exec = ["{nginx}"], rw = ["{confd}"] }}
+config = {{ upstream = "{upstream}", servers = {{ {servers} }}, test = {test}, reload = {reload}, drain = "{drain}" }}
+"#,
+        wasm = plugin_wasm("nginx-drain").display(),
+        nginx = nginx_bin().display(),
+        confd = nginx.upstream.parent().unwrap().display(),
+        upstream = nginx.upstream.display(),
+        test = nginx.argv_toml(&["-t"]),
+        reload = nginx.argv_toml(&["-s", "reload"]),
+    )
+}
+
 fn central(name: &str, keys: &Path, hosts: &[&str], extra: &str) -> Sandbox {
     let list = hosts
         .iter()
@@ -69,27 +111,7 @@ fn a_rolling_release_drains_each_host_and_loses_no_request() {
     let h2 = host(&keys.root, "fleet-h2", "");
     let nginx = Nginx::start(&keys.root, &[h1.sb.port("demo"), h2.sb.port("demo")]);
     let upstream_before = fs::read(&nginx.upstream).unwrap();
-    let drain = format!(
-        r#"
-[[plugin]]
-name = "drain"
-wasm = "{wasm}"
-hooks = ["before-host", "after-host"]
-timeout = "20s"
-allow = {{ exec = ["{nginx}"], rw = ["{confd}"] }}
-config = {{ upstream = "{upstream}", servers = {{ "{a1}" = "127.0.0.1:{p1}", "{a2}" = "127.0.0.1:{p2}" }}, test = {test}, reload = {reload}, drain = "700ms" }}
-"#,
-        wasm = plugin_wasm("nginx-drain").display(),
-        nginx = nginx_bin().display(),
-        confd = nginx.upstream.parent().unwrap().display(),
-        upstream = nginx.upstream.display(),
-        a1 = h1.addr,
-        a2 = h2.addr,
-        p1 = h1.sb.port("demo"),
-        p2 = h2.sb.port("demo"),
-        test = nginx.argv_toml(&["-t"]),
-        reload = nginx.argv_toml(&["-s", "reload"]),
-    );
+    let drain = drain_plugin(&nginx, &[&h1, &h2], "700ms");
     let c = central("fleet-central", &keys.root, &[&h1.addr, &h2.addr], &drain);
 
     let load = Load::start(nginx.port);
@@ -314,17 +336,7 @@ fn a_second_operator_cannot_roll_the_same_app_at_once() {
         r#"{"pid":4242,"user":"alice","since":"2026-11-29 09:00:00","command":"fleet release"}"#,
     )
     .unwrap();
-    let held = c.root.join("held");
-    let mut holder = std::process::Command::new("flock")
-        .arg(&lock)
-        .args(["-c", &format!("touch {}; sleep 60", held.display())])
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !held.exists() {
-        assert!(Instant::now() < deadline, "flock never took the lock");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let mut holder = hold(&c, &lock);
     let r = c.run(&["release", "demo"]).code_is(3);
     let _ = holder.kill();
     let _ = holder.wait();
@@ -416,17 +428,7 @@ fn a_dry_run_visits_every_host_and_ignores_the_fleet_lock() {
     let lock = c.state().join("locks/fleet/demo.lock");
     fs::create_dir_all(lock.parent().unwrap()).unwrap();
     fs::write(&lock, "").unwrap();
-    let held = c.root.join("held");
-    let mut holder = std::process::Command::new("flock")
-        .arg(&lock)
-        .args(["-c", &format!("touch {}; sleep 60", held.display())])
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !held.exists() {
-        assert!(Instant::now() < deadline, "flock never took the lock");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let mut holder = hold(&c, &lock);
     let r = c.run(&["--json", "release", "demo", "--dry-run", "--batch", "1"]);
     let _ = holder.kill();
     let _ = holder.wait();
@@ -455,27 +457,7 @@ fn a_host_rolled_back_to_a_verified_build_goes_back_in_rotation() {
     let h2 = host(&keys.root, "fleetback-h2", "");
     let nginx = Nginx::start(&keys.root, &[h1.sb.port("demo"), h2.sb.port("demo")]);
     let upstream_before = fs::read(&nginx.upstream).unwrap();
-    let drain = format!(
-        r#"
-[[plugin]]
-name = "drain"
-wasm = "{wasm}"
-hooks = ["before-host", "after-host"]
-timeout = "20s"
-allow = {{ exec = ["{nginx}"], rw = ["{confd}"] }}
-config = {{ upstream = "{upstream}", servers = {{ "{a1}" = "127.0.0.1:{p1}", "{a2}" = "127.0.0.1:{p2}" }}, test = {test}, reload = {reload}, drain = "200ms" }}
-"#,
-        wasm = plugin_wasm("nginx-drain").display(),
-        nginx = nginx_bin().display(),
-        confd = nginx.upstream.parent().unwrap().display(),
-        upstream = nginx.upstream.display(),
-        a1 = h1.addr,
-        a2 = h2.addr,
-        p1 = h1.sb.port("demo"),
-        p2 = h2.sb.port("demo"),
-        test = nginx.argv_toml(&["-t"]),
-        reload = nginx.argv_toml(&["-s", "reload"]),
-    );
+    let drain = drain_plugin(&nginx, &[&h1, &h2], "200ms");
     let c = central(
         "fleetback-central",
         &keys.root,

@@ -22,6 +22,27 @@ fn with_hostile(name: &str, body: &str) -> Sandbox {
     sb
 }
 
+/// The `hostile` plugin on `hook`, for tests that drive the plugin host directly.
+fn hostile_spec(
+    hook: &str,
+    allow: runner::config::Allow,
+    config: &[(&str, &str)],
+) -> runner::config::Plugin {
+    runner::config::Plugin {
+        name: "hostile".into(),
+        wasm: plugin_wasm("hostile"),
+        hooks: vec![hook.into()],
+        on_error: runner::config::OnError::Abort,
+        timeout: Duration::from_secs(30),
+        memory: 64 << 20,
+        allow,
+        config: config
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    }
+}
+
 fn history(sb: &Sandbox) -> serde_json::Value {
     sb.run(&["--json", "history", "svc"]).success().json()
 }
@@ -550,22 +571,14 @@ fn an_instance_made_ahead_sees_a_granted_dir_swapped_since() {
     }
     std::os::unix::fs::symlink(&a, &link).unwrap();
     let marker = link.join("marker").display().to_string();
-    let spec = runner::config::Plugin {
-        name: "hostile".into(),
-        wasm: plugin_wasm("hostile"),
-        hooks: vec!["before-install".into()],
-        on_error: runner::config::OnError::Abort,
-        timeout: Duration::from_secs(30),
-        memory: 64 << 20,
-        allow: runner::config::Allow {
+    let spec = hostile_spec(
+        "before-install",
+        runner::config::Allow {
             dirs: vec![link.clone()],
             ..Default::default()
         },
-        config: [("mode", "read-outside"), ("path", marker.as_str())]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    };
+        &[("mode", "read-outside"), ("path", marker.as_str())],
+    );
     let mut host = PluginHost::empty(&sb.state()).unwrap();
     let loaded = host.load_one(spec).unwrap();
     host.plugins.push(loaded);
@@ -750,22 +763,14 @@ fn calls_of_one_plugin_from_two_threads_never_overlap() {
     let dir = sb.root.join("shared");
     fs::create_dir_all(&dir).unwrap();
     let d = dir.display().to_string();
-    let spec = runner::config::Plugin {
-        name: "hostile".into(),
-        wasm: plugin_wasm("hostile"),
-        hooks: vec!["before-host".into()],
-        on_error: runner::config::OnError::Abort,
-        timeout: Duration::from_secs(30),
-        memory: 64 << 20,
-        allow: runner::config::Allow {
+    let spec = hostile_spec(
+        "before-host",
+        runner::config::Allow {
             rw: vec![dir.clone()],
             ..Default::default()
         },
-        config: [("mode", "exclusive"), ("dir", d.as_str())]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-    };
+        &[("mode", "exclusive"), ("dir", d.as_str())],
+    );
     let mut host = PluginHost::with_room(&sb.state(), 1, 4).unwrap();
     let loaded = host.load_one(spec).unwrap();
     host.plugins.push(loaded);

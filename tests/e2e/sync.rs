@@ -114,15 +114,20 @@ fn with_sync(name: &str, row: impl FnOnce(&Sandbox) -> String) -> Sandbox {
     sb.write_config()
 }
 
-#[test]
-fn file_target_mirrors_and_a_second_sync_sends_nothing() {
-    let sb = with_sync("syncfile", |sb| {
+/// One `[[sync]]` row from the app's staging dir to `file://<root>/remote`.
+fn with_file_sync(name: &str) -> Sandbox {
+    with_sync(name, |sb| {
         format!(
             "source = \"{}\"\ntarget = \"file://{}\"",
             sb.staging("pdms").display(),
             sb.root.join("remote").display()
         )
-    });
+    })
+}
+
+#[test]
+fn file_target_mirrors_and_a_second_sync_sends_nothing() {
+    let sb = with_file_sync("syncfile");
     let src = source(&sb);
     let dst = sb.root.join("remote");
     let r = sb.run(&["--json", "sync"]).success().json();
@@ -156,13 +161,7 @@ fn file_target_mirrors_and_a_second_sync_sends_nothing() {
 /// unless the operator says so.
 #[test]
 fn a_missing_or_empty_source_never_empties_the_target() {
-    let sb = with_sync("syncempty", |sb| {
-        format!(
-            "source = \"{}\"\ntarget = \"file://{}\"",
-            sb.staging("pdms").display(),
-            sb.root.join("remote").display()
-        )
-    });
+    let sb = with_file_sync("syncempty");
     let src = source(&sb);
     let dst = sb.root.join("remote");
     sb.run(&["sync"]).success();

@@ -37,6 +37,18 @@ impl Watch {
         fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// SIGHUP: every worker reconciles (or retries) now.
+    fn hup(&self) {
+        let pid = self.child.as_ref().unwrap().id().to_string();
+        assert!(
+            Command::new("kill")
+                .args(["-HUP", &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
+
     /// SIGTERM; returns the exit status.
     fn stop(mut self) -> std::process::ExitStatus {
         let mut child = self.child.take().unwrap();
@@ -244,14 +256,7 @@ fn sighup_repairs_drift_at_once() {
     // Someone edits the target behind runner's back: no event on the source side sees it.
     fs::remove_file(dst.join("app.jar")).unwrap();
     fs::write(dst.join("stray.txt"), "not in staging").unwrap();
-    let pid = w.child.as_ref().unwrap().id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-HUP", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    w.hup();
     // The periodic reconcile is 5 minutes away: only the signal can repair it in time.
     wait_until("the repair", Duration::from_secs(20), || {
         tree(&dst) == tree(&src)
@@ -321,14 +326,7 @@ fn a_missing_source_is_waited_for_and_the_target_is_kept() {
     // The share is mounted: the next try syncs it.
     fs::create_dir_all(&src).unwrap();
     fs::write(src.join("app.jar"), jar(&[("A", b"new")])).unwrap();
-    let pid = w.child.as_ref().unwrap().id().to_string();
-    assert!(
-        Command::new("kill")
-            .args(["-HUP", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    w.hup();
     wait_until("the sync", Duration::from_secs(20), || {
         tree(&dst) == tree(&src)
     });
