@@ -146,6 +146,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PluginCommand,
     },
+    /// Fleet commands (on the central box)
+    Fleet {
+        #[command(subcommand)]
+        command: FleetCommand,
+    },
     /// Config commands
     Config {
         #[command(subcommand)]
@@ -161,6 +166,17 @@ pub enum PluginCommand {
     Check {
         /// The .wasm component
         wasm: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// Put a host a roll left out of rotation back: run the after-host hooks of the app's last
+    /// fleet roll for it (nginx-drain restores its server)
+    Restore {
+        app: String,
+        /// The host as the app's `hosts` lists it
+        host: String,
     },
 }
 

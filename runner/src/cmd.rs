@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod common;
 pub mod config;
+pub mod fleet;
 pub mod history;
 pub mod plan;
 pub mod plugin;
@@ -16,7 +17,7 @@ pub mod watch;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use crate::cli::{Cli, Command, ConfigCommand, PluginCommand, ReleaseFlags};
+use crate::cli::{Cli, Command, ConfigCommand, FleetCommand, PluginCommand, ReleaseFlags};
 use crate::config::{App, Config};
 use crate::error::{Error, ExitCode, Result};
 use crate::outcome::Report;
@@ -123,6 +124,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config {
             command: ConfigCommand::Check,
         } => config::check(&g),
+        Command::Fleet {
+            command: FleetCommand::Restore { app, host },
+        } => fleet::restore(&g, &app, &host),
     }
 }
 

@@ -435,6 +435,10 @@ impl Roll<'_> {
             r.ms = t.elapsed().as_millis() as u64;
             return r;
         }
+        r.drained = self
+            .ctx
+            .plugins
+            .is_some_and(|p| p.subscribed(Hook::BeforeHost));
         if let Err(e) = self.on_host(session, task, &state, &mut r) {
             r.error = Some(format!("{host}: {e}"));
             if r.outcome == HostOutcome::Verified {

@@ -144,6 +144,9 @@ pub struct HostReport {
     /// back and verified), as the host reported it.
     #[serde(skip)]
     pub release: Option<Outcome>,
+    /// Its `before-host` hooks ran (a drain plugin took it out of rotation).
+    #[serde(skip)]
+    pub drained: bool,
 }
 
 impl HostReport {
@@ -160,6 +163,7 @@ impl HostReport {
             release_ms: 0,
             error: None,
             release: None,
+            drained: false,
         }
     }
 }

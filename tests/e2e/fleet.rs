@@ -473,3 +473,40 @@ fn a_host_rolled_back_to_a_verified_build_goes_back_in_rotation() {
         "the healthy host is back in rotation: {out}"
     );
 }
+
+/// A host whose release and own rollback both failed stays drained, the roll says how to put
+/// it back, and `runner fleet restore` does, through the same hooks.
+#[test]
+fn a_host_left_drained_is_put_back_by_fleet_restore() {
+    let keys = Sandbox::new("fleetrestore-keys");
+    // Every start "fails" here, the old build's too: the rollback fails as well. (The match is
+    // on the last start-up line, so no line of the failed build can land after the rollback's
+    // log mark.)
+    let h1 = host(&keys.root, "fleetrestore-h1", "fail = 'Started DemoApp'\n");
+    let h2 = host(&keys.root, "fleetrestore-h2", "");
+    let nginx = Nginx::start(&keys.root, &[h1.sb.port("demo"), h2.sb.port("demo")]);
+    let upstream_before = fs::read(&nginx.upstream).unwrap();
+    let drain = drain_plugin(&nginx, &[&h1, &h2], "200ms");
+    let c = central(
+        "fleetrestore-central",
+        &keys.root,
+        &[&h1.addr, &h2.addr],
+        &drain,
+    );
+    let r = c.run(&["release", "demo", "--batch", "1"]).code_is(1);
+    assert!(
+        r.stdout()
+            .contains(&format!("runner fleet restore demo {}", h1.addr)),
+        "{}",
+        r.stdout()
+    );
+    assert_ne!(
+        fs::read(&nginx.upstream).unwrap(),
+        upstream_before,
+        "an unverified host stays out of rotation"
+    );
+    c.run(&["fleet", "restore", "demo", &h1.addr]).success();
+    assert_eq!(fs::read(&nginx.upstream).unwrap(), upstream_before);
+    c.run(&["fleet", "restore", "demo", "nobody@127.0.0.1:1"])
+        .code_is(2);
+}

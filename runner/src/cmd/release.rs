@@ -6,6 +6,7 @@ use crate::cli::{FleetFlags, ReleaseFlags};
 use crate::config::{App, Config};
 use crate::error::{Error, ExitCode, Result};
 use crate::fleet;
+use crate::outcome::{HostOutcome, Outcome};
 use crate::plan::{self, PlanOptions};
 use crate::release;
 use crate::report::{self, Event, Ui};
@@ -59,6 +60,16 @@ pub fn run(
             report::emit(&Event::Fleet { report: r.clone() });
         } else if !g.ui.quiet {
             report::fleet_table(&r);
+            for h in r.hosts.iter().filter(|h| {
+                h.drained
+                    && matches!(h.outcome, HostOutcome::Failed | HostOutcome::RollbackFailed)
+                    && h.release != Some(Outcome::RolledBack)
+            }) {
+                println!(
+                    "  {}: its after-host hooks keep it out of rotation (a drain plugin); once it is fixed: runner fleet restore {} {}",
+                    h.host, app.name, h.host
+                );
+            }
         }
         if r.failed() {
             code = code.max(ExitCode::FAILED);

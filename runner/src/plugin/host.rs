@@ -316,6 +316,11 @@ impl PluginHost {
             .expect("the runtime lives as long as the host")
     }
 
+    /// Whether any plugin is called at `hook`.
+    pub fn subscribed(&self, hook: Hook) -> bool {
+        self.plugins.iter().any(|p| p.hooks.contains(&hook))
+    }
+
     /// Forgets the plugin state of a release that has ended (in memory and on disk).
     pub fn forget(&self, release: &str) {
         if release.is_empty() {

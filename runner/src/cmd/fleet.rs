@@ -1,0 +1,47 @@
+//! `runner fleet restore <app> <host>`: a host that a roll left out of rotation (its release
+//! and its own rollback failed, so `after-host` kept it drained) is put back once it is fixed,
+//! by the same hooks, without hand-editing a load balancer's files.
+
+use crate::error::{Error, ExitCode, Result};
+use crate::history;
+use crate::hook::Hook;
+use crate::release::{At, aborted};
+
+use super::Globals;
+
+pub fn restore(g: &Globals, app: &str, host: &str) -> Result<ExitCode> {
+    let loaded = g.load_with_plugins()?;
+    let ctx = loaded.ctx(g.ui);
+    let a = loaded.cfg.app(app)?;
+    if !crate::address::names(&a.hosts).iter().any(|h| h == host) {
+        return Err(Error::Usage(format!(
+            "{host} is not one of {app}'s hosts ({})",
+            crate::address::names(&a.hosts).join(", ")
+        )));
+    }
+    // The roll's plugin state (what each plugin drained) is kept under its id.
+    let records = history::load(&loaded.cfg.state_dir, Some(app))?;
+    let roll = records
+        .iter()
+        .rev()
+        .find(|r| r.hosts.iter().any(|h| h.host == host))
+        .ok_or_else(|| Error::Usage(format!("no fleet roll of {app} on {host} in the history")))?;
+    let at = At {
+        release_id: &roll.id,
+        app,
+        host,
+        changes: &[],
+        dry_run: false,
+    };
+    if let Some(reason) = aborted(ctx.call(Hook::AfterHost, &at, None, None)) {
+        return Err(Error::Release {
+            app: app.to_string(),
+            message: format!("{host} not restored: {reason}"),
+        });
+    }
+    g.ui.line(format!(
+        "{app}  {host}: after-host hooks of {} ran (back in rotation)",
+        roll.id
+    ));
+    Ok(ExitCode::DONE)
+}
