@@ -229,7 +229,8 @@ pub(crate) fn confirm(prompt: &str) -> Result<bool> {
     }
     Ok(dialoguer::Confirm::new()
         .with_prompt(prompt)
-        .default(true)
+        // An Enter by habit must not release: the answer is yes only when typed.
+        .default(false)
         .interact()?)
 }
 

@@ -190,9 +190,7 @@ impl Ui {
         if rows.is_empty() {
             return;
         }
-        let mut t = Table::new();
-        t.load_style(UTF8_BORDERS_ONLY);
-        t.set_header(vec!["", "path", "size", "sha256"]);
+        let mut t = table(vec!["", "path", "size", "sha256"]);
         for c in rows {
             let (label, color) = match c.action {
                 Action::Added if c.upgrade_of.is_some() => ("upgraded", Color::Cyan),
@@ -243,7 +241,7 @@ impl Ui {
                 }
             }
             t.add_row(vec![
-                Cell::new(label).fg(color),
+                paint(Cell::new(label), color),
                 Cell::new(path),
                 Cell::new(sizes),
                 Cell::new(shas),
@@ -253,9 +251,20 @@ impl Ui {
     }
 }
 
+/// `cell` in `color`, unless colours are off (`--color never`, `NO_COLOR`, not a terminal).
+fn paint(cell: Cell, color: Color) -> Cell {
+    if console::colors_enabled() {
+        cell.fg(color)
+    } else {
+        cell
+    }
+}
+
+/// A table that wraps its cells to fit the terminal's width (piped: as wide as it needs).
 fn table(header: Vec<&str>) -> Table {
     let mut t = Table::new();
     t.load_style(UTF8_BORDERS_ONLY);
+    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
     t.set_header(header);
     t
 }
@@ -379,7 +388,7 @@ pub fn plugin_table(rows: &[PluginRow]) {
             if p.missing.is_empty() {
                 Cell::new("—")
             } else {
-                Cell::new(p.missing.join("\n")).fg(Color::Red)
+                paint(Cell::new(p.missing.join("\n")), Color::Red)
             },
         ]);
     }

@@ -453,10 +453,11 @@ fn without_app_names_a_terminal_gets_a_pick_list_of_pending_apps() {
         "apps without changes are not offered:\n{menu}"
     );
     let mut stdin = child.stdin.take().unwrap();
-    // Select the first entry (alpha) and confirm.
+    // Select the first entry (alpha) and confirm: the question defaults to no, so the answer
+    // is typed.
     stdin.write_all(b" \r").unwrap();
-    expect("[Y/n]");
-    stdin.write_all(b"\r").unwrap();
+    expect("[y/N]");
+    stdin.write_all(b"y").unwrap();
     expect("released");
     assert!(child.wait().unwrap().success());
     assert!(sb.deploy("alpha/a.jar").exists());
@@ -477,4 +478,57 @@ fn config_check_prints_the_resolved_view() {
     );
     assert_eq!(j["apps"]["svc"]["ready"], r"Started \w+ in [\d.]+ seconds");
     assert_eq!(j["keep_releases"], 10);
+}
+
+/// In a terminal, Enter alone at "release N file(s)?" answers no; the plan table fits an
+/// 80-column terminal.
+#[test]
+fn in_a_terminal_enter_alone_does_not_release_and_tables_fit_the_width() {
+    use std::io::Write;
+    let sb = Sandbox::new("confirmno")
+        .app("svc", "restart = [\"true\"]")
+        .write_config();
+    let long = format!("lib/{}/deep.jar", "a-rather-long-directory-name".repeat(3));
+    fs::create_dir_all(sb.deploy("svc").join(&long).parent().unwrap()).unwrap();
+    fs::write(sb.deploy("svc").join(&long), jar(&[("A", b"1")])).unwrap();
+    sb.stage("svc", &long, &jar(&[("A", b"2")]));
+    let cmdline = format!(
+        "stty cols 80; {} -c {} --color never release svc",
+        crate::util::RUNNER,
+        sb.config.display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qfec", &cmdline, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = String::new();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut buf = [0u8; 4096];
+    while !out.contains("[y/N]") {
+        let n = stdout.read(&mut buf).unwrap();
+        assert!(n > 0, "never asked:\n{out}");
+        out.push_str(&String::from_utf8_lossy(&buf[..n]));
+    }
+    stdin.write_all(b"\r").unwrap();
+    stdout.read_to_string(&mut out).unwrap();
+    assert!(child.wait().unwrap().success(), "{out}");
+    assert!(sb.deploy("svc").join(&long).exists());
+    assert_eq!(
+        sha(&sb.deploy("svc").join(&long)),
+        crate::util::sha_bytes(&jar(&[("A", b"1")])),
+        "nothing was released:\n{out}"
+    );
+    let widest = out
+        .lines()
+        .filter(|l| l.contains('│') || l.contains('─'))
+        .map(|l| l.trim_end().chars().count())
+        .max()
+        .unwrap_or(0);
+    assert!(
+        widest > 0 && widest <= 80,
+        "a table {widest} columns wide:\n{out}"
+    );
 }
