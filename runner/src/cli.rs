@@ -146,6 +146,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PluginCommand,
     },
+    /// Print a shell completion script: `runner completions bash > /etc/bash_completion.d/runner`
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Fleet commands (on the central box)
     Fleet {
         #[command(subcommand)]

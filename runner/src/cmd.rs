@@ -127,6 +127,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Fleet {
             command: FleetCommand::Restore { app, host },
         } => fleet::restore(&g, &app, &host),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "runner", &mut std::io::stdout());
+            Ok(ExitCode::DONE)
+        }
     }
 }
 
@@ -159,6 +165,8 @@ pub(crate) fn each(
     }
     let mut reports = Vec::new();
     let mut first_err = None;
+    // (app, outcome, release, error) for the summary of several apps.
+    let mut rows = Vec::new();
     for app in apps {
         // A stop asked for by a signal starts no further app.
         if crate::interrupt::received().is_some() {
@@ -167,6 +175,16 @@ pub(crate) fn each(
         match f(app) {
             Ok(r) => {
                 ctx.ui.event(&Event::Report { report: r.clone() });
+                rows.push((
+                    r.app.clone(),
+                    r.outcome.to_string(),
+                    r.id.clone().unwrap_or_default(),
+                    r.error
+                        .as_deref()
+                        .map(report::first_line)
+                        .unwrap_or_default()
+                        .to_string(),
+                ));
                 reports.push(r)
             }
             Err(e) => {
@@ -178,12 +196,20 @@ pub(crate) fn each(
                     return Err(e);
                 }
                 report::print_error(&e);
+                rows.push((
+                    app.name.clone(),
+                    "not started".into(),
+                    String::new(),
+                    report::first_line(&e.to_string()).to_string(),
+                ));
                 first_err.get_or_insert(e.exit_code());
             }
         }
     }
     if ctx.ui.json && !ctx.ui.events {
         report::print_json(&reports);
+    } else if rows.len() > 1 && !ctx.ui.quiet && !ctx.ui.events {
+        report::apps_table(&rows);
     }
     if let Some(sig) = crate::interrupt::received() {
         return Ok(crate::interrupt::code(sig));

@@ -276,7 +276,7 @@ pub fn history_table(records: &[Record]) {
         return;
     }
     let mut t = table(vec![
-        "id", "time", "user", "kind", "files", "outcome", "duration",
+        "app", "id", "time", "user", "kind", "files", "outcome", "duration",
     ]);
     for r in records {
         let time = r
@@ -298,6 +298,7 @@ pub fn history_table(records: &[Record]) {
         };
         let outcome = r.outcome.name();
         t.add_row(vec![
+            r.app.clone(),
             r.id.clone(),
             time,
             r.user.clone(),
@@ -310,6 +311,15 @@ pub fn history_table(records: &[Record]) {
             },
             secs(Duration::from_millis(r.duration_ms)),
         ]);
+    }
+    println!("{t}");
+}
+
+/// The end of a command over several apps: one row each, so a failed one does not scroll away.
+pub fn apps_table(rows: &[(String, String, String, String)]) {
+    let mut t = table(vec!["app", "outcome", "release", "error"]);
+    for (app, outcome, id, error) in rows {
+        t.add_row(vec![app, outcome, id, error]);
     }
     println!("{t}");
 }

@@ -532,3 +532,40 @@ fn in_a_terminal_enter_alone_does_not_release_and_tables_fit_the_width() {
         "a table {widest} columns wide:\n{out}"
     );
 }
+
+/// A command over several apps ends with one row per app (a failed one does not scroll away);
+/// the history table names each record's app; shells get completions.
+#[test]
+fn several_apps_end_with_a_summary_and_history_names_the_app() {
+    let sb = Sandbox::new("summary")
+        .app("good", "restart = [\"true\"]")
+        .app("bad", "restart = [\"false\"]")
+        .write_config();
+    for app in ["good", "bad"] {
+        fs::write(sb.deploy(app).join("a.jar"), jar(&[("A", b"1")])).unwrap();
+        sb.stage(app, "a.jar", &jar(&[("A", b"2")]));
+    }
+    let r = sb.run(&["release", "--all", "--yes"]).code_is(1);
+    let out = r.stdout();
+    let table: Vec<&str> = out.lines().rev().take_while(|l| !l.is_empty()).collect();
+    let row = |app: &str| {
+        table
+            .iter()
+            .find(|l| l.contains(&format!(" {app} ")))
+            .unwrap_or_else(|| panic!("no summary row for {app}:\n{out}"))
+            .to_string()
+    };
+    assert!(row("good").contains("success"), "{out}");
+    assert!(row("bad").contains("rollback-failed"), "{out}");
+    let h = sb.run(&["history"]).success().stdout();
+    assert!(
+        h.contains(" app ") && h.contains(" good ") && h.contains(" bad "),
+        "{h}"
+    );
+    let c = sb.run(&["completions", "bash"]).success().stdout();
+    assert!(
+        c.contains("_runner") && c.contains("rollback"),
+        "{}",
+        &c[..c.len().min(500)]
+    );
+}
