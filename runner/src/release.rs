@@ -558,7 +558,7 @@ impl<'a> Run<'a> {
     fn restart_and_verify(&mut self, journaled: bool) -> std::result::Result<(), Stop> {
         // Before the hook: a plugin that restarts the app itself (and waits for it) must not
         // have its start-up lines land before the mark.
-        let mark = self.app.log.as_deref().map(verify::mark);
+        let mut mark = self.app.log.as_deref().map(verify::mark);
         self.around(Hook::BeforeRestart, "restart", |run, done_by| {
             let (app, state) = (run.app, &run.ctx.cfg.state_dir);
             if journaled && run.j.phase < Phase::Restarted {
@@ -566,6 +566,13 @@ impl<'a> Run<'a> {
             }
             if let Some(plugin) = done_by {
                 return Ok(((), format!("done by plugin {plugin}")));
+            }
+            // runner restarts it: the mark moves up to now. Lines written since the first mark
+            // came from the process being replaced — after a failed verify, the failed build
+            // still starting up during the before-restart hooks (a drain waits seconds) — and
+            // its "Started …" must not count as the restored build being up.
+            if let Some(log) = app.log.as_deref() {
+                mark = Some(verify::mark(log));
             }
             let out = state.join("logs").join(format!("{}-restart.log", run.j.id));
             restart::run(&app.restart, app.restart_timeout, &out).map_err(|message| {

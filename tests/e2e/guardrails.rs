@@ -693,3 +693,43 @@ fn warnings_name_what_would_surprise_an_operator() {
         r.stderr()
     );
 }
+
+/// After a failed verify the failed build may still be starting up while the rollback's
+/// before-restart hooks run (a drain waits seconds): its late "Started …" line must not count
+/// as the restored build being up. Here the restored build really fails to start, and a
+/// hook takes a second, during which the failed build logs "Started".
+#[test]
+fn a_late_start_up_line_of_the_failed_build_does_not_verify_the_rollback() {
+    let sb = Sandbox::new("lateline");
+    let deploy = sb.deploy("svc");
+    let log = deploy.join("logs/app.log");
+    let script = format!(
+        "if grep -q new {d}/a.txt; then echo 'Starting v2' >> {l}; (sleep 0.3; echo 'Started App in 1.0 seconds' >> {l}) & else echo 'APPLICATION FAILED TO START' >> {l}; fi",
+        d = deploy.display(),
+        l = log.display()
+    );
+    let sb = hostile(
+        sb.app(
+            "svc",
+            &format!(
+                "restart = [\"sh\", \"-c\", \"{script}\"]\nlog = \"{}\"\nfail = 'Starting v2|APPLICATION FAILED TO START'\nready_timeout = \"10s\"",
+                log.display()
+            ),
+        ),
+        "mode = \"sleep\", on = \"before-restart\"",
+    );
+    let sb = sb
+        .with_extra("on_error = \"warn\"\ntimeout = \"1s\"\n")
+        .write_config();
+    fs::create_dir_all(deploy.join("logs")).unwrap();
+    fs::write(deploy.join("a.txt"), "old").unwrap();
+    sb.stage("svc", "a.txt", b"new");
+    let r = sb.run(&["release", "svc", "--yes"]).code_is(1);
+    let h = sb.run(&["--json", "history", "svc"]).success().json();
+    assert_eq!(
+        h[0]["outcome"],
+        "rollback-failed",
+        "the restored build logged APPLICATION FAILED TO START:\n{}",
+        r.stdout()
+    );
+}
