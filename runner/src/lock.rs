@@ -42,14 +42,22 @@ pub enum Scope<'a> {
     Fleet(&'a str),
 }
 
+/// The lock file of `scope`: `locks/<app>.lock`, `locks/fleet/<app>.lock`.
+fn path(state_dir: &Path, scope: Scope) -> PathBuf {
+    match scope {
+        Scope::App(app) => state_dir.join("locks").join(format!("{app}.lock")),
+        Scope::Fleet(app) => state_dir.join("locks/fleet").join(format!("{app}.lock")),
+    }
+}
+
 /// Takes the lock of `scope` or fails with `Error::Locked` naming the holder.
 pub fn acquire(state_dir: &Path, scope: Scope, command: &str) -> Result<Acquired> {
-    let (dir, name) = match scope {
-        Scope::App(app) => (state_dir.join("locks"), app),
-        Scope::Fleet(app) => (state_dir.join("locks").join("fleet"), app),
+    let path = path(state_dir, scope);
+    let dir = path.parent().expect("a lock file has a dir");
+    fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
+    let name = match scope {
+        Scope::App(app) | Scope::Fleet(app) => app,
     };
-    fs::create_dir_all(&dir).map_err(Error::io("create", &dir))?;
-    let path = dir.join(format!("{name}.lock"));
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)
@@ -101,11 +109,7 @@ pub fn acquire(state_dir: &Path, scope: Scope, command: &str) -> Result<Acquired
 /// The holder of `scope`'s lock while its process lives (read only: the lock is not touched,
 /// so probing never gets in the way of a release starting).
 pub fn live_holder(state_dir: &Path, scope: Scope) -> Option<Holder> {
-    let (dir, name) = match scope {
-        Scope::App(app) => (state_dir.join("locks"), app),
-        Scope::Fleet(app) => (state_dir.join("locks").join("fleet"), app),
-    };
-    let mut file = File::open(dir.join(format!("{name}.lock"))).ok()?;
+    let mut file = File::open(path(state_dir, scope)).ok()?;
     let h = read_holder(&mut file)?;
     Path::new(&format!("/proc/{}", h.pid)).exists().then_some(h)
 }

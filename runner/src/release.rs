@@ -449,15 +449,8 @@ impl<'a> Run<'a> {
         if let Some(sig) = interrupt::requested() {
             return Err(Stop::Interrupted(sig));
         }
-        let t = Instant::now();
-        let r = step(self, done_by.as_deref());
-        let (ok, detail) = match &r {
-            Ok((_, d)) => (true, format!("{d}  {}", report::secs(t.elapsed()))),
-            Err(e) => (false, e.to_string()),
-        };
-        self.record(name, ok, t, detail);
-        match r {
-            Ok((v, _)) => match aborted(self.hook(before.after(), None, None)) {
+        match self.timed(name, |run| step(run, done_by.as_deref())) {
+            Ok(v) => match aborted(self.hook(before.after(), None, None)) {
                 Some(reason) if self.rolling_back => {
                     self.ignored(&reason);
                     Ok(v)
@@ -484,17 +477,21 @@ impl<'a> Run<'a> {
         name: &str,
         f: impl FnOnce(&Journal) -> Result<(T, String)>,
     ) -> Result<T> {
+        self.timed(name, |run| f(&run.j))
+    }
+
+    /// Runs a step's work, timed, shown and recorded with its detail (or its error).
+    fn timed<T>(
+        &mut self,
+        name: &str,
+        f: impl FnOnce(&mut Self) -> Result<(T, String)>,
+    ) -> Result<T> {
         let t = Instant::now();
-        let r = f(&self.j);
+        let r = f(self);
         let (ok, detail) = match &r {
             Ok((_, d)) => (true, format!("{d}  {}", report::secs(t.elapsed()))),
             Err(e) => (false, e.to_string()),
         };
-        self.record(name, ok, t, detail);
-        r.map(|(v, _)| v)
-    }
-
-    fn record(&mut self, name: &str, ok: bool, t: Instant, detail: String) {
         self.ctx.ui.step(ok, name, &detail);
         self.steps.push(StepRecord {
             step: name.to_string(),
@@ -502,6 +499,7 @@ impl<'a> Run<'a> {
             ms: t.elapsed().as_millis() as u64,
             detail,
         });
+        r.map(|(v, _)| v)
     }
 
     /// Every file about to be replaced or removed, copied to the backup with its manifest.

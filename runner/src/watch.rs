@@ -71,6 +71,21 @@ impl Control {
         self.wake();
     }
 
+    /// A channel the service's signals wake (its events are only wake-ups).
+    fn subscribe(
+        &self,
+    ) -> (
+        mpsc::Sender<notify::Result<Event>>,
+        mpsc::Receiver<notify::Result<Event>>,
+    ) {
+        let (tx, rx) = mpsc::channel();
+        self.wakers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(tx.clone());
+        (tx, rx)
+    }
+
     fn wake(&self) {
         for tx in self.wakers.lock().unwrap_or_else(|e| e.into_inner()).iter() {
             let _ = tx.send(Ok(Event::new(EventKind::Other)));
@@ -200,12 +215,7 @@ fn release_worker(
 /// Waits, with back-off, until `dir` exists; false when the service stops first. Each try that
 /// finds it missing is an error in the log.
 fn wait_for(dir: &Path, label: &str, opts: WatchOptions, control: &Control) -> bool {
-    let (tx, rx) = mpsc::channel();
-    control
-        .wakers
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(tx);
+    let (_, rx) = control.subscribe();
     let mut backoff = Duration::from_secs(1);
     while !control.shutdown.load(Ordering::Relaxed) {
         if dir.is_dir() {
@@ -242,12 +252,7 @@ fn settle_loop(
     control: &Control,
     mut batch: impl FnMut(bool) -> std::result::Result<(), BatchError>,
 ) -> Result<()> {
-    let (tx, rx) = mpsc::channel();
-    control
-        .wakers
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(tx.clone());
+    let (tx, rx) = control.subscribe();
     let mut watcher = notify::recommended_watcher(move |res| {
         let _ = tx.send(res);
     })

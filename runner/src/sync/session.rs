@@ -114,7 +114,7 @@ impl Session {
             Ok(Frame::Msg(Msg::Hello { version, .. })) if version == protocol::VERSION => Ok(s),
             // An agent answers a hello with an error only when it speaks another version.
             Ok(Frame::Msg(Msg::Error { message })) => {
-                let _ = s.broken(String::new());
+                s.stop();
                 Err(Error::AgentVersion {
                     target: s.target.clone(),
                     message,
@@ -175,10 +175,15 @@ impl Session {
 
     /// The session is unusable: stop the transport, and explain with what it printed.
     fn broken(&mut self, message: String) -> Error {
+        let said = self.stop();
+        self.fail(with_said(message, &said))
+    }
+
+    /// Stops the transport; what it printed on stderr.
+    fn stop(&mut self) -> String {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let said = self.said();
-        self.fail(with_said(message, &said))
+        self.said()
     }
 
     fn fail(&self, message: String) -> Error {
