@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Fleet release benchmark: N simulated hosts on 127.0.0.1, a no-op restart, runner's rolling
-release from a central box with `--batch 1` and `--batch 25%` (and a bigger fleet for scale).
+release from a central box with `--batch 1` and `--batch 25%` (and a bigger fleet for scale), and
+`--batch 25%` again with every host behind one private nginx, drained by nginx-drain (a batch
+at a time) with a 0 ms drain wait, so what is measured is the drain's own work: the upstream
+edit, `nginx -t` and the reload, per batch, and the put-back per host.
 
 Each "host" is a port of one private sshd (`Match LocalPort` gives each its own RUNNER_CONFIG
 and HOME), with its own deploy dir of 40 jars and state dir; the app restarts with `true` and
@@ -8,6 +11,7 @@ has nothing to verify, so what is left is runner's work: ssh connection, sync, t
 the host (lock, plan, backup, install, journal, history) and the orchestration around them.
 
   bench/fleet.py --runner target/release/runner [--hosts 20] [--scale-hosts 200] [--work DIR]
+                [--plugin target/plugins/wasm32-wasip2/release/nginx_drain.wasm]
 
 Prints a table and writes WORK/fleet-results.json. Loopback only; the sshd it starts is killed
 at the end.
@@ -105,12 +109,53 @@ def setup(work, runner, n):
     return sshd, c, hosts
 
 
-def roll(runner, central, batch, seed):
+NGINX = next((p for p in ("/usr/sbin/nginx", "/usr/bin/nginx") if os.path.exists(p)), "nginx")
+
+
+def with_drain(work, central, hosts, plugin):
+    """A private nginx whose upstream has a server per host, and a second central config with
+    nginx-drain; its reload command logs each reload. Returns (config, nginx prefix, reload log)."""
+    prefix = os.path.join(work, "nginx")
+    os.makedirs(f"{prefix}/conf.d", exist_ok=True)
+    os.makedirs(f"{prefix}/logs", exist_ok=True)
+    # The servers are addresses nothing is sent to (no load here): the hosts' sshd ports.
+    servers = {h: f"127.0.0.1:{h.rsplit(':', 1)[1]}" for h in hosts}
+    with open(f"{prefix}/conf.d/demo-upstream.conf", "w") as f:
+        f.write("upstream demo {\n" + "".join(f"    server {s};\n" for s in servers.values()) + "}\n")
+    port = free_ports(1, base=29900)[0]
+    with open(f"{prefix}/nginx.conf", "w") as f:
+        f.write(f"worker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {prefix}/logs/error.log;\n"
+                f"events {{ worker_connections 64; }}\nhttp {{\n  access_log off;\n"
+                f"  include {prefix}/conf.d/*.conf;\n"
+                f"  server {{ listen 127.0.0.1:{port}; location / {{ proxy_pass http://demo; }} }}\n}}\n")
+    args = ["-p", prefix, "-c", f"{prefix}/nginx.conf", "-e", f"{prefix}/logs/error.log"]
+    subprocess.run([NGINX, *args], check=True)
+    log = f"{work}/reloads.log"
+    reload = f"{work}/reload.sh"
+    with open(reload, "w") as f:
+        f.write(f"#!/bin/sh\necho reload >> {log}\nexec {NGINX} {' '.join(args)} -s reload\n")
+    os.chmod(reload, 0o755)
+    conf = f"{central}/runner-drain.toml"
+    listed = ", ".join(f'"{h}" = "{s}"' for h, s in servers.items())
+    quoted = lambda argv: "[" + ", ".join(f'"{a}"' for a in argv) + "]"
+    with open(f"{central}/runner.toml") as src, open(conf, "w") as f:
+        f.write(src.read())
+        f.write(f'\n[[plugin]]\nname = "drain"\nwasm = "{plugin}"\ntimeout = "30s"\n'
+                f'allow = {{ exec = ["{NGINX}", "{reload}"], rw = ["{prefix}/conf.d"] }}\n'
+                f'config = {{ upstream = "{prefix}/conf.d/demo-upstream.conf", servers = {{ {listed} }}, '
+                f'test = {quoted([NGINX, *args, "-t"])}, reload = ["{reload}"], drain = "0ms" }}\n')
+    return conf, args, log
+
+
+def roll(runner, central, batch, seed, config=None, reloads=None):
     # a new version of 5 of the 40 jars, staged on the central box
     for j in range(5):
         write_jar(f"{central}/staging/demo/lib/lib{j:02}.jar", seed * 100 + j)
     t0 = time.monotonic()
-    r = subprocess.run([runner, "-c", f"{central}/runner.toml", "--json", "release", "demo", "--batch", batch],
+    config = config or f"{central}/runner.toml"
+    if reloads and os.path.exists(reloads):
+        os.remove(reloads)
+    r = subprocess.run([runner, "-c", config, "--json", "release", "demo", "--batch", batch],
                        capture_output=True, text=True)
     wall = time.monotonic() - t0
     last = [l for l in r.stdout.splitlines() if '"event":"fleet"' in l]
@@ -122,7 +167,12 @@ def roll(runner, central, batch, seed):
     assert all(h["outcome"] == "verified" for h in hosts), hosts
     med = lambda k: statistics.median(h[k] for h in hosts)
     over = [h["ms"] - h["connect_ms"] - h["sync_ms"] - h["release_ms"] for h in hosts]
-    return {"batch": batch, "hosts": len(hosts), "wall_s": round(wall, 2),
+    n_reloads = None
+    if reloads:
+        with open(reloads) as f:
+            n_reloads = sum(1 for _ in f)
+    return {"batch": batch, "hosts": len(hosts), "wall_s": round(wall, 2), "drain": bool(reloads),
+            "reloads": n_reloads,
             "host_ms_median": med("ms"), "connect_ms_median": med("connect_ms"),
             "sync_ms_median": med("sync_ms"), "release_ms_median": med("release_ms"),
             "overhead_ms_median": statistics.median(over), "overhead_ms_max": max(over)}
@@ -134,31 +184,43 @@ def main():
     ap.add_argument("--hosts", type=int, default=20)
     ap.add_argument("--scale-hosts", type=int, default=200)
     ap.add_argument("--work", default="/tmp/runner-fleet-bench")
+    ap.add_argument("--plugin", default="target/plugins/wasm32-wasip2/release/nginx_drain.wasm")
     a = ap.parse_args()
     runner = os.path.realpath(a.runner)
+    plugin = os.path.realpath(a.plugin)
     results = []
     for n, batches in ((a.hosts, ["1", "25%"]), (a.scale_hosts, ["25%"])):
         if n <= 0:
             continue
-        sshd, central, _ = setup(os.path.join(a.work, f"n{n}"), runner, n)
+        work = os.path.join(a.work, f"n{n}")
+        sshd, central, hosts = setup(work, runner, n)
+        nginx = None
         try:
             roll(runner, central, "100%", 1)  # first fill: every host gets all jars
             for i, b in enumerate(batches):
                 res = roll(runner, central, b, 2 + i)
                 print(json.dumps(res), file=sys.stderr)
                 results.append(res)
+            if n == a.hosts:
+                conf, nginx, log = with_drain(work, central, hosts, plugin)
+                res = roll(runner, central, "25%", 9, config=conf, reloads=log)
+                print(json.dumps(res), file=sys.stderr)
+                results.append(res)
         finally:
             for p in sshd:
                 os.killpg(p.pid, signal.SIGTERM)
                 p.wait()
+            if nginx:
+                subprocess.run([NGINX, *nginx, "-s", "stop"])
     with open(os.path.join(a.work, "fleet-results.json"), "w") as f:
         json.dump(results, f, indent=1)
-    print(f"{'hosts':>5} {'batch':>6} {'total':>8} {'per host':>9} {'ssh+hello':>10} {'sync':>6} "
-          f"{'release there':>14} {'orchestration':>14}")
+    print(f"{'hosts':>5} {'batch':>6} {'drain':>6} {'total':>8} {'per host':>9} {'ssh+hello':>10} {'sync':>6} "
+          f"{'release there':>14} {'orchestration':>14} {'reloads':>8}")
     for r in results:
-        print(f"{r['hosts']:>5} {r['batch']:>6} {r['wall_s']:>7}s {r['host_ms_median']:>7}ms "
-              f"{r['connect_ms_median']:>8}ms {r['sync_ms_median']:>4}ms {r['release_ms_median']:>12}ms "
-              f"{r['overhead_ms_median']:>7}ms (max {r['overhead_ms_max']})")
+        print(f"{r['hosts']:>5} {r['batch']:>6} {'yes' if r['drain'] else 'no':>6} {r['wall_s']:>7}s "
+              f"{r['host_ms_median']:>7}ms {r['connect_ms_median']:>8}ms {r['sync_ms_median']:>4}ms "
+              f"{r['release_ms_median']:>12}ms {r['overhead_ms_median']:>7}ms (max {r['overhead_ms_max']}) "
+              f"{r['reloads'] if r['reloads'] is not None else '-':>8}")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ use crate::hook::Hook;
 use crate::journal::Kind;
 use crate::lock;
 use crate::outcome::{FleetReport, HostOutcome, HostReport, Outcome, Report};
+use crate::plugin::Batch;
 use crate::release::{At, Ctx, Options, aborted};
 use crate::report::{self, Event, first_line};
 use crate::sync::{Guard, Session};
@@ -120,9 +121,11 @@ impl View {
     fn new(hosts: &[String], json: bool, quiet: bool) -> View {
         let bars = (!json && !quiet && std::io::stderr().is_terminal()).then(|| {
             let m = MultiProgress::new();
-            let width = hosts.iter().map(|h| h.len()).max().unwrap_or(8);
+            // The state takes what the terminal has left and is cut there: a line never wraps
+            // (a wrapped line breaks the redraw). A long address is cut to 40 columns.
+            let width = hosts.iter().map(|h| h.len()).max().unwrap_or(8).min(40);
             let style = ProgressStyle::with_template(&format!(
-                "{{spinner}} {{prefix:<{width}}}  {{msg:<40}} {{elapsed:>4}}"
+                "{{spinner}} {{prefix:<{width}!}} {{elapsed:>4}}  {{wide_msg}}"
             ))
             .unwrap_or_else(|_| ProgressStyle::default_spinner());
             let bars = hosts
@@ -243,13 +246,13 @@ pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Resul
         id,
         view: View::new(&hosts, ctx.ui.json, ctx.ui.quiet),
     };
-    let (mut reports, stopped) = roll.batches(&sizes);
-    let mut outcome = if reports.iter().all(|r| r.outcome.ok()) {
+    let (mut reports, stop) = roll.batches(&sizes);
+    let mut outcome = if stop.is_none() && reports.iter().all(|r| r.outcome.ok()) {
         Outcome::Success
     } else {
         Outcome::Failed
     };
-    if stopped && fleet.rollback_on_failure {
+    if stop.is_some() && fleet.rollback_on_failure {
         let (back, all_back) = roll.roll_back(&mut reports);
         if back > 0 && all_back {
             outcome = Outcome::RolledBack;
@@ -262,6 +265,10 @@ pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Resul
         outcome,
         duration_ms: t0.elapsed().as_millis() as u64,
         hosts: reports,
+        error: match stop {
+            Some(Stop::Plugin(reason)) => Some(reason),
+            _ => None,
+        },
     };
     if !opts.dry_run {
         record(ctx, &report, started).save(&cfg.state_dir)?;
@@ -285,10 +292,12 @@ fn record(ctx: &Ctx, report: &FleetReport, started: String) -> Record {
         reverts: None,
         back_to: None,
         // A host's error names the host already.
-        error: report
-            .hosts
-            .iter()
-            .find_map(|h| h.error.as_deref().map(|e| first_line(e).to_string())),
+        error: report.error.clone().or_else(|| {
+            report
+                .hosts
+                .iter()
+                .find_map(|h| h.error.as_deref().map(|e| first_line(e).to_string()))
+        }),
         resumed: false,
         files: Vec::new(),
         steps: Vec::new(),
@@ -297,26 +306,39 @@ fn record(ctx: &Ctx, report: &FleetReport, started: String) -> Record {
     }
 }
 
+/// A host of a batch that connected.
+struct Open {
+    /// Index into the roll's hosts.
+    i: usize,
+    session: Session,
+    /// When its connect began, and how long it took.
+    t: Instant,
+    connect_ms: u64,
+}
+
+/// The hosts of a batch that connected, in the batch's order.
+struct Connected {
+    hosts: Vec<Open>,
+    names: Vec<String>,
+}
+
 impl Roll<'_> {
-    /// Every batch in turn; once more hosts failed than `--max-fail` allows, the rest are
-    /// skipped. Returns each host's report and whether the roll stopped.
-    fn batches(&self, sizes: &[usize]) -> (Vec<HostReport>, bool) {
+    /// Every batch in turn; once more hosts failed than `--max-fail` allows, or a batch hook
+    /// aborted, the rest are skipped. Returns each host's report and why the roll stopped.
+    fn batches(&self, sizes: &[usize]) -> (Vec<HostReport>, Option<Stop>) {
         let hosts = &self.view.hosts;
-        let results: Vec<Mutex<Option<HostReport>>> =
-            hosts.iter().map(|_| Mutex::new(None)).collect();
-        let set = |i: usize, r: HostReport| {
-            self.view.done(i, &r);
-            *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-        };
+        let mut reports: Vec<Option<HostReport>> = vec![None; hosts.len()];
         let mut failed = 0;
-        let mut stopped = false;
+        let mut stop = None;
         let mut start = 0;
         for (b, size) in sizes.iter().enumerate() {
             let batch = start..start + size;
             start += size;
-            if stopped {
+            if stop.is_some() {
                 for i in batch {
-                    set(i, HostReport::new(&hosts[i], HostOutcome::Skipped));
+                    let r = HostReport::new(&hosts[i], HostOutcome::Skipped);
+                    self.view.done(i, &r);
+                    reports[i] = Some(r);
                 }
                 continue;
             }
@@ -324,62 +346,215 @@ impl Roll<'_> {
             if b > 0 && !pause.is_zero() {
                 std::thread::sleep(pause);
             }
-            self.batch(batch.clone(), &set);
-            failed += batch
-                .filter(|i| {
-                    results[*i]
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .as_ref()
-                        .is_some_and(|r| !r.outcome.ok())
-                })
-                .count();
-            // A dry run is a check of the whole fleet: it visits every host.
-            stopped = !self.opts.dry_run && failed > self.fleet.max_fail.unwrap_or(0);
-        }
-        let reports = results
-            .into_iter()
-            .map(|m| {
-                m.into_inner()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .expect("every host has a report")
-            })
-            .collect();
-        (reports, stopped)
-    }
-
-    /// The barrier: every host of the batch finishes before the next batch starts. At most
-    /// PARALLEL hosts are in flight at once (each is an ssh client and a thread here).
-    fn batch(&self, batch: Range<usize>, set: &(dyn Fn(usize, HostReport) + Sync)) {
-        let next = AtomicUsize::new(batch.start);
-        std::thread::scope(|s| {
-            for _ in 0..batch.len().min(PARALLEL) {
-                s.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= batch.end {
-                            break;
-                        }
-                        set(i, self.host(i, RunKind::Release));
-                    }
-                });
+            let number = BatchNo {
+                number: b + 1,
+                of: sizes.len(),
+            };
+            let (done, aborted) = self.batch(number, batch, RunKind::Release);
+            for (i, r) in done {
+                failed += usize::from(!r.outcome.ok());
+                reports[i] = Some(r);
             }
-        });
-    }
-
-    /// Puts the hosts already released back, newest first, each drained like a release.
-    /// How many were put back, and whether every one of them is back.
-    fn roll_back(&self, reports: &mut [HostReport]) -> (usize, bool) {
-        let mut all_back = true;
-        let mut back = 0;
-        for i in (0..reports.len()).rev() {
-            if reports[i].outcome != HostOutcome::Verified {
+            // A dry run is a check of the whole fleet: it visits every host.
+            if self.opts.dry_run {
                 continue;
             }
+            stop = match aborted {
+                Some(reason) => Some(Stop::Plugin(reason)),
+                None => (failed > self.fleet.max_fail.unwrap_or(0)).then_some(Stop::Failed),
+            };
+        }
+        let reports = reports
+            .into_iter()
+            .map(|r| r.expect("every host has a report"))
+            .collect();
+        (reports, stop)
+    }
+
+    /// One batch, with its barrier: every host connects, `before-batch` (the drain) runs for
+    /// those that did, each host is released (at most PARALLEL in flight, each an ssh client
+    /// and a thread here), and `after-batch` runs once all have finished. Returns each host's
+    /// report, and why a batch hook stopped the roll.
+    fn batch(
+        &self,
+        number: BatchNo,
+        hosts: Range<usize>,
+        task: RunKind,
+    ) -> (Vec<(usize, HostReport)>, Option<String>) {
+        let done = Mutex::new(Vec::with_capacity(hosts.len()));
+        let finish = |i: usize, r: HostReport| {
+            if task == RunKind::Release {
+                self.view.done(i, &r);
+            }
+            done.lock().unwrap_or_else(|e| e.into_inner()).push((i, r));
+        };
+        let connected = self.connect(hosts, &finish);
+        let aborted = self.released(number, connected, task, &finish);
+        let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+        done.sort_by_key(|(i, _)| *i);
+        (done, aborted)
+    }
+
+    /// Connects every host of a batch at once; a host that cannot be reached is finished here
+    /// as failed (and is never drained).
+    fn connect(
+        &self,
+        hosts: Range<usize>,
+        finish: &(dyn Fn(usize, HostReport) + Sync),
+    ) -> Connected {
+        let sessions: Vec<Mutex<Option<Open>>> = hosts.clone().map(|_| Mutex::new(None)).collect();
+        in_parallel(hosts.clone(), |i| {
+            self.view.state(i, "connecting");
+            let t = Instant::now();
+            match connect(self.ctx.cfg, self.app, &self.app.hosts[i], self.fleet) {
+                Ok(session) => {
+                    let open = Open {
+                        i,
+                        session,
+                        t,
+                        connect_ms: t.elapsed().as_millis() as u64,
+                    };
+                    *sessions[i - hosts.start]
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner()) = Some(open);
+                }
+                Err(e) => {
+                    let mut r = HostReport::new(&self.view.hosts[i], HostOutcome::Failed);
+                    r.error = Some(e.to_string());
+                    r.ms = t.elapsed().as_millis() as u64;
+                    finish(i, r);
+                }
+            }
+        });
+        let mut c = Connected {
+            hosts: Vec::new(),
+            names: Vec::new(),
+        };
+        for open in sessions
+            .into_iter()
+            .filter_map(|s| s.into_inner().unwrap_or_else(|e| e.into_inner()))
+        {
+            c.names.push(self.view.hosts[open.i].clone());
+            c.hosts.push(open);
+        }
+        c
+    }
+
+    /// The batch's connected hosts between `before-batch` and `after-batch`.
+    fn released(
+        &self,
+        number: BatchNo,
+        c: Connected,
+        task: RunKind,
+        finish: &(dyn Fn(usize, HostReport) + Sync),
+    ) -> Option<String> {
+        if c.hosts.is_empty() {
+            return None;
+        }
+        let batch = Batch {
+            number: number.number,
+            of: number.of,
+            hosts: &c.names,
+            failed: &[],
+        };
+        let drains = self
+            .ctx
+            .plugins
+            .is_some_and(|p| p.subscribed(Hook::BeforeBatch));
+        if drains {
+            for open in &c.hosts {
+                self.view.state(open.i, "draining");
+            }
+        }
+        if let Some(reason) = self.hook(Hook::BeforeBatch, "", Some(batch), None, None) {
+            // No host of the batch is touched; the after-batch hooks put back what the
+            // before-batch hooks before the refusing one did.
+            for open in c.hosts {
+                open.session.close(true);
+                let mut r = HostReport::new(&self.view.hosts[open.i], HostOutcome::Skipped);
+                r.error = Some(format!("not released: {reason}"));
+                r.connect_ms = open.connect_ms;
+                r.ms = open.t.elapsed().as_millis() as u64;
+                finish(open.i, r);
+            }
+            self.hook(
+                Hook::AfterBatch,
+                "",
+                Some(batch),
+                Some(&reason),
+                Some(Outcome::Cancelled),
+            );
+            return Some(reason);
+        }
+        let failed = Mutex::new(Vec::new());
+        let work: Vec<Mutex<Option<Open>>> =
+            c.hosts.into_iter().map(|h| Mutex::new(Some(h))).collect();
+        in_parallel(0..work.len(), |k| {
+            let Some(open) = work[k].lock().unwrap_or_else(|e| e.into_inner()).take() else {
+                return;
+            };
+            let (i, t) = (open.i, open.t);
+            let mut r = self.host(open, task, batch);
+            r.drained |= drains;
+            r.ms = t.elapsed().as_millis() as u64;
+            if !r.outcome.ok() {
+                failed
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((i, r.host.clone()));
+            }
+            finish(i, r);
+        });
+        let mut failed = failed.into_inner().unwrap_or_else(|e| e.into_inner());
+        failed.sort();
+        let failed: Vec<String> = failed.into_iter().map(|(_, h)| h).collect();
+        let error = (!failed.is_empty()).then(|| {
+            format!(
+                "{} of {} hosts failed: {}",
+                failed.len(),
+                c.names.len(),
+                failed.join(", ")
+            )
+        });
+        let outcome = if failed.is_empty() {
+            Outcome::Success
+        } else {
+            Outcome::Failed
+        };
+        let batch = Batch {
+            failed: &failed,
+            ..batch
+        };
+        self.hook(
+            Hook::AfterBatch,
+            "",
+            Some(batch),
+            error.as_deref(),
+            Some(outcome),
+        )
+    }
+
+    /// Puts the hosts already released back, newest first, each a batch of its own (drained
+    /// like a release). How many were put back, and whether every one of them is back.
+    fn roll_back(&self, reports: &mut [HostReport]) -> (usize, bool) {
+        let back: Vec<usize> = (0..reports.len())
+            .rev()
+            .filter(|i| reports[*i].outcome == HostOutcome::Verified)
+            .collect();
+        let mut all_back = true;
+        let mut count = 0;
+        for (k, &i) in back.iter().enumerate() {
             self.view.state(i, "rolling back");
-            let r = self.host(i, RunKind::Rollback);
+            let number = BatchNo {
+                number: k + 1,
+                of: back.len(),
+            };
+            let (done, _) = self.batch(number, i..i + 1, RunKind::Rollback);
+            let Some((_, r)) = done.into_iter().next() else {
+                continue;
+            };
             if r.outcome.ok() {
-                back += 1;
+                count += 1;
                 reports[i].outcome = HostOutcome::RolledBack;
             } else {
                 all_back = false;
@@ -388,14 +563,15 @@ impl Roll<'_> {
             }
             self.view.done(i, &reports[i]);
         }
-        (back, all_back)
+        (count, all_back)
     }
 
-    /// A central hook around one host; the host's address is the event's `host`.
+    /// A central hook: around one host (its address is the event's `host`) or a batch.
     fn hook(
         &self,
         hook: Hook,
         host: &str,
+        batch: Option<Batch>,
         error: Option<&str>,
         outcome: Option<Outcome>,
     ) -> Option<String> {
@@ -403,59 +579,67 @@ impl Roll<'_> {
             release_id: &self.id,
             app: &self.app.name,
             host,
+            batch,
             changes: &[],
             dry_run: self.opts.dry_run,
         };
         aborted(self.ctx.call(hook, &at, error, outcome))
     }
 
-    /// Host `i`: connect, before-host hook, sync, release (or rollback) there, after-host hook.
-    /// A host that cannot be reached is never drained: an ssh hiccup must not take a healthy
-    /// server out of its load balancer.
-    fn host(&self, i: usize, task: RunKind) -> HostReport {
-        let to = &self.app.hosts[i];
+    /// Host `i`, connected: before-host hook, sync, release (or rollback) there, after-host
+    /// hook. The after-host hooks run whatever happened once the before-host hooks were
+    /// called, so a plugin that drained the host can put it back.
+    fn host(&self, open: Open, task: RunKind, batch: Batch) -> HostReport {
+        let Open {
+            i,
+            session,
+            connect_ms,
+            ..
+        } = open;
         let host = &self.view.hosts[i];
         let state = |s: &str| self.view.state(i, s);
-        let t = Instant::now();
         let mut r = HostReport::new(host, HostOutcome::Failed);
-        state("connecting");
-        let session = match connect(self.ctx.cfg, self.app, to, self.fleet) {
-            Ok(s) => s,
-            Err(e) => {
-                r.error = Some(e.to_string());
-                r.ms = t.elapsed().as_millis() as u64;
-                return r;
-            }
-        };
-        r.connect_ms = t.elapsed().as_millis() as u64;
-        state("draining");
-        if let Some(reason) = self.hook(Hook::BeforeHost, host, None, None) {
-            session.close(true);
-            r.error = Some(reason);
-            r.ms = t.elapsed().as_millis() as u64;
-            return r;
-        }
-        r.drained = self
+        r.connect_ms = connect_ms;
+        if self
             .ctx
             .plugins
-            .is_some_and(|p| p.subscribed(Hook::BeforeHost));
-        if let Err(e) = self.on_host(session, task, &state, &mut r) {
-            r.error = Some(format!("{host}: {e}"));
-            if r.outcome == HostOutcome::Verified {
-                r.outcome = HostOutcome::Failed;
-            }
+            .is_some_and(|p| p.subscribed(Hook::BeforeHost))
+        {
+            state("draining");
+            r.drained = true;
         }
+        // How the host ended, for the after-host hooks: `rolled-back` is a failed release whose
+        // previous build is back and verified, `cancelled` a host nothing was done on; both
+        // are healthy, so a drain plugin puts them back in rotation.
+        let healthy = match self.hook(Hook::BeforeHost, host, Some(batch), None, None) {
+            Some(reason) => {
+                session.close(true);
+                r.error = Some(reason);
+                Some(Outcome::Cancelled)
+            }
+            None => {
+                if let Err(e) = self.on_host(session, task, &state, &mut r) {
+                    r.error = Some(format!("{host}: {e}"));
+                    if r.outcome == HostOutcome::Verified {
+                        r.outcome = HostOutcome::Failed;
+                    }
+                }
+                (r.release == Some(Outcome::RolledBack)).then_some(Outcome::RolledBack)
+            }
+        };
         state("restoring");
-        // A host whose release failed but whose previous build is back and verified is
-        // healthy: told `rolled-back`, a drain plugin puts it back in rotation.
-        let healthy = (r.release == Some(Outcome::RolledBack)).then_some(Outcome::RolledBack);
-        if let Some(reason) = self.hook(Hook::AfterHost, host, r.error.clone().as_deref(), healthy)
-            && r.error.is_none()
+        let error = r.error.clone();
+        if let Some(reason) = self.hook(
+            Hook::AfterHost,
+            host,
+            Some(batch),
+            error.as_deref(),
+            healthy,
+        ) && r.error.is_none()
         {
             r.outcome = HostOutcome::Failed;
             r.error = Some(reason);
         }
-        r.ms = t.elapsed().as_millis() as u64;
         r
     }
 
@@ -581,6 +765,39 @@ impl Follow {
         };
         Err(HostError::Failed { why, log })
     }
+}
+
+/// Which batch of how many.
+#[derive(Clone, Copy)]
+struct BatchNo {
+    number: usize,
+    of: usize,
+}
+
+/// Why a roll stopped before its last batch.
+enum Stop {
+    /// More hosts failed than `--max-fail` allows.
+    Failed,
+    /// A `before-batch` or `after-batch` hook aborted: its reason.
+    Plugin(String),
+}
+
+/// Runs `f` for each of `items`, on up to PARALLEL threads at once; returns when all are done.
+fn in_parallel(items: Range<usize>, f: impl Fn(usize) + Sync) {
+    let next = AtomicUsize::new(items.start);
+    std::thread::scope(|s| {
+        for _ in 0..items.len().min(PARALLEL) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= items.end {
+                        break;
+                    }
+                    f(i);
+                }
+            });
+        }
+    });
 }
 
 /// Opens the agent session on `to` for `app` (ssh, batch mode). A host without this

@@ -57,6 +57,9 @@ pub struct HookCall {
     /// The host a fleet's central hook was called for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// The hosts of the batch a `before-batch` / `after-batch` call was for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub batch: Vec<String>,
     pub decision: String,
     pub micros: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 pub enum Hook {
     ReleaseStart,
     ReleaseEnd,
+    BeforeBatch,
+    AfterBatch,
     BeforeHost,
     AfterHost,
     BeforeSync,
@@ -35,9 +37,11 @@ pub enum Phase {
 }
 
 /// Every hook point, in the order a release meets them.
-pub const ALL: [Hook; 18] = [
+pub const ALL: [Hook; 20] = [
     Hook::ReleaseStart,
     Hook::ReleaseEnd,
+    Hook::BeforeBatch,
+    Hook::AfterBatch,
     Hook::BeforeHost,
     Hook::AfterHost,
     Hook::BeforeSync,
@@ -57,8 +61,8 @@ pub const ALL: [Hook; 18] = [
 ];
 
 /// The names of [`ALL`], as a plugin subscribes to them.
-pub const NAMES: [&str; 18] = {
-    let mut names = [""; 18];
+pub const NAMES: [&str; 20] = {
+    let mut names = [""; 20];
     let mut i = 0;
     while i < ALL.len() {
         names[i] = ALL[i].name();
@@ -72,6 +76,8 @@ impl Hook {
         match self {
             Hook::ReleaseStart => "release-start",
             Hook::ReleaseEnd => "release-end",
+            Hook::BeforeBatch => "before-batch",
+            Hook::AfterBatch => "after-batch",
             Hook::BeforeHost => "before-host",
             Hook::AfterHost => "after-host",
             Hook::BeforeSync => "before-sync",
@@ -98,6 +104,7 @@ impl Hook {
     pub fn phase(self) -> Phase {
         match self {
             Hook::ReleaseStart
+            | Hook::BeforeBatch
             | Hook::BeforeHost
             | Hook::BeforeSync
             | Hook::BeforePlan
@@ -125,6 +132,7 @@ impl Hook {
     pub fn after(self) -> Hook {
         match self {
             Hook::ReleaseStart => Hook::ReleaseEnd,
+            Hook::BeforeBatch => Hook::AfterBatch,
             Hook::BeforeHost => Hook::AfterHost,
             Hook::BeforeSync => Hook::AfterSync,
             Hook::BeforePlan => Hook::AfterPlan,
@@ -135,6 +143,25 @@ impl Hook {
             Hook::BeforeRollback => Hook::AfterRollback,
             after => after,
         }
+    }
+}
+
+impl Hook {
+    /// The WIT version that brought the hook: a plugin built against an older one cannot be
+    /// called there (its event lacks what the hook is about).
+    pub fn since(self) -> &'static str {
+        match self {
+            Hook::BeforeBatch | Hook::AfterBatch => "0.2.0",
+            _ => "0.1.0",
+        }
+    }
+
+    /// The hooks a fleet release calls on the central box.
+    pub fn is_central(self) -> bool {
+        matches!(
+            self,
+            Hook::BeforeBatch | Hook::AfterBatch | Hook::BeforeHost | Hook::AfterHost
+        )
     }
 }
 
@@ -159,5 +186,7 @@ mod tests {
         assert_eq!(Hook::ReleaseEnd.step(), "release");
         assert_eq!(Hook::ReleaseStart.phase(), Phase::Before);
         assert_eq!(Hook::parse("before-lunch"), None);
+        assert_eq!(Hook::BeforeBatch.step(), "batch");
+        assert_eq!(Hook::BeforeBatch.since(), "0.2.0");
     }
 }

@@ -219,6 +219,9 @@ pub struct FleetReport {
     pub outcome: Outcome,
     pub duration_ms: u64,
     pub hosts: Vec<HostReport>,
+    /// Why the roll stopped when a batch hook aborted it (no host's error says it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 impl FleetReport {

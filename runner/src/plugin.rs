@@ -20,14 +20,16 @@
 
 mod engine;
 mod error;
+mod glue;
 mod host;
 mod pool;
 mod sandbox;
 mod since_v0_1;
+mod since_v0_2;
 mod types;
 mod wit;
 
 pub use error::PluginError;
 pub use host::{Loaded, PluginHost, Verdict};
-pub use types::{HookEvent, Needs, PluginInfo};
+pub use types::{Batch, HookEvent, Needs, PluginInfo};
 pub use wit::WIT_VERSIONS;

@@ -48,6 +48,8 @@ pub struct At<'a> {
     pub app: &'a str,
     /// This host's name; a sync target's URL; a fleet host's address.
     pub host: &'a str,
+    /// On a fleet's central hooks: the batch.
+    pub batch: Option<crate::plugin::Batch<'a>>,
     pub changes: &'a [Change],
     pub dry_run: bool,
 }
@@ -76,6 +78,7 @@ impl Ctx<'_> {
             release_id: at.release_id,
             app: at.app,
             host: at.host,
+            batch: at.batch,
             changes: at.changes,
             dry_run: at.dry_run,
             error,
@@ -132,6 +135,7 @@ pub fn release(ctx: &Ctx, app: &App, opts: Options) -> Result<Report> {
             release_id: &id,
             app: &app.name,
             host: &host,
+            batch: None,
             changes,
             dry_run: opts.dry_run,
         };
@@ -409,6 +413,7 @@ impl<'a> Run<'a> {
             release_id: &self.j.id,
             app: &self.j.app,
             host: &host,
+            batch: None,
             changes: &self.j.changes,
             dry_run: false,
         };

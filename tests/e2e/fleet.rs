@@ -3,6 +3,7 @@
 //! front for the drained roll.
 
 use std::fs;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -60,30 +61,92 @@ fn hold(c: &Sandbox, lock: &Path) -> std::process::Child {
     holder
 }
 
-/// The central box's `nginx-drain`, mapping each host to its server in `nginx`'s upstream.
+/// The central box's `nginx-drain`, mapping each host to its server in `nginx`'s upstream,
+/// with the hooks the plugin asks for.
 fn drain_plugin(nginx: &Nginx, hosts: &[&Host], drain: &str) -> String {
-    let servers = hosts
+    drain_config(nginx, &servers(hosts), drain, "nginx-drain", None)
+}
+
+/// Each host's address → its app's server, as nginx-drain's `servers` maps them.
+fn servers(hosts: &[&Host]) -> Vec<(String, u16)> {
+    hosts
         .iter()
-        .map(|h| format!("\"{}\" = \"127.0.0.1:{}\"", h.addr, h.sb.port("demo")))
+        .map(|h| (h.addr.clone(), h.sb.port("demo")))
+        .collect()
+}
+
+/// `build`: `nginx-drain` (WIT 0.2.0: a batch drained at once) or `nginx-drain-v0-1` (the same
+/// source against 0.1.0: host by host). `reload`: a program run instead of `nginx -s reload`.
+fn drain_config(
+    nginx: &Nginx,
+    servers: &[(String, u16)],
+    drain: &str,
+    build: &str,
+    reload: Option<&Path>,
+) -> String {
+    let servers = servers
+        .iter()
+        .map(|(addr, port)| format!("\"{addr}\" = \"127.0.0.1:{port}\""))
         .collect::<Vec<_>>()
         .join(", ");
+    let (reload, exec) = match reload {
+        Some(p) => (
+            format!("[\"{}\"]", p.display()),
+            format!("\"{}\", \"{}\"", nginx_bin().display(), p.display()),
+        ),
+        None => (
+            nginx.argv_toml(&["-s", "reload"]),
+            format!("\"{}\"", nginx_bin().display()),
+        ),
+    };
     format!(
         r#"
 [[plugin]]
 name = "drain"
 wasm = "{wasm}"
-hooks = ["before-host", "after-host"]
 timeout = "20s"
-allow = {{ exec = ["{nginx}"], rw = ["{confd}"] }}
+allow = {{ exec = [{exec}], rw = ["{confd}"] }}
 config = {{ upstream = "{upstream}", servers = {{ {servers} }}, test = {test}, reload = {reload}, drain = "{drain}" }}
 "#,
-        wasm = plugin_wasm("nginx-drain").display(),
-        nginx = nginx_bin().display(),
+        wasm = plugin_wasm(build).display(),
         confd = nginx.upstream.parent().unwrap().display(),
         upstream = nginx.upstream.display(),
         test = nginx.argv_toml(&["-t"]),
-        reload = nginx.argv_toml(&["-s", "reload"]),
     )
+}
+
+/// A reload command that appends the upstream file, as nginx is about to load it, to `log`
+/// (each copy ends with a `--- reload` line) and then reloads `nginx`.
+fn logging_reload(nginx: &Nginx, dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let script = dir.join("reload.sh");
+    let log = dir.join("reloads.log");
+    let args: Vec<String> = nginx
+        .args(&["-s", "reload"])
+        .iter()
+        .map(|a| format!("'{a}'"))
+        .collect();
+    fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n{{ cat '{}'; echo '--- reload'; }} >> '{}'\nexec '{}' {}\n",
+            nginx.upstream.display(),
+            log.display(),
+            nginx_bin().display(),
+            args.join(" ")
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    (script, log)
+}
+
+/// The servers marked `down` in each reload `logging_reload` logged.
+fn downs_per_reload(log: &Path) -> Vec<usize> {
+    let text = fs::read_to_string(log).unwrap_or_default();
+    text.split("--- reload\n")
+        .filter(|s| !s.is_empty())
+        .map(|s| s.lines().filter(|l| l.contains(" down;")).count())
+        .collect()
 }
 
 fn central(name: &str, keys: &Path, hosts: &[&str], extra: &str) -> Sandbox {
@@ -104,6 +167,8 @@ fn central(name: &str, keys: &Path, hosts: &[&str], extra: &str) -> Sandbox {
     sb
 }
 
+/// nginx-drain built against WIT 0.1.0 (what an older runner shipped) still loads and drains
+/// host by host, through `before-host` / `after-host`.
 #[test]
 fn a_rolling_release_drains_each_host_and_loses_no_request() {
     let keys = Sandbox::new("fleet-keys");
@@ -111,7 +176,13 @@ fn a_rolling_release_drains_each_host_and_loses_no_request() {
     let h2 = host(&keys.root, "fleet-h2", "");
     let nginx = Nginx::start(&keys.root, &[h1.sb.port("demo"), h2.sb.port("demo")]);
     let upstream_before = fs::read(&nginx.upstream).unwrap();
-    let drain = drain_plugin(&nginx, &[&h1, &h2], "700ms");
+    let drain = drain_config(
+        &nginx,
+        &servers(&[&h1, &h2]),
+        "700ms",
+        "nginx-drain-v0-1",
+        None,
+    );
     let c = central("fleet-central", &keys.root, &[&h1.addr, &h2.addr], &drain);
 
     let load = Load::start(nginx.port);
@@ -181,6 +252,105 @@ fn a_rolling_release_drains_each_host_and_loses_no_request() {
             "success"
         );
     }
+    let check = c.run(&["--json", "plugin", "list"]).success().json();
+    assert_eq!(check[0]["wit"], "runner:plugin@0.1.0");
+}
+
+/// Three hosts behind one nginx, rolled at `--batch 1`, `2` and `100%`: each batch is drained
+/// with one edit and one reload, never more servers down at once than the batch holds, no
+/// request lost; a batch that is the whole upstream is refused before anything is touched.
+#[test]
+fn a_batch_is_drained_at_once_and_the_whole_upstream_never() {
+    let keys = Sandbox::new("fleetbatch-keys");
+    let hosts: Vec<Host> = (1..=3)
+        .map(|i| host(&keys.root, &format!("fleetbatch-h{i}"), ""))
+        .collect();
+    let ports: Vec<u16> = hosts.iter().map(|h| h.sb.port("demo")).collect();
+    let nginx = Nginx::start(&keys.root, &ports);
+    let upstream_before = fs::read(&nginx.upstream).unwrap();
+    let (reload, log) = logging_reload(&nginx, &keys.root);
+    let refs: Vec<&Host> = hosts.iter().collect();
+    let drain = drain_config(
+        &nginx,
+        &servers(&refs),
+        "500ms",
+        "nginx-drain",
+        Some(&reload),
+    );
+    let addrs: Vec<&str> = hosts.iter().map(|h| h.addr.as_str()).collect();
+    let c = central("fleetbatch-central", &keys.root, &addrs, &drain);
+
+    // (batch, build staged, its version, batches of the roll)
+    for (batch, build, version, batches) in
+        [("1", Build::V2, "2.0.0", 3), ("2", Build::V1, "1.0.0", 2)]
+    {
+        let _ = fs::remove_file(&log);
+        c.stage_build("demo", build);
+        let load = Load::start(nginx.port);
+        let r = c.run(&["--json", "release", "demo", "--batch", batch]);
+        load.wait_for(version, "the new build never served through nginx");
+        let (ok, failed, _) = load.finish();
+        let out = format!("{}\n{}", r.stdout(), r.stderr());
+        assert_eq!(r.code(), Some(0), "--batch {batch}: {out}");
+        assert_eq!(
+            failed, 0,
+            "--batch {batch}: requests failed ({ok} ok): {out}"
+        );
+        for h in &hosts {
+            assert!(h.sb.version("demo").contains(version), "--batch {batch}");
+        }
+        assert_eq!(
+            fs::read(&nginx.upstream).unwrap(),
+            upstream_before,
+            "--batch {batch}: every server is back"
+        );
+        let downs = downs_per_reload(&log);
+        let size: usize = batch.parse().unwrap();
+        assert_eq!(
+            downs.iter().max(),
+            Some(&size),
+            "--batch {batch}: at most the batch down at once: {downs:?}"
+        );
+        // A drain is a reload that takes servers down; the rest put one host back each.
+        let drains = downs
+            .iter()
+            .zip(std::iter::once(&0).chain(downs.iter()))
+            .filter(|(now, before)| now > before)
+            .count();
+        assert_eq!(
+            drains, batches,
+            "--batch {batch}: one drain per batch: {downs:?}"
+        );
+        assert_eq!(downs.len(), batches + hosts.len(), "{downs:?}");
+    }
+
+    // The whole upstream in one batch: refused, nothing touched.
+    let _ = fs::remove_file(&log);
+    c.stage_build("demo", Build::V2);
+    let load = Load::start(nginx.port);
+    let r = c.run(&["release", "demo", "--batch", "100%"]).code_is(1);
+    let (_, failed, _) = load.finish();
+    let out = format!("{}\n{}", r.stdout(), r.stderr());
+    assert_eq!(failed, 0, "{out}");
+    assert!(
+        out.contains("would leave upstream demo_upstream") && out.contains("--batch 2"),
+        "{out}"
+    );
+    assert!(out.contains("skipped"), "{out}");
+    assert!(downs_per_reload(&log).is_empty(), "no reload: {out}");
+    assert_eq!(fs::read(&nginx.upstream).unwrap(), upstream_before);
+    for h in &hosts {
+        assert!(h.sb.version("demo").contains("1.0.0"), "{out}");
+    }
+    let h = c.run(&["--json", "history", "demo"]).success().json();
+    let rec = h.as_array().unwrap().last().unwrap();
+    assert_eq!(rec["outcome"], "failed");
+    assert!(
+        rec["error"].as_str().unwrap().contains("no server up"),
+        "{rec}"
+    );
+    assert_eq!(rec["hooks"][0]["hook"], "before-batch");
+    assert_eq!(rec["hooks"][0]["batch"].as_array().unwrap().len(), 3);
 }
 
 #[test]
@@ -278,6 +448,38 @@ fn an_unreachable_host_is_named_and_nothing_is_left_unreported() {
         0,
         "no before-host (drain) for a host that was never reached: {last}"
     );
+}
+
+/// In a batch with a host that cannot be reached, the drain takes only the hosts that
+/// connected: the unreachable host's server stays in rotation, and the one reachable is
+/// released and put back.
+#[test]
+fn an_unreachable_host_is_left_out_of_its_batchs_drain() {
+    let keys = Sandbox::new("fleetdownb-keys");
+    let h1 = host(&keys.root, "fleetdownb-h1", "");
+    let dead_port = free_port();
+    let dead = format!("root@127.0.0.1:{dead_port}");
+    let nginx = Nginx::start(&keys.root, &[dead_port, h1.sb.port("demo")]);
+    let upstream_before = fs::read(&nginx.upstream).unwrap();
+    let (reload, log) = logging_reload(&nginx, &keys.root);
+    let mut map = servers(&[&h1]);
+    map.push((dead.clone(), dead_port));
+    let drain = drain_config(&nginx, &map, "200ms", "nginx-drain", Some(&reload));
+    let c = central("fleetdownb-central", &keys.root, &[&dead, &h1.addr], &drain);
+    let r = c.run(&["release", "demo", "--batch", "100%"]).code_is(1);
+    let out = format!("{}{}", r.stdout(), r.stderr());
+    assert!(out.contains(&format!("cannot connect to {dead}")), "{out}");
+    assert!(h1.sb.version("demo").contains("app=2.0.0"), "{out}");
+    assert_eq!(
+        downs_per_reload(&log),
+        [1, 0],
+        "h1 alone drained, then put back: {out}"
+    );
+    assert_eq!(fs::read(&nginx.upstream).unwrap(), upstream_before);
+    let h = c.run(&["--json", "history", "demo"]).success().json();
+    let hooks = &h.as_array().unwrap().last().unwrap()["hooks"];
+    assert_eq!(hooks[0]["hook"], "before-batch", "{hooks}");
+    assert_eq!(hooks[0]["batch"], serde_json::json!([h1.addr]), "{hooks}");
 }
 
 /// Points the central box's fleet at a runner that is not on the hosts.

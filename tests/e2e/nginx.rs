@@ -81,7 +81,7 @@ http {{
     }
 
     /// nginx argv tail pointing at this instance: `-p <prefix> -c <conf> -e <log>` + extra.
-    fn args(&self, extra: &[&str]) -> Vec<String> {
+    pub fn args(&self, extra: &[&str]) -> Vec<String> {
         let mut v: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
         v.extend([
             "-p".into(),

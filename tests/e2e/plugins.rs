@@ -257,7 +257,7 @@ fn a_component_of_another_world_is_refused() {
     let r = sb.run(&["release", "svc", "--yes"]).code_is(2);
     assert!(
         r.stderr()
-            .contains("does not export the runner:plugin@0.1.0 world"),
+            .contains("does not export the runner:plugin@0.2.0 or 0.1.0 world"),
         "{}",
         r.stderr()
     );
@@ -593,6 +593,7 @@ fn an_instance_made_ahead_sees_a_granted_dir_swapped_since() {
             release_id: "r1",
             app: "svc",
             host: "local",
+            batch: None,
             changes: &[],
             dry_run: false,
             error: None,
@@ -789,6 +790,7 @@ fn calls_of_one_plugin_from_two_threads_never_overlap() {
                         release_id: "r1",
                         app: "svc",
                         host: h,
+                        batch: None,
                         changes: &[],
                         dry_run: false,
                         error: None,

@@ -5,17 +5,26 @@
 //! whitespace, `;`, `{` and `}`; `#` at the start of a token runs to the end of the line; quotes
 //! and backslashes escape. It does not validate the file: `nginx -t` does that.
 
-/// What marking our server down would do.
+/// What marking a batch's servers down would do.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Drain {
-    /// The new file text; `blocks` names the upstreams it was marked down in.
-    Marked { text: String, blocks: Vec<String> },
-    /// Every `server` line for our address already carries `down`.
-    AlreadyDown,
-    /// Marking it down would leave no server up in this upstream.
-    LastServer { block: String },
-    /// No `server` line for our address in any upstream of the file.
-    NotFound,
+    /// The new file text (the same text when nothing was marked). `marked`: the servers given
+    /// `down`; `blocks`: the upstreams they were marked down in; `lone`: (server, upstream) of
+    /// each server left up because it is the only server up in that upstream (no batch size
+    /// would keep one up there, so it is not drained: requests during its restart may fail);
+    /// `already`: servers already down everywhere.
+    Marked {
+        text: String,
+        marked: Vec<String>,
+        blocks: Vec<String>,
+        lone: Vec<(String, String)>,
+        already: Vec<String>,
+    },
+    /// The batch holds every server up in `block`, which has `up` of them (more than one):
+    /// draining them all would leave it no server; a batch of `up - 1` would not.
+    WholeUpstream { block: String, up: usize },
+    /// No `server` line for this address in any upstream of the file.
+    NotFound(String),
 }
 
 /// What bringing our server back up would do.
@@ -29,32 +38,59 @@ pub enum Undrain {
     NotFound,
 }
 
-/// Adds `down` to every `server <addr>` line, unless that would leave an upstream with no server up.
-pub fn mark_down(text: &str, addr: &str) -> Drain {
+/// Adds `down` to every `server` line of the given addresses, unless that would leave an upstream
+/// with no server up.
+pub fn mark_down(text: &str, addrs: &[&str]) -> Drain {
     let servers = servers(text);
-    let ours: Vec<&Server> = servers.iter().filter(|s| s.addr == addr).collect();
-    if ours.is_empty() {
-        return Drain::NotFound;
+    if let Some(missing) = addrs
+        .iter()
+        .find(|a| !servers.iter().any(|s| s.addr == **a))
+    {
+        return Drain::NotFound(missing.to_string());
     }
-    let up: Vec<&Server> = ours.into_iter().filter(|s| !s.is_down()).collect();
-    if up.is_empty() {
-        return Drain::AlreadyDown;
-    }
-    for s in &up {
-        let others_up = servers
+    let ours = |s: &Server| addrs.contains(&s.addr.as_str());
+    let up_in = |block: usize| {
+        servers
             .iter()
-            .filter(|o| o.block == s.block && o.addr != addr && !o.is_down())
-            .count();
-        if others_up == 0 {
-            return Drain::LastServer {
+            .filter(move |o| o.block == block && !o.is_down())
+    };
+    // A server that is the only one up in an upstream stays up, in every upstream.
+    let mut lone: Vec<(String, String)> = Vec::new();
+    for s in servers.iter().filter(|s| ours(s) && !s.is_down()) {
+        if up_in(s.block).count() == 1 && !lone.iter().any(|(a, _)| *a == s.addr) {
+            lone.push((s.addr.clone(), s.block_name.clone()));
+        }
+    }
+    let to_mark: Vec<&Server> = servers
+        .iter()
+        .filter(|s| ours(s) && !s.is_down() && !lone.iter().any(|(a, _)| *a == s.addr))
+        .collect();
+    for s in &to_mark {
+        if up_in(s.block).all(|o| to_mark.iter().any(|m| m.addr == o.addr)) {
+            return Drain::WholeUpstream {
                 block: s.block_name.clone(),
+                up: up_in(s.block).count(),
             };
         }
     }
-    let edits = up.iter().map(|s| (s.end, s.end, " down")).collect();
+    let mut marked: Vec<String> = Vec::new();
+    for s in &to_mark {
+        if !marked.contains(&s.addr) {
+            marked.push(s.addr.clone());
+        }
+    }
+    let already = addrs
+        .iter()
+        .filter(|a| !marked.iter().any(|m| m == *a) && !lone.iter().any(|(l, _)| l == *a))
+        .map(|a| a.to_string())
+        .collect();
+    let edits = to_mark.iter().map(|s| (s.end, s.end, " down")).collect();
     Drain::Marked {
         text: apply(text, edits),
-        blocks: block_names(&up),
+        marked,
+        blocks: block_names(&to_mark),
+        lone,
+        already,
     }
 }
 
@@ -273,10 +309,27 @@ mod tests {
     const ME: &str = "127.0.0.1:8081";
 
     fn marked(text: &str) -> String {
-        match mark_down(text, ME) {
-            Drain::Marked { text, .. } => text,
-            other => panic!("expected Marked, got {other:?}"),
+        match mark_down(text, &[ME]) {
+            Drain::Marked { text, marked, .. } if marked == [ME] => text,
+            other => panic!("expected {ME} marked, got {other:?}"),
         }
+    }
+
+    /// (server, upstream) left up because it is the only one up there; the text unchanged.
+    fn lone(text: &str) -> Vec<(String, String)> {
+        match mark_down(text, &[ME]) {
+            Drain::Marked {
+                text: after,
+                marked,
+                lone,
+                ..
+            } if marked.is_empty() && after == text => lone,
+            other => panic!("expected nothing marked, got {other:?}"),
+        }
+    }
+
+    fn lone_in(block: &str) -> Vec<(String, String)> {
+        vec![(ME.to_string(), block.to_string())]
     }
 
     fn restored(text: &str) -> String {
@@ -292,10 +345,13 @@ mod tests {
         let after =
             "upstream pdms {\n    server 127.0.0.1:8081 down;\n    server 10.0.0.2:8081;\n}\n";
         assert_eq!(
-            mark_down(before, ME),
+            mark_down(before, &[ME]),
             Drain::Marked {
                 text: after.to_string(),
-                blocks: vec!["pdms".to_string()]
+                marked: vec![ME.to_string()],
+                blocks: vec!["pdms".to_string()],
+                lone: vec![],
+                already: vec![],
             }
         );
         assert_eq!(restored(after), before);
@@ -314,7 +370,16 @@ mod tests {
     #[test]
     fn already_down_is_left_alone() {
         let text = "upstream pdms {\n  server 127.0.0.1:8081 down;\n  server 10.0.0.2:8081;\n}\n";
-        assert_eq!(mark_down(text, ME), Drain::AlreadyDown);
+        assert_eq!(
+            mark_down(text, &[ME]),
+            Drain::Marked {
+                text: text.to_string(),
+                marked: vec![],
+                blocks: vec![],
+                lone: vec![],
+                already: vec![ME.to_string()],
+            }
+        );
         let up = "upstream pdms {\n  server 127.0.0.1:8081;\n  server 10.0.0.2:8081;\n}\n";
         assert_eq!(mark_up(up, ME), Undrain::AlreadyUp);
     }
@@ -322,50 +387,38 @@ mod tests {
     #[test]
     fn never_marks_the_last_server_down() {
         let alone = "upstream pdms {\n  server 127.0.0.1:8081;\n}\n";
-        assert_eq!(
-            mark_down(alone, ME),
-            Drain::LastServer {
-                block: "pdms".to_string()
-            }
-        );
+        assert_eq!(lone(alone), lone_in("pdms"));
 
         let other_down =
             "upstream pdms {\n  server 127.0.0.1:8081;\n  server 10.0.0.2:8081 down;\n}\n";
-        assert_eq!(
-            mark_down(other_down, ME),
-            Drain::LastServer {
-                block: "pdms".to_string()
-            }
-        );
+        assert_eq!(lone(other_down), lone_in("pdms"));
     }
 
     #[test]
     fn a_backup_server_counts_as_up() {
         let text = "upstream pdms {\n  server 127.0.0.1:8081;\n  server 10.0.0.2:8081 backup;\n}\n";
-        assert!(matches!(mark_down(text, ME), Drain::Marked { .. }));
+        assert_eq!(marked(text), text.replacen(ME, &format!("{ME} down"), 1));
     }
 
     #[test]
     fn commented_out_servers_are_neither_ours_nor_up() {
         let text = "upstream pdms {\n  server 127.0.0.1:8081;\n  # server 10.0.0.2:8081;\n\
                     #server 127.0.0.1:8081 weight=5;\n}\n";
-        assert_eq!(
-            mark_down(text, ME),
-            Drain::LastServer {
-                block: "pdms".to_string()
-            }
-        );
+        assert_eq!(lone(text), lone_in("pdms"));
 
         let only_commented =
             "upstream pdms {\n  # server 127.0.0.1:8081;\n  server 10.0.0.2:8081;\n}\n";
-        assert_eq!(mark_down(only_commented, ME), Drain::NotFound);
+        assert_eq!(
+            mark_down(only_commented, &[ME]),
+            Drain::NotFound(ME.to_string())
+        );
         assert_eq!(mark_up(only_commented, ME), Undrain::NotFound);
     }
 
     #[test]
     fn matches_the_address_exactly() {
         let text = "upstream pdms {\n  server 127.0.0.1:80811;\n  server 127.0.0.1:808;\n}\n";
-        assert_eq!(mark_down(text, ME), Drain::NotFound);
+        assert_eq!(mark_down(text, &[ME]), Drain::NotFound(ME.to_string()));
     }
 
     #[test]
@@ -377,10 +430,13 @@ mod tests {
                      upstream other {\n  server 10.0.0.9:9000;\n}\n\
                      upstream pdms_ws {\n  server 127.0.0.1:8081 max_fails=1 down;\n  server 10.0.0.2:8081;\n}\n";
         assert_eq!(
-            mark_down(before, ME),
+            mark_down(before, &[ME]),
             Drain::Marked {
                 text: after.to_string(),
-                blocks: vec!["pdms".to_string(), "pdms_ws".to_string()]
+                marked: vec![ME.to_string()],
+                blocks: vec!["pdms".to_string(), "pdms_ws".to_string()],
+                lone: vec![],
+                already: vec![],
             }
         );
         assert_eq!(restored(after), before);
@@ -390,23 +446,13 @@ mod tests {
     fn one_block_where_we_are_last_blocks_the_whole_drain() {
         let text = "upstream pdms {\n  server 127.0.0.1:8081;\n  server 10.0.0.2:8081;\n}\n\
                     upstream pdms_admin {\n  server 127.0.0.1:8081;\n}\n";
-        assert_eq!(
-            mark_down(text, ME),
-            Drain::LastServer {
-                block: "pdms_admin".to_string()
-            }
-        );
+        assert_eq!(lone(text), lone_in("pdms_admin"));
     }
 
     #[test]
     fn servers_of_other_blocks_do_not_count_as_up() {
         let text = "upstream pdms {\n  server 127.0.0.1:8081;\n}\nupstream other {\n  server 10.0.0.2:8081;\n}\n";
-        assert_eq!(
-            mark_down(text, ME),
-            Drain::LastServer {
-                block: "pdms".to_string()
-            }
-        );
+        assert_eq!(lone(text), lone_in("pdms"));
     }
 
     #[test]
@@ -424,12 +470,7 @@ mod tests {
         let after = "server 127.0.0.1:8081 weight=2 down;\nserver 10.0.0.2:8081;\n";
         assert_eq!(marked(before), after);
         assert_eq!(restored(after), before);
-        assert_eq!(
-            mark_down("server 127.0.0.1:8081;\n", ME),
-            Drain::LastServer {
-                block: "(top level)".to_string()
-            }
-        );
+        assert_eq!(lone("server 127.0.0.1:8081;\n"), lone_in("(top level)"));
     }
 
     #[test]
@@ -482,6 +523,56 @@ mod tests {
     fn the_fuzzers_crash_input_is_handled() {
         let text = "# 1:8082;  # b\n  \n  server 127.0.0.1:8081 w0.0.2:ei\n    down          w0.0.2:er 127.0.0.1:8081 w0.0.2:ei\n    down          w0.0.2:er\r\n       down   : b\n  \n  server  \n  server 127.0.0.1:8081 w0.0.2:ei\n    down           down;; \nq27";
         let _ = mark_up(text, "127.0.0.1:8081");
-        let _ = mark_down(text, "127.0.0.1:8081");
+        let _ = mark_down(text, &["127.0.0.1:8081"]);
+    }
+
+    const THREE: &str = "upstream pdms {\n  server 127.0.0.1:8081;\n  server 127.0.0.1:8082;\n  server 127.0.0.1:8083;\n}\n";
+
+    #[test]
+    fn a_batch_is_marked_down_in_one_edit() {
+        let Drain::Marked { text, marked, .. } =
+            mark_down(THREE, &["127.0.0.1:8081", "127.0.0.1:8083"])
+        else {
+            panic!("expected a drain");
+        };
+        assert_eq!(marked, ["127.0.0.1:8081", "127.0.0.1:8083"]);
+        assert_eq!(
+            text,
+            "upstream pdms {\n  server 127.0.0.1:8081 down;\n  server 127.0.0.1:8082;\n  server 127.0.0.1:8083 down;\n}\n"
+        );
+    }
+
+    #[test]
+    fn a_batch_that_is_the_whole_upstream_is_refused() {
+        let all = ["127.0.0.1:8081", "127.0.0.1:8082", "127.0.0.1:8083"];
+        assert_eq!(
+            mark_down(THREE, &all),
+            Drain::WholeUpstream {
+                block: "pdms".to_string(),
+                up: 3
+            }
+        );
+        // With one of them already down (a failed host kept out), two are the whole upstream.
+        let one_down = THREE.replacen("8083;", "8083 down;", 1);
+        assert_eq!(
+            mark_down(&one_down, &all[..2]),
+            Drain::WholeUpstream {
+                block: "pdms".to_string(),
+                up: 2
+            }
+        );
+        // A server of the batch that is up elsewhere too.
+        assert!(matches!(
+            mark_down(&one_down, &all[..1]),
+            Drain::Marked { marked, .. } if marked == ["127.0.0.1:8081"]
+        ));
+    }
+
+    #[test]
+    fn a_batch_names_the_server_that_is_in_no_upstream() {
+        assert_eq!(
+            mark_down(THREE, &["127.0.0.1:8081", "127.0.0.1:9999"]),
+            Drain::NotFound("127.0.0.1:9999".to_string())
+        );
     }
 }

@@ -30,6 +30,7 @@ pub fn restore(g: &Globals, app: &str, host: &str) -> Result<ExitCode> {
         release_id: &roll.id,
         app,
         host,
+        batch: None,
         changes: &[],
         dry_run: false,
     };

@@ -148,7 +148,15 @@ pub fn check(g: &Globals, wasm: &Path) -> Result<ExitCode> {
         p.info.version,
         p.wit
     );
-    println!("  hooks: {}", list(&p.info.hooks));
+    println!(
+        "  hooks: {} ({})",
+        list(&p.info.hooks),
+        if p.info.concurrent {
+            "concurrent: calls may overlap"
+        } else {
+            "calls never overlap"
+        }
+    );
     println!(
         "  needs: exec {}; dirs {}; http {}",
         list(&p.info.needs.exec),

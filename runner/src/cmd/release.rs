@@ -60,6 +60,9 @@ pub fn run(
             report::emit(&Event::Fleet { report: r.clone() });
         } else if !g.ui.quiet {
             report::fleet_table(&r);
+            if let Some(e) = &r.error {
+                println!("  the roll stopped: {e}");
+            }
             for h in r.hosts.iter().filter(|h| {
                 h.drained
                     && matches!(h.outcome, HostOutcome::Failed | HostOutcome::RollbackFailed)

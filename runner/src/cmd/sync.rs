@@ -113,6 +113,7 @@ pub(crate) fn sync_hook(
         release_id: "",
         app,
         host: target,
+        batch: None,
         changes,
         dry_run: false,
     };

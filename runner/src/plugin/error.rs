@@ -50,6 +50,15 @@ pub enum PluginError {
     },
     #[error("it asks for an unknown hook `{0}`")]
     UnknownHook(String),
+    #[error(
+        "`{hook}` is a hook of runner:plugin@{}, and it is built against {wit}: rebuild it against wit/{} to be called there",
+        .hook.since(),
+        .hook.since()
+    )]
+    HookTooNew {
+        hook: crate::hook::Hook,
+        wit: &'static str,
+    },
 
     #[error("granted dir {} is not UTF-8", .0.display())]
     GrantedDirNotUtf8(PathBuf),
@@ -144,7 +153,7 @@ mod tests {
         let imports = PluginError::MissingImports(wasmtime::Error::msg("no `x`\nmore"));
         assert_eq!(
             imports.to_string(),
-            "it needs imports runner does not offer (no `x`) — is it built against runner:plugin@0.1.0?"
+            "it needs imports runner does not offer (no `x`) — is it built against runner:plugin@0.2.0 or 0.1.0?"
         );
         let world = PluginError::WrongWorld {
             version: "0.1.0",

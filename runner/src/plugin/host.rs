@@ -50,8 +50,9 @@ pub struct Loaded {
     pre: wit::PluginPre,
     /// The instance the next call will use, being made (or made) on the prep thread.
     spare: Spare,
-    /// Held during a call: calls of one plugin never overlap (a fleet calls its central hooks
-    /// from a thread per host; a plugin editing a file, like nginx-drain, must not race itself).
+    /// Held during a call unless the plugin says it is `concurrent`: calls of one plugin never
+    /// overlap (a fleet calls its central hooks from a thread per host; a plugin editing a
+    /// file, like nginx-drain, must not race itself).
     busy: Mutex<()>,
 }
 
@@ -199,6 +200,13 @@ impl PluginHost {
             .iter()
             .map(|h| Hook::parse(h).ok_or_else(|| PluginError::UnknownHook(h.clone())))
             .collect::<std::result::Result<Vec<Hook>, _>>()?;
+        // Versions compare as text while they are 0.N.0 with one-digit N.
+        if let Some(h) = hooks.iter().find(|h| h.since() > pre.version()) {
+            return Err(PluginError::HookTooNew {
+                hook: *h,
+                wit: pre.version(),
+            });
+        }
         Ok(Loaded {
             wit: wit.unwrap_or_else(|| pre.version().into()),
             spec,
@@ -242,7 +250,8 @@ impl PluginHost {
     pub fn call(&self, ev: &HookEvent, ui: &crate::report::Ui) -> Verdict {
         let mut verdict = Verdict::Proceed;
         for p in self.plugins.iter().filter(|p| p.hooks.contains(&ev.hook)) {
-            let busy = p.busy.lock().unwrap_or_else(|e| e.into_inner());
+            let busy =
+                (!p.info.concurrent).then(|| p.busy.lock().unwrap_or_else(|e| e.into_inner()));
             let t = Instant::now();
             let res = self.run(p, ev);
             drop(busy);
@@ -261,6 +270,11 @@ impl PluginHost {
                     hook: ev.hook.to_string(),
                     host: matches!(ev.hook, Hook::BeforeHost | Hook::AfterHost)
                         .then(|| ev.host.to_string()),
+                    batch: ev
+                        .batch
+                        .filter(|_| matches!(ev.hook, Hook::BeforeBatch | Hook::AfterBatch))
+                        .map(|b| b.hosts.to_vec())
+                        .unwrap_or_default(),
                     decision,
                     micros,
                     error,

@@ -11,10 +11,24 @@ pub struct HookEvent<'a> {
     pub release_id: &'a str,
     pub app: &'a str,
     pub host: &'a str,
+    /// On a fleet's central hooks: the batch they are in.
+    pub batch: Option<Batch<'a>>,
     pub changes: &'a [Change],
     pub dry_run: bool,
     pub error: Option<&'a str>,
     pub outcome: Option<Outcome>,
+}
+
+/// One batch of a fleet release, as a central hook event carries it.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a> {
+    /// 1-based, of `of`.
+    pub number: usize,
+    pub of: usize,
+    /// The batch's hosts that connected.
+    pub hosts: &'a [String],
+    /// On `after-batch`: those whose release failed.
+    pub failed: &'a [String],
 }
 
 /// What a plugin says of itself (its `describe`).
@@ -25,6 +39,8 @@ pub struct PluginInfo {
     /// Hook names it wants called.
     pub hooks: Vec<String>,
     pub needs: Needs,
+    /// It may be called from several threads at once (0.1.0 plugins never are).
+    pub concurrent: bool,
 }
 
 /// Authority a plugin asks for; the operator grants it with `allow` in runner.toml.

@@ -8,15 +8,19 @@ use wasmtime::component::{InstancePre, Linker};
 
 use super::error::PluginError;
 use super::sandbox::State;
-use super::since_v0_1;
 use super::types::{Decision, HookEvent, PluginInfo};
+use super::{since_v0_1, since_v0_2};
 
 /// The WIT versions this runner loads, newest first.
-pub const WIT_VERSIONS: &[&str] = &[since_v0_1::VERSION];
+pub const WIT_VERSIONS: &[&str] = &[since_v0_2::VERSION, since_v0_1::VERSION];
+
+/// [`WIT_VERSIONS`] as a message names them.
+const ANY_VERSION: &str = "0.2.0 or 0.1.0";
 
 /// Adds every version's host imports to `linker` (their names carry the version, so they
 /// coexist).
 pub(super) fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> {
+    since_v0_2::add_to_linker(linker)?;
     since_v0_1::add_to_linker(linker)
 }
 
@@ -24,25 +28,42 @@ pub(super) fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> 
 #[derive(Clone)]
 pub(super) enum PluginPre {
     V0_1(since_v0_1::PluginPre<State>),
+    V0_2(since_v0_2::PluginPre<State>),
 }
 
 impl PluginPre {
     /// The bindings for the version the component imports. Linking passed, so it imports no
-    /// version runner lacks; one that imports none (it calls no host function) is taken for
-    /// the newest.
+    /// version runner lacks; one that imports none (it calls no host function) gets the newest
+    /// version whose exports it matches.
     pub(super) fn new(pre: InstancePre<State>, wit: Option<&str>) -> Result<Self, PluginError> {
         let wrong_world = |version, source| PluginError::WrongWorld {
             version,
             built_against: wit.map(str::to_string),
             source,
         };
-        match wit.unwrap_or(WIT_VERSIONS[0]) {
-            since_v0_1::VERSION => since_v0_1::PluginPre::new(pre)
+        let bind = |version: &str| match version {
+            since_v0_2::VERSION => since_v0_2::PluginPre::new(pre.clone())
+                .map(PluginPre::V0_2)
+                .map_err(|e| wrong_world(since_v0_2::VERSION, e)),
+            since_v0_1::VERSION => since_v0_1::PluginPre::new(pre.clone())
                 .map(PluginPre::V0_1)
                 .map_err(|e| wrong_world(since_v0_1::VERSION, e)),
             other => Err(PluginError::MissingImports(wasmtime::Error::msg(format!(
                 "runner has no bindings for runner:plugin@{other}"
             )))),
+        };
+        match wit {
+            Some(version) => bind(version),
+            // Matching no version, it is told against all of them (with the newest's cause).
+            None => WIT_VERSIONS[1..]
+                .iter()
+                .fold(bind(WIT_VERSIONS[0]), |got, v| {
+                    got.or_else(|e| bind(v).map_err(|_| e))
+                })
+                .map_err(|e| match e {
+                    PluginError::WrongWorld { source, .. } => wrong_world(ANY_VERSION, source),
+                    other => other,
+                }),
         }
     }
 
@@ -50,6 +71,7 @@ impl PluginPre {
     pub(super) fn version(&self) -> &'static str {
         match self {
             PluginPre::V0_1(_) => since_v0_1::VERSION,
+            PluginPre::V0_2(_) => since_v0_2::VERSION,
         }
     }
 
@@ -59,6 +81,7 @@ impl PluginPre {
     ) -> wasmtime::Result<Instance> {
         match self {
             PluginPre::V0_1(pre) => pre.instantiate_async(store).await.map(Instance::V0_1),
+            PluginPre::V0_2(pre) => pre.instantiate_async(store).await.map(Instance::V0_2),
         }
     }
 }
@@ -66,12 +89,14 @@ impl PluginPre {
 /// An instance of a plugin, of one WIT version.
 pub(super) enum Instance {
     V0_1(since_v0_1::Plugin),
+    V0_2(since_v0_2::Plugin),
 }
 
 impl Instance {
     pub(super) async fn describe(&self, store: &mut Store<State>) -> wasmtime::Result<PluginInfo> {
         match self {
             Instance::V0_1(p) => since_v0_1::describe(p, store).await,
+            Instance::V0_2(p) => since_v0_2::describe(p, store).await,
         }
     }
 
@@ -83,6 +108,15 @@ impl Instance {
     ) -> wasmtime::Result<Decision> {
         match self {
             Instance::V0_1(p) => since_v0_1::handle(p, store, ev, config).await,
+            Instance::V0_2(p) => since_v0_2::handle(p, store, ev, config).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn any_version_names_every_version() {
+        assert_eq!(super::ANY_VERSION, super::WIT_VERSIONS.join(" or "));
     }
 }

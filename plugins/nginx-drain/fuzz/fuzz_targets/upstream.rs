@@ -16,5 +16,8 @@ fuzz_target!(|data: &[u8]| {
     // The first line is the server address, the rest the upstream file.
     let (addr, text) = s.split_once('\n').unwrap_or(("127.0.0.1:8080", s));
     let _ = upstream::mark_up(text, addr);
-    let _ = upstream::mark_down(text, addr);
+    let _ = upstream::mark_down(text, &[addr]);
+    // And as a batch: every address on the first line, separated by spaces.
+    let addrs: Vec<&str> = addr.split(' ').collect();
+    let _ = upstream::mark_down(text, &addrs);
 });
