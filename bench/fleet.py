@@ -167,6 +167,13 @@ def roll(runner, central, batch, seed, config=None, reloads=None):
     assert all(h["outcome"] == "verified" for h in hosts), hosts
     med = lambda k: statistics.median(h[k] for h in hosts)
     over = [h["ms"] - h["connect_ms"] - h["sync_ms"] - h["release_ms"] for h in hosts]
+    # The central hook calls each host waited for: its own (before-/after-host) and its batch's.
+    hist = subprocess.run([runner, "-c", config, "--json", "history", "demo", "--limit", "1"],
+                          capture_output=True, text=True, check=True)
+    calls = json.loads(hist.stdout)[-1].get("hooks", [])
+    hook_ms = {h["host"]: sum(c["micros"] for c in calls
+                              if c.get("host") == h["host"] or h["host"] in c.get("batch", [])) / 1000
+               for h in hosts}
     n_reloads = None
     if reloads:
         with open(reloads) as f:
@@ -175,7 +182,9 @@ def roll(runner, central, batch, seed, config=None, reloads=None):
             "reloads": n_reloads,
             "host_ms_median": med("ms"), "connect_ms_median": med("connect_ms"),
             "sync_ms_median": med("sync_ms"), "release_ms_median": med("release_ms"),
-            "overhead_ms_median": statistics.median(over), "overhead_ms_max": max(over)}
+            "overhead_ms_median": statistics.median(over), "overhead_ms_max": max(over),
+            "hooks_ms_median": round(statistics.median(hook_ms.values()), 1),
+            "runner_ms_median": statistics.median(o - hook_ms[h["host"]] for o, h in zip(over, hosts))}
 
 
 def main():
@@ -215,12 +224,12 @@ def main():
     with open(os.path.join(a.work, "fleet-results.json"), "w") as f:
         json.dump(results, f, indent=1)
     print(f"{'hosts':>5} {'batch':>6} {'drain':>6} {'total':>8} {'per host':>9} {'ssh+hello':>10} {'sync':>6} "
-          f"{'release there':>14} {'orchestration':>14} {'reloads':>8}")
+          f"{'release there':>14} {'orchestration':>14} {'of it: hooks':>13} {'reloads':>8}")
     for r in results:
         print(f"{r['hosts']:>5} {r['batch']:>6} {'yes' if r['drain'] else 'no':>6} {r['wall_s']:>7}s "
               f"{r['host_ms_median']:>7}ms {r['connect_ms_median']:>8}ms {r['sync_ms_median']:>4}ms "
               f"{r['release_ms_median']:>12}ms {r['overhead_ms_median']:>7}ms (max {r['overhead_ms_max']}) "
-              f"{r['reloads'] if r['reloads'] is not None else '-':>8}")
+              f"{r['hooks_ms_median']:>11}ms {r['reloads'] if r['reloads'] is not None else '-':>8}")
 
 
 if __name__ == "__main__":

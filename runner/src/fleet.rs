@@ -386,45 +386,53 @@ impl Roll<'_> {
             if task == RunKind::Release {
                 self.view.done(i, &r);
             }
-            done.lock().unwrap_or_else(|e| e.into_inner()).push((i, r));
+            lock(&done).push((i, r));
         };
-        let connected = self.connect(hosts, &finish);
-        let aborted = self.released(number, connected, task, &finish);
+        let aborted = if self.subscribed(Hook::BeforeBatch) {
+            let connected = self.connect(hosts, &finish);
+            self.released(number, connected, task, &finish)
+        } else {
+            self.pipelined(number, hosts, task, &finish)
+        };
         let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
         done.sort_by_key(|(i, _)| *i);
         (done, aborted)
     }
 
-    /// Connects every host of a batch at once; a host that cannot be reached is finished here
-    /// as failed (and is never drained).
+    fn subscribed(&self, hook: Hook) -> bool {
+        self.ctx.plugins.is_some_and(|p| p.subscribed(hook))
+    }
+
+    /// Connects host `i`. Err is its report: it cannot be reached (and is never drained).
+    fn open(&self, i: usize) -> std::result::Result<Open, HostReport> {
+        self.view.state(i, "connecting");
+        let t = Instant::now();
+        match connect(self.ctx.cfg, self.app, &self.app.hosts[i], self.fleet) {
+            Ok(session) => Ok(Open {
+                i,
+                session,
+                t,
+                connect_ms: t.elapsed().as_millis() as u64,
+            }),
+            Err(e) => {
+                let mut r = HostReport::new(&self.view.hosts[i], HostOutcome::Failed);
+                r.error = Some(e.to_string());
+                r.ms = t.elapsed().as_millis() as u64;
+                Err(r)
+            }
+        }
+    }
+
+    /// Connects every host of a batch at once; a host that cannot be reached is finished here.
     fn connect(
         &self,
         hosts: Range<usize>,
         finish: &(dyn Fn(usize, HostReport) + Sync),
     ) -> Connected {
         let sessions: Vec<Mutex<Option<Open>>> = hosts.clone().map(|_| Mutex::new(None)).collect();
-        in_parallel(hosts.clone(), |i| {
-            self.view.state(i, "connecting");
-            let t = Instant::now();
-            match connect(self.ctx.cfg, self.app, &self.app.hosts[i], self.fleet) {
-                Ok(session) => {
-                    let open = Open {
-                        i,
-                        session,
-                        t,
-                        connect_ms: t.elapsed().as_millis() as u64,
-                    };
-                    *sessions[i - hosts.start]
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner()) = Some(open);
-                }
-                Err(e) => {
-                    let mut r = HostReport::new(&self.view.hosts[i], HostOutcome::Failed);
-                    r.error = Some(e.to_string());
-                    r.ms = t.elapsed().as_millis() as u64;
-                    finish(i, r);
-                }
-            }
+        in_parallel(hosts.clone(), |i| match self.open(i) {
+            Ok(open) => *lock(&sessions[i - hosts.start]) = Some(open),
+            Err(r) => finish(i, r),
         });
         let mut c = Connected {
             hosts: Vec::new(),
@@ -440,7 +448,8 @@ impl Roll<'_> {
         c
     }
 
-    /// The batch's connected hosts between `before-batch` and `after-batch`.
+    /// With a `before-batch` hook: the batch's connected hosts between `before-batch` (which
+    /// waits for all of them to connect) and `after-batch`.
     fn released(
         &self,
         number: BatchNo,
@@ -457,14 +466,8 @@ impl Roll<'_> {
             hosts: &c.names,
             failed: &[],
         };
-        let drains = self
-            .ctx
-            .plugins
-            .is_some_and(|p| p.subscribed(Hook::BeforeBatch));
-        if drains {
-            for open in &c.hosts {
-                self.view.state(open.i, "draining");
-            }
+        for open in &c.hosts {
+            self.view.state(open.i, "draining");
         }
         if let Some(reason) = self.hook(Hook::BeforeBatch, "", Some(batch), None, None) {
             // No host of the batch is touched; the after-batch hooks put back what the
@@ -477,34 +480,80 @@ impl Roll<'_> {
                 r.ms = open.t.elapsed().as_millis() as u64;
                 finish(open.i, r);
             }
-            self.hook(
-                Hook::AfterBatch,
-                "",
-                Some(batch),
-                Some(&reason),
-                Some(Outcome::Cancelled),
-            );
+            let outcome = Some(Outcome::Cancelled);
+            self.hook(Hook::AfterBatch, "", Some(batch), Some(&reason), outcome);
             return Some(reason);
         }
         let failed = Mutex::new(Vec::new());
         let work: Vec<Mutex<Option<Open>>> =
             c.hosts.into_iter().map(|h| Mutex::new(Some(h))).collect();
         in_parallel(0..work.len(), |k| {
-            let Some(open) = work[k].lock().unwrap_or_else(|e| e.into_inner()).take() else {
-                return;
-            };
-            let (i, t) = (open.i, open.t);
-            let mut r = self.host(open, task, batch);
-            r.drained |= drains;
-            r.ms = t.elapsed().as_millis() as u64;
-            if !r.outcome.ok() {
-                failed
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push((i, r.host.clone()));
+            if let Some(open) = lock(&work[k]).take() {
+                self.run_host(open, task, batch, true, &failed, finish);
             }
-            finish(i, r);
         });
+        self.after_batch(batch, failed)
+    }
+
+    /// Without a `before-batch` hook nothing waits for the batch to connect: each host goes on
+    /// as soon as it is connected (the batch in its host hooks' event: all of its hosts).
+    fn pipelined(
+        &self,
+        number: BatchNo,
+        hosts: Range<usize>,
+        task: RunKind,
+        finish: &(dyn Fn(usize, HostReport) + Sync),
+    ) -> Option<String> {
+        let all = &self.view.hosts[hosts.clone()];
+        let batch = Batch {
+            number: number.number,
+            of: number.of,
+            hosts: all,
+            failed: &[],
+        };
+        let (connected, failed) = (Mutex::new(Vec::new()), Mutex::new(Vec::new()));
+        in_parallel(hosts, |i| match self.open(i) {
+            Ok(open) => {
+                lock(&connected).push((i, self.view.hosts[i].clone()));
+                self.run_host(open, task, batch, false, &failed, finish);
+            }
+            Err(r) => finish(i, r),
+        });
+        let mut connected = connected.into_inner().unwrap_or_else(|e| e.into_inner());
+        if connected.is_empty() {
+            return None;
+        }
+        connected.sort();
+        let names: Vec<String> = connected.into_iter().map(|(_, h)| h).collect();
+        let batch = Batch {
+            hosts: &names,
+            ..batch
+        };
+        self.after_batch(batch, failed)
+    }
+
+    /// One connected host's release, timed from its connect; a failure is listed in `failed`.
+    fn run_host(
+        &self,
+        open: Open,
+        task: RunKind,
+        batch: Batch,
+        drained: bool,
+        failed: &Mutex<Vec<(usize, String)>>,
+        finish: &(dyn Fn(usize, HostReport) + Sync),
+    ) {
+        let (i, t) = (open.i, open.t);
+        let mut r = self.host(open, task, batch);
+        r.drained |= drained;
+        r.ms = t.elapsed().as_millis() as u64;
+        if !r.outcome.ok() {
+            lock(failed).push((i, r.host.clone()));
+        }
+        finish(i, r);
+    }
+
+    /// `after-batch`, with the hosts that failed. Returns its abort reason.
+    fn after_batch(&self, batch: Batch, failed: Mutex<Vec<(usize, String)>>) -> Option<String> {
         let mut failed = failed.into_inner().unwrap_or_else(|e| e.into_inner());
         failed.sort();
         let failed: Vec<String> = failed.into_iter().map(|(_, h)| h).collect();
@@ -512,7 +561,7 @@ impl Roll<'_> {
             format!(
                 "{} of {} hosts failed: {}",
                 failed.len(),
-                c.names.len(),
+                batch.hosts.len(),
                 failed.join(", ")
             )
         });
@@ -600,11 +649,7 @@ impl Roll<'_> {
         let state = |s: &str| self.view.state(i, s);
         let mut r = HostReport::new(host, HostOutcome::Failed);
         r.connect_ms = connect_ms;
-        if self
-            .ctx
-            .plugins
-            .is_some_and(|p| p.subscribed(Hook::BeforeHost))
-        {
+        if self.subscribed(Hook::BeforeHost) {
             state("draining");
             r.drained = true;
         }
@@ -765,6 +810,11 @@ impl Follow {
         };
         Err(HostError::Failed { why, log })
     }
+}
+
+/// A mutex's value, even if a thread panicked holding it.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Which batch of how many.
