@@ -167,13 +167,24 @@ def roll(runner, central, batch, seed, config=None, reloads=None):
     assert all(h["outcome"] == "verified" for h in hosts), hosts
     med = lambda k: statistics.median(h[k] for h in hosts)
     over = [h["ms"] - h["connect_ms"] - h["sync_ms"] - h["release_ms"] for h in hosts]
-    # The central hook calls each host waited for: its own (before-/after-host) and its batch's.
+    # The central hook calls each host waited for: its own (before-/after-host, with the time it
+    # queued behind other hosts' calls of the same plugin) and its batch's.
     hist = subprocess.run([runner, "-c", config, "--json", "history", "demo", "--limit", "1"],
                           capture_output=True, text=True, check=True)
     calls = json.loads(hist.stdout)[-1].get("hooks", [])
-    hook_ms = {h["host"]: sum(c["micros"] for c in calls
+    hook_ms = {h["host"]: sum(c["micros"] + c.get("waited_micros", 0) for c in calls
                               if c.get("host") == h["host"] or h["host"] in c.get("batch", [])) / 1000
                for h in hosts}
+    # With a drain, a batch starts only once all of its hosts connected: what a host waits for
+    # the slowest connect of its batch is that barrier, not runner's work.
+    barrier = [0] * len(hosts)
+    if reloads:
+        size = -(-len(hosts) * int(batch.rstrip("%")) // 100) if batch.endswith("%") else int(batch)
+        for b in range(0, len(hosts), size):
+            group = hosts[b:b + size]
+            slowest = max(h["connect_ms"] for h in group)
+            for k, h in enumerate(group):
+                barrier[b + k] = slowest - h["connect_ms"]
     n_reloads = None
     if reloads:
         with open(reloads) as f:
@@ -184,7 +195,9 @@ def roll(runner, central, batch, seed, config=None, reloads=None):
             "sync_ms_median": med("sync_ms"), "release_ms_median": med("release_ms"),
             "overhead_ms_median": statistics.median(over), "overhead_ms_max": max(over),
             "hooks_ms_median": round(statistics.median(hook_ms.values()), 1),
-            "runner_ms_median": statistics.median(o - hook_ms[h["host"]] for o, h in zip(over, hosts))}
+            "barrier_ms_median": statistics.median(barrier),
+            "runner_ms_median": round(statistics.median(o - hook_ms[h["host"]] - w for o, h, w in zip(over, hosts, barrier)), 1),
+            "runner_ms_max": round(max(o - hook_ms[h["host"]] - w for o, h, w in zip(over, hosts, barrier)), 1)}
 
 
 def main():
@@ -224,12 +237,13 @@ def main():
     with open(os.path.join(a.work, "fleet-results.json"), "w") as f:
         json.dump(results, f, indent=1)
     print(f"{'hosts':>5} {'batch':>6} {'drain':>6} {'total':>8} {'per host':>9} {'ssh+hello':>10} {'sync':>6} "
-          f"{'release there':>14} {'orchestration':>14} {'of it: hooks':>13} {'reloads':>8}")
+          f"{'release there':>14} {'orchestration':>14} {'of it: hooks':>13} {'barrier':>8} {'runner':>16} {'reloads':>8}")
     for r in results:
         print(f"{r['hosts']:>5} {r['batch']:>6} {'yes' if r['drain'] else 'no':>6} {r['wall_s']:>7}s "
               f"{r['host_ms_median']:>7}ms {r['connect_ms_median']:>8}ms {r['sync_ms_median']:>4}ms "
               f"{r['release_ms_median']:>12}ms {r['overhead_ms_median']:>7}ms (max {r['overhead_ms_max']}) "
-              f"{r['hooks_ms_median']:>11}ms {r['reloads'] if r['reloads'] is not None else '-':>8}")
+              f"{r['hooks_ms_median']:>11}ms {r['barrier_ms_median']:>6}ms {r['runner_ms_median']:>6}ms (max {r['runner_ms_max']}) "
+              f"{r['reloads'] if r['reloads'] is not None else '-':>8}")
 
 
 if __name__ == "__main__":

@@ -49,6 +49,10 @@ pub struct StepRecord {
     pub detail: String,
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// One hook call, as the release history records it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct HookCall {
@@ -62,6 +66,9 @@ pub struct HookCall {
     pub batch: Vec<String>,
     pub decision: String,
     pub micros: u64,
+    /// How long the call waited for the plugin's earlier calls to end (its calls never overlap).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub waited_micros: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }

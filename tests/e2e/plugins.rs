@@ -807,3 +807,22 @@ fn calls_of_one_plugin_from_two_threads_never_overlap() {
         "{verdicts:?}"
     );
 }
+
+/// A plugin built against 0.1.0 cannot be called at a hook 0.2.0 brought: its event has no
+/// batch. The release is refused before anything is touched, naming the hook and the version.
+#[test]
+fn a_plugin_built_against_0_1_0_is_not_subscribed_to_a_batch_hook() {
+    let sb = with_hostile("oldbatch", "hooks = [\"before-batch\"]");
+    let r = sb.run(&["release", "svc", "--yes"]).code_is(2);
+    assert!(
+        r.stderr().contains(
+            "`before-batch` is a hook of runner:plugin@0.2.0, and it is built against 0.1.0"
+        ),
+        "{}",
+        r.stderr()
+    );
+    assert_eq!(
+        fs::read(sb.deploy("svc/a.jar")).unwrap(),
+        jar(&[("A", b"old")])
+    );
+}

@@ -250,9 +250,11 @@ impl PluginHost {
     pub fn call(&self, ev: &HookEvent, ui: &crate::report::Ui) -> Verdict {
         let mut verdict = Verdict::Proceed;
         for p in self.plugins.iter().filter(|p| p.hooks.contains(&ev.hook)) {
+            let asked = Instant::now();
             let busy =
                 (!p.info.concurrent).then(|| p.busy.lock().unwrap_or_else(|e| e.into_inner()));
             let t = Instant::now();
+            let waited = t.duration_since(asked).as_micros() as u64;
             let res = self.run(p, ev);
             drop(busy);
             let micros = t.elapsed().as_micros() as u64;
@@ -277,6 +279,7 @@ impl PluginHost {
                         .unwrap_or_default(),
                     decision,
                     micros,
+                    waited_micros: waited,
                     error,
                 });
             match res {

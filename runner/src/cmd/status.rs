@@ -1,0 +1,241 @@
+//! `runner status [<app>…]`: per app, what is deployed (the last release that left the deploy
+//! dir in a known state), drift since (files changed, added or gone behind runner's back),
+//! staged changes waiting, a release in progress or interrupted, and health.
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::{App, Config};
+use crate::error::{ExitCode, Result};
+use crate::history::{self, Record};
+use crate::journal::{self, Kind};
+use crate::lock;
+use crate::manifest::{self, Drift};
+use crate::outcome::Outcome;
+use crate::plan::{self, PlanOptions};
+use crate::report;
+
+use super::Globals;
+
+/// One app's status, as `--json` prints it.
+#[derive(Debug, Serialize)]
+pub struct AppStatus {
+    pub app: String,
+    /// The release that left the deploy dir as it is (its last successful release, rollback
+    /// or common install).
+    pub deployed: Option<Deployed>,
+    /// The last release when it is not `deployed` (it failed, or was rolled back).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last: Option<Deployed>,
+    /// Files changed, added or gone since runner left the deploy dir; absent when no release
+    /// has recorded it yet.
+    pub drift: Option<Drift>,
+    /// Staged changes a release would carry out.
+    pub pending: Option<usize>,
+    /// A release running now, or one interrupted and not finished.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub busy: Option<Busy>,
+    pub health: Option<Health>,
+    /// What could not be found out (an unreadable dir, say).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Deployed {
+    pub id: String,
+    pub kind: Kind,
+    pub outcome: Outcome,
+    pub finished: String,
+    pub user: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Busy {
+    /// `running` (its lock is held) or `interrupted` (a journal without a live holder:
+    /// `runner release <app>` finishes it, `runner rollback <app>` undoes it).
+    pub state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub user: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    pub since: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Health {
+    pub url: String,
+    pub up: bool,
+    /// The HTTP status, or why there was none.
+    pub answer: String,
+    /// The build the health body names (`version` or `build.version` of a JSON body).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build: Option<String>,
+}
+
+impl AppStatus {
+    /// Whether the app needs a look: down, drifted, or a release interrupted.
+    pub fn troubled(&self) -> bool {
+        self.health.as_ref().is_some_and(|h| !h.up)
+            || self.drift.as_ref().is_some_and(|d| d.count() > 0)
+            || self.busy.as_ref().is_some_and(|b| b.state == "interrupted")
+            || !self.errors.is_empty()
+    }
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    schema: u32,
+    apps: &'a [AppStatus],
+}
+
+pub fn run(g: &Globals, apps: &[String], verbose: bool) -> Result<ExitCode> {
+    let (_, cfg) = g.load()?;
+    let chosen: Vec<&App> = if apps.is_empty() {
+        cfg.apps.values().collect()
+    } else {
+        apps.iter()
+            .map(|a| cfg.app(a))
+            .collect::<Result<Vec<_>>>()?
+    };
+    let statuses: Vec<AppStatus> = std::thread::scope(|s| {
+        let handles: Vec<_> = chosen
+            .iter()
+            .map(|app| s.spawn(|| status(&cfg, app)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a status thread does not panic"))
+            .collect()
+    });
+    if g.ui.json {
+        report::print_json(&Document {
+            schema: 1,
+            apps: &statuses,
+        });
+    } else {
+        report::status_table(&statuses, verbose);
+    }
+    Ok(if statuses.iter().any(AppStatus::troubled) {
+        ExitCode::FAILED
+    } else {
+        ExitCode::DONE
+    })
+}
+
+/// One app's status; what cannot be found out is said in `errors`.
+pub fn status(cfg: &Config, app: &App) -> AppStatus {
+    let mut errors = Vec::new();
+    let records = history::load(&cfg.state_dir, Some(&app.name)).unwrap_or_else(|e| {
+        errors.push(e.to_string());
+        Vec::new()
+    });
+    let deployed = records.iter().rev().find(|r| left_known_tree(r));
+    let last = records
+        .last()
+        .filter(|r| deployed.is_none_or(|d| d.id != r.id));
+    let drift = manifest::load(&cfg.state_dir, &app.name).and_then(|m| {
+        manifest::drift(&cfg.state_dir, app, &m)
+            .map_err(|e| errors.push(e.to_string()))
+            .ok()
+    });
+    let pending = plan::plan_release(cfg, app, PlanOptions::default())
+        .map(|p| p.pending().len())
+        .map_err(|e| errors.push(e.to_string()))
+        .ok();
+    AppStatus {
+        app: app.name.clone(),
+        deployed: deployed.map(to_deployed),
+        last: last.map(to_deployed),
+        drift,
+        pending,
+        busy: busy(cfg, app),
+        health: app.health.as_deref().map(health),
+        errors,
+    }
+}
+
+/// Whether a release record left the deploy dir as runner meant it: a success of any kind.
+fn left_known_tree(r: &Record) -> bool {
+    r.outcome == Outcome::Success && r.hosts.is_empty()
+}
+
+fn to_deployed(r: &Record) -> Deployed {
+    Deployed {
+        id: r.id.clone(),
+        kind: r.kind,
+        outcome: r.outcome,
+        finished: r.finished.clone(),
+        user: r.user.clone(),
+    }
+}
+
+fn busy(cfg: &Config, app: &App) -> Option<Busy> {
+    if let Some(h) = lock::live_holder(&cfg.state_dir, lock::Scope::App(&app.name)) {
+        let id = journal::load(&cfg.state_dir, &app.name)
+            .ok()
+            .flatten()
+            .map(|j| j.id);
+        return Some(Busy {
+            state: "running",
+            id,
+            user: h.user,
+            pid: Some(h.pid),
+            since: h.since,
+        });
+    }
+    let j = journal::load(&cfg.state_dir, &app.name).ok().flatten()?;
+    Some(Busy {
+        state: "interrupted",
+        id: Some(j.id),
+        user: j.user,
+        pid: None,
+        since: j.started,
+    })
+}
+
+/// One GET of the health URL (2 s at most).
+fn health(url: &str) -> Health {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(2)))
+        .http_status_as_error(false)
+        .build()
+        .into();
+    match agent.get(url).call() {
+        Ok(mut r) => {
+            let status = r.status();
+            let body = r
+                .body_mut()
+                .with_config()
+                .limit(64 * 1024)
+                .read_to_string()
+                .unwrap_or_default();
+            let json: Option<serde_json::Value> = serde_json::from_str(&body).ok();
+            let said_down = json
+                .as_ref()
+                .and_then(|j| j.get("status"))
+                .and_then(|s| s.as_str())
+                .is_some_and(|s| !s.eq_ignore_ascii_case("UP"));
+            let build = json.as_ref().and_then(|j| {
+                j.get("version")
+                    .or_else(|| j.get("build").and_then(|b| b.get("version")))
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string)
+            });
+            Health {
+                url: url.to_string(),
+                up: status.is_success() && !said_down,
+                answer: status.to_string(),
+                build,
+            }
+        }
+        Err(e) => Health {
+            url: url.to_string(),
+            up: false,
+            answer: e.to_string(),
+            build: None,
+        },
+    }
+}
