@@ -221,11 +221,14 @@ pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Resul
     if !ctx.ui.json && !ctx.ui.quiet {
         let sizes: Vec<String> = sizes.iter().map(|s| s.to_string()).collect();
         eprintln!(
-            "{} {} on {} hosts in batches of {} ({id})",
-            console::style("fleet release").bold(),
-            app.name,
-            hosts.len(),
-            sizes.join(", "),
+            "{}",
+            report::wrapped_err(&format!(
+                "{} {} on {} hosts in batches of {} ({id})",
+                console::style("fleet release").bold(),
+                app.name,
+                hosts.len(),
+                sizes.join(", "),
+            ))
         );
     }
     if opts.confirm

@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use comfy_table::{Cell, Color, Table, presets::UTF8_BORDERS_ONLY};
+use comfy_table::presets::{ASCII_BORDERS_ONLY_CONDENSED, NOTHING, UTF8_BORDERS_ONLY};
+use comfy_table::{Cell, Color, ContentArrangement, Table};
 use console::style;
 use serde::{Deserialize, Serialize};
 
@@ -261,15 +262,73 @@ fn paint(cell: Cell, color: Color) -> Cell {
 }
 
 /// A table that wraps its cells to fit the terminal's width (piped: as wide as it needs).
+/// A table for stdout: in a terminal, boxed (UTF-8 lines when the locale is UTF-8, ASCII
+/// otherwise) and wrapped to its width; piped or in a file, plain aligned columns, one line per
+/// row, for grep and awk.
 fn table(header: Vec<&str>) -> Table {
     let mut t = Table::new();
-    t.load_style(UTF8_BORDERS_ONLY);
-    t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        t.load_style(if utf8_locale() {
+            UTF8_BORDERS_ONLY
+        } else {
+            ASCII_BORDERS_ONLY_CONDENSED
+        });
+        t.set_content_arrangement(ContentArrangement::Dynamic);
+    } else {
+        t.load_style(NOTHING);
+        t.set_content_arrangement(ContentArrangement::Disabled);
+    }
     t.set_header(header);
     t
 }
 
-/// `runner history`.
+/// Whether the locale's character set is UTF-8 (`LC_ALL`, else `LC_CTYPE`, else `LANG`, as
+/// setlocale reads them); unset means the C locale.
+pub fn utf8_locale() -> bool {
+    let set = ["LC_ALL", "LC_CTYPE", "LANG"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    set.contains("utf-8") || set.contains("utf8")
+}
+
+/// The terminal's width when stdout is one.
+fn width() -> Option<usize> {
+    width_of(&console::Term::stdout())
+}
+
+fn width_of(term: &console::Term) -> Option<usize> {
+    let (_, cols) = term.size_checked()?;
+    Some(cols as usize)
+}
+
+/// `text` wrapped to the width of `term` (when it is a terminal): the first line indented by
+/// `first` spaces, the others by `rest`.
+fn wrap_for(term: &console::Term, text: &str, first: usize, rest: usize) -> String {
+    let (first, rest) = (" ".repeat(first), " ".repeat(rest));
+    match width_of(term) {
+        Some(w) if w > rest.len().max(first.len()) + 20 => {
+            let opts = textwrap::Options::new(w - 1)
+                .initial_indent(&first)
+                .subsequent_indent(&rest);
+            textwrap::fill(text, opts)
+        }
+        _ => format!("{first}{text}"),
+    }
+}
+
+/// `text` wrapped for stdout, every line indented by `indent`.
+fn wrapped(text: &str, indent: usize) -> String {
+    wrap_for(&console::Term::stdout(), text, indent, indent)
+}
+
+/// `text` wrapped for stderr (where progress and step lines go), its continuation lines
+/// indented.
+pub fn wrapped_err(text: &str) -> String {
+    wrap_for(&console::Term::stderr(), text, 0, 2)
+}
+
 pub fn history_table(records: &[Record]) {
     if records.is_empty() {
         println!("no releases yet");
@@ -412,22 +471,38 @@ pub fn first_line(s: &str) -> &str {
 
 /// The table at the end of a fleet roll, and its counts.
 pub fn fleet_table(r: &FleetReport) {
-    let mut t = table(vec!["host", "outcome", "release", "files", "time", "error"]);
+    // Under 100 columns the release ids and file counts go (`--json` and the history have
+    // them), and each error is a wrapped line under the table instead of a squeezed column.
+    let wide = width().is_none_or(|w| w >= 100);
+    let mut t = table(if wide {
+        vec!["host", "outcome", "release", "files", "time", "error"]
+    } else {
+        vec!["host", "outcome", "time"]
+    });
     for h in &r.hosts {
-        t.add_row(vec![
-            h.host.clone(),
-            h.outcome.to_string(),
-            h.id.clone().unwrap_or_default(),
-            h.files.to_string(),
-            secs(Duration::from_millis(h.ms)),
-            h.error
-                .as_deref()
-                .map(first_line)
-                .unwrap_or_default()
-                .to_string(),
-        ]);
+        let error = h.error.as_deref().map(first_line).unwrap_or_default();
+        let time = secs(Duration::from_millis(h.ms));
+        t.add_row(if wide {
+            vec![
+                h.host.clone(),
+                h.outcome.to_string(),
+                h.id.clone().unwrap_or_default(),
+                h.files.to_string(),
+                time,
+                error.to_string(),
+            ]
+        } else {
+            vec![h.host.clone(), h.outcome.to_string(), time]
+        });
     }
     println!("{t}");
+    if !wide {
+        for h in &r.hosts {
+            if let Some(e) = &h.error {
+                println!("{}", wrapped(&format!("{}: {}", h.host, first_line(e)), 2));
+            }
+        }
+    }
     let counts: BTreeMap<&str, usize> = r.hosts.iter().fold(BTreeMap::new(), |mut m, h| {
         *m.entry(h.outcome.name()).or_default() += 1;
         m

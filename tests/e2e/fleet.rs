@@ -712,3 +712,78 @@ fn a_host_left_drained_is_put_back_by_fleet_restore() {
     c.run(&["fleet", "restore", "demo", "nobody@127.0.0.1:1"])
         .code_is(2);
 }
+
+/// The lines a terminal of `cols` columns shows of `text`: split at newlines, carriage returns
+/// and the escape sequences that move the cursor or erase (a redrawn live view), with colour
+/// sequences dropped; a run longer than `cols` wraps onto the next line (the live view writes
+/// each host's line padded to the full width and lets the terminal wrap).
+fn shown_lines(text: &str, cols: usize) -> Vec<String> {
+    let mut runs = vec![String::new()];
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' if chars.peek() == Some(&'[') => {
+                chars.next();
+                let mut last = ' ';
+                for f in chars.by_ref() {
+                    last = f;
+                    if f.is_ascii_alphabetic() || f == '~' {
+                        break;
+                    }
+                }
+                if last != 'm' {
+                    runs.push(String::new());
+                }
+            }
+            '\n' | '\r' => runs.push(String::new()),
+            c if !c.is_control() => runs.last_mut().unwrap().push(c),
+            _ => {}
+        }
+    }
+    runs.iter()
+        .flat_map(|r| {
+            let chars: Vec<char> = r.chars().collect();
+            chars
+                .chunks(cols)
+                .map(|c| c.iter().collect::<String>())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// In a 60-column terminal, the live view (a line per host, redrawn) and the final table keep
+/// within the width, also with an unreachable host's long error.
+#[test]
+fn the_live_view_and_the_table_fit_a_narrow_terminal() {
+    let keys = Sandbox::new("fleettty-keys");
+    let h1 = host(&keys.root, "fleettty-h1", "");
+    let dead = format!("someone-with-a-long-name@127.0.0.1:{}", free_port());
+    let c = central("fleettty-central", &keys.root, &[&dead, &h1.addr], "");
+    let child = crate::util::in_a_terminal(
+        &c,
+        "stty cols 60 rows 40; ",
+        "release demo --batch 1 --max-fail 1 --yes",
+    );
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("cannot connect"), "{text}");
+    assert!(h1.sb.version("demo").contains("app=2.0.0"), "{text}");
+    // A line that overflowed would wrap: its rest would start a shown line mid-text. Every
+    // shown line starts as a live-view line (spinner or blank, then a host), a table line, or
+    // text the roll prints.
+    let hosts = [dead.as_str(), h1.addr.as_str()];
+    for line in shown_lines(&text, 60) {
+        let rest = line.chars().skip(2).collect::<String>();
+        let view_line = hosts.iter().any(|h| rest.starts_with(h));
+        let table_line = line.starts_with(['┌', '│', '╞', '└']);
+        let printed = line.starts_with("fleet") || line.starts_with("  ") || line.is_empty();
+        assert!(
+            view_line || table_line || printed,
+            "a line that does not fit: {line:?}\n{text}"
+        );
+    }
+    assert!(
+        text.contains("│ host"),
+        "a boxed table in a UTF-8 terminal:\n{text}"
+    );
+}

@@ -399,22 +399,6 @@ fn staged_jar_replaces_every_deployed_copy_of_that_name() {
     );
 }
 
-/// `runner <args>` in a pseudo-terminal (`script`), as an operator's shell would run it, after
-/// `setup` (shell words, e.g. `stty cols 80; `).
-fn in_a_terminal(sb: &Sandbox, setup: &str, args: &str) -> std::process::Child {
-    let cmdline = format!(
-        "{setup}{} -c {} --color never {args}",
-        crate::util::RUNNER,
-        sb.config.display()
-    );
-    std::process::Command::new("script")
-        .args(["-qfec", &cmdline, "/dev/null"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap()
-}
-
 #[test]
 fn without_app_names_a_terminal_gets_a_pick_list_of_pending_apps() {
     use std::io::Write;
@@ -428,7 +412,7 @@ fn without_app_names_a_terminal_gets_a_pick_list_of_pending_apps() {
         .write_config();
     sb.stage("alpha", "a.jar", &jar(&[("A", b"1")]));
     sb.stage("beta", "b.jar", &jar(&[("B", b"1")]));
-    let mut child = in_a_terminal(&sb, "", "release");
+    let mut child = crate::util::in_a_terminal(&sb, "", "release");
     let mut stdout = child.stdout.take().unwrap();
     let (tx, rx) = mpsc::channel::<Vec<u8>>();
     std::thread::spawn(move || {
@@ -497,7 +481,7 @@ fn in_a_terminal_enter_alone_does_not_release_and_tables_fit_the_width() {
     fs::create_dir_all(sb.deploy("svc").join(&long).parent().unwrap()).unwrap();
     fs::write(sb.deploy("svc").join(&long), jar(&[("A", b"1")])).unwrap();
     sb.stage("svc", &long, &jar(&[("A", b"2")]));
-    let mut child = in_a_terminal(&sb, "stty cols 80; ", "release svc");
+    let mut child = crate::util::in_a_terminal(&sb, "stty cols 80; ", "release svc");
     let mut stdin = child.stdin.take().unwrap();
     let mut out = String::new();
     let mut stdout = child.stdout.take().unwrap();

@@ -427,3 +427,19 @@ impl Drop for Sandbox {
 pub fn sha_bytes(b: &[u8]) -> String {
     hex::encode(Sha256::digest(b))
 }
+
+/// `runner <args>` in a pseudo-terminal (`script`), as an operator's shell would run it, after
+/// `setup` (shell words, e.g. `stty cols 80; `).
+pub fn in_a_terminal(sb: &Sandbox, setup: &str, args: &str) -> std::process::Child {
+    let cmdline = format!(
+        "{setup}{} -c {} --color never {args}",
+        RUNNER,
+        sb.config.display()
+    );
+    std::process::Command::new("script")
+        .args(["-qfec", &cmdline, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
