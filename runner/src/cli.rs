@@ -15,7 +15,7 @@ pub struct Cli {
     #[arg(short, long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
 
-    /// More output (-v: list unchanged files, debug logs; -vv: trace)
+    /// More output (-v: list unchanged files, name drifted files, debug logs; -vv: trace)
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
@@ -95,6 +95,13 @@ pub enum Command {
         /// Show at most this many (newest)
         #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
         limit: u32,
+    },
+    /// What is deployed where, drift since (files changed by hand; -v names them), staged
+    /// changes waiting, a release running or interrupted, and health. Exit 1 when an app needs
+    /// a look.
+    Status {
+        /// Apps to show (default: all configured apps)
+        apps: Vec<String>,
     },
     /// Push staging dirs to their [[sync]] targets once
     Sync {

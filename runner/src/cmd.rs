@@ -11,6 +11,7 @@ pub mod plan;
 pub mod plugin;
 pub mod release;
 pub mod rollback;
+pub mod status;
 pub mod sync;
 pub mod watch;
 
@@ -103,6 +104,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Common { apps, flags } => common::run(&g, &apps, flags),
         Command::Rollback { app, to, flags } => rollback::run(&g, &app, to.as_deref(), flags),
         Command::History { app, limit } => history::run(&g, app.as_deref(), limit as usize),
+        Command::Status { apps } => status::run(&g, &apps),
         Command::Sync {
             targets,
             jobs,

@@ -61,6 +61,7 @@ pub mod inventory;
 pub mod jar;
 pub mod journal;
 pub mod lock;
+pub mod manifest;
 pub mod outcome;
 pub mod plan;
 pub mod plugin;

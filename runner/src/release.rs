@@ -688,6 +688,16 @@ impl<'a> Run<'a> {
         let rec = Record::from_journal(j, outcome, error.clone(), self.resumed, duration_ms)
             .with_steps(self.steps, hooks);
         rec.save(&cfg.state_dir)?;
+        // What the deploy dir holds now, for `runner status` to tell drift by. Not after a
+        // rollback that failed or a stop half-way: runner does not know then.
+        if !matches!(outcome, Outcome::RollbackFailed | Outcome::Interrupted)
+            && let Err(e) = crate::manifest::record(&cfg.state_dir, self.app, &j.id)
+        {
+            ctx.ui.warn(format!(
+                "{}: cannot record the deploy dir for `runner status`: {e}",
+                j.app
+            ));
+        }
         j.remove(&cfg.state_dir)?;
         if outcome == Outcome::Success {
             prune(cfg, &j.app);

@@ -248,7 +248,7 @@ impl Ui {
                 Cell::new(shas),
             ]);
         }
-        println!("{t}");
+        show(&t);
     }
 }
 
@@ -280,6 +280,18 @@ fn table(header: Vec<&str>) -> Table {
     }
     t.set_header(header);
     t
+}
+
+/// What a cell says for "nothing": a dash, ASCII outside a UTF-8 locale.
+pub fn none() -> &'static str {
+    if utf8_locale() { "—" } else { "-" }
+}
+
+/// Prints a table made by [`table`]; plain columns lose their trailing blanks.
+fn show(t: &Table) {
+    for line in t.lines() {
+        println!("{}", line.trim_end());
+    }
 }
 
 /// Whether the locale's character set is UTF-8 (`LC_ALL`, else `LC_CTYPE`, else `LANG`, as
@@ -329,6 +341,124 @@ pub fn wrapped_err(text: &str) -> String {
     wrap_for(&console::Term::stderr(), text, 0, 2)
 }
 
+/// An RFC 3339 time as the operator reads it: local, to the second, with the zone's offset.
+pub fn local_time(ts: &str) -> String {
+    ts.parse::<jiff::Timestamp>()
+        .map(|t| {
+            t.to_zoned_datetime(jiff::tz::TimeZone::system())
+                .strftime("%Y-%m-%d %H:%M:%S %:z")
+                .to_string()
+        })
+        .unwrap_or_else(|_| ts.to_string())
+}
+
+/// `runner status`: a row per app, then what needs saying at more length.
+pub fn status_table(apps: &[crate::cmd::status::AppStatus], verbose: bool) {
+    let mut t = table(vec![
+        "app", "deployed", "at", "by", "drift", "pending", "state", "health",
+    ]);
+    let mut notes = Vec::new();
+    for a in apps {
+        let (id, at, by) = match &a.deployed {
+            Some(d) => {
+                let id = match d.kind {
+                    Kind::Release => d.id.clone(),
+                    other => format!("{} ({})", d.id, kind_name(other)),
+                };
+                (id, local_time(&d.finished), d.user.clone())
+            }
+            None => (none().into(), String::new(), String::new()),
+        };
+        let drift = match &a.drift {
+            None => Cell::new("unknown"),
+            Some(d) if d.count() == 0 => Cell::new("none"),
+            Some(d) => paint(Cell::new(format!("{} files", d.count())), Color::Red),
+        };
+        let state = match &a.busy {
+            None => Cell::new(""),
+            Some(b) if b.state == "running" => Cell::new(format!(
+                "releasing (pid {}, {})",
+                b.pid.unwrap_or_default(),
+                b.user
+            )),
+            Some(_) => paint(Cell::new("interrupted"), Color::Red),
+        };
+        let health = match &a.health {
+            None => Cell::new(none()),
+            Some(h) if h.up => paint(
+                Cell::new(match &h.build {
+                    Some(b) => format!("up ({b})"),
+                    None => "up".to_string(),
+                }),
+                Color::Green,
+            ),
+            Some(h) => paint(
+                Cell::new(format!("down: {}", first_line(&h.answer))),
+                Color::Red,
+            ),
+        };
+        t.add_row(vec![
+            Cell::new(&a.app),
+            Cell::new(id),
+            Cell::new(at),
+            Cell::new(by),
+            drift,
+            Cell::new(a.pending.map_or("?".to_string(), |n| n.to_string())),
+            state,
+            health,
+        ]);
+        if let Some(l) = &a.last {
+            notes.push(format!(
+                "{}: the last release, {} at {}, ended {}",
+                a.app,
+                l.id,
+                local_time(&l.finished),
+                l.outcome
+            ));
+        }
+        if let Some(b) = a.busy.as_ref().filter(|b| b.state == "interrupted") {
+            notes.push(format!(
+                "{}: release {} was interrupted ({}, {}): `runner release {}` finishes it, `runner rollback {}` undoes it",
+                a.app,
+                b.id.as_deref().unwrap_or("?"),
+                b.user,
+                local_time(&b.since),
+                a.app,
+                a.app
+            ));
+        }
+        match &a.drift {
+            Some(d) if d.count() > 0 && verbose => {
+                for line in d.lines() {
+                    notes.push(format!("{}: {line}", a.app));
+                }
+            }
+            Some(d) if d.count() > 0 => notes.push(format!(
+                "{}: {} files differ from what runner left (`runner status -v {}` names them)",
+                a.app,
+                d.count(),
+                a.app
+            )),
+            _ => {}
+        }
+        for e in &a.errors {
+            notes.push(format!("{}: {}", a.app, first_line(e)));
+        }
+    }
+    show(&t);
+    for n in notes {
+        println!("{}", wrapped(&n, 2));
+    }
+}
+
+fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::Release => "release",
+        Kind::Common => "common",
+        Kind::Rollback => "rollback",
+    }
+}
+
 pub fn history_table(records: &[Record]) {
     if records.is_empty() {
         println!("no releases yet");
@@ -338,15 +468,7 @@ pub fn history_table(records: &[Record]) {
         "app", "id", "time", "user", "kind", "files", "outcome", "duration",
     ]);
     for r in records {
-        let time = r
-            .started
-            .parse::<jiff::Timestamp>()
-            .map(|ts| {
-                ts.to_zoned_datetime(jiff::tz::TimeZone::system())
-                    .strftime("%Y-%m-%d %H:%M:%S")
-                    .to_string()
-            })
-            .unwrap_or_else(|_| r.started.clone());
+        let time = local_time(&r.started);
         let kind = match r.kind {
             Kind::Release => "release".to_string(),
             Kind::Common => "common".to_string(),
@@ -371,7 +493,7 @@ pub fn history_table(records: &[Record]) {
             secs(Duration::from_millis(r.duration_ms)),
         ]);
     }
-    println!("{t}");
+    show(&t);
 }
 
 /// The end of a command over several apps: one row each, so a failed one does not scroll away.
@@ -380,7 +502,7 @@ pub fn apps_table(rows: &[(String, String, String, String)]) {
     for (app, outcome, id, error) in rows {
         t.add_row(vec![app, outcome, id, error]);
     }
-    println!("{t}");
+    show(&t);
 }
 
 /// `runner sync`: a row per target, and a total row when there are several.
@@ -420,7 +542,7 @@ pub fn sync_table(reports: &[SyncReport], took: Duration) {
             secs(took),
         ]);
     }
-    println!("{t}");
+    show(&t);
 }
 
 /// One row of `runner plugin list`.
@@ -455,13 +577,13 @@ pub fn plugin_table(rows: &[PluginRow]) {
                 p.granted.join("\n")
             }),
             if p.missing.is_empty() {
-                Cell::new("—")
+                Cell::new(none())
             } else {
                 paint(Cell::new(p.missing.join("\n")), Color::Red)
             },
         ]);
     }
-    println!("{t}");
+    show(&t);
 }
 
 /// The first line of a (possibly multi-line) message.
@@ -495,7 +617,7 @@ pub fn fleet_table(r: &FleetReport) {
             vec![h.host.clone(), h.outcome.to_string(), time]
         });
     }
-    println!("{t}");
+    show(&t);
     if !wide {
         for h in &r.hosts {
             if let Some(e) = &h.error {

@@ -7,6 +7,7 @@ mod guardrails;
 mod nginx;
 mod plugins;
 mod release;
+mod status;
 mod sync;
 mod util;
 mod watch;

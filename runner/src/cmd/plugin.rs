@@ -135,7 +135,7 @@ pub fn check(g: &Globals, wasm: &Path) -> Result<ExitCode> {
     }
     let list = |v: &[String]| {
         if v.is_empty() {
-            "—".to_string()
+            report::none().to_string()
         } else {
             v.join(", ")
         }

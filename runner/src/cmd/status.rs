@@ -91,7 +91,7 @@ struct Document<'a> {
     apps: &'a [AppStatus],
 }
 
-pub fn run(g: &Globals, apps: &[String], verbose: bool) -> Result<ExitCode> {
+pub fn run(g: &Globals, apps: &[String]) -> Result<ExitCode> {
     let (_, cfg) = g.load()?;
     let chosen: Vec<&App> = if apps.is_empty() {
         cfg.apps.values().collect()
@@ -116,7 +116,7 @@ pub fn run(g: &Globals, apps: &[String], verbose: bool) -> Result<ExitCode> {
             apps: &statuses,
         });
     } else {
-        report::status_table(&statuses, verbose);
+        report::status_table(&statuses, g.ui.verbose);
     }
     Ok(if statuses.iter().any(AppStatus::troubled) {
         ExitCode::FAILED

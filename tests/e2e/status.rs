@@ -1,0 +1,102 @@
+//! `runner status`: what is deployed, drift since, staged changes waiting, a release running or
+//! interrupted, and health, against the real JVM app.
+
+use std::fs;
+use std::process::Command;
+
+use crate::util::{Build, RUNNER, Sandbox, free_port, jar};
+
+#[test]
+fn status_tells_what_is_deployed_drift_pending_and_health() {
+    let sb = Sandbox::new("status")
+        .jvm_app("demo", Build::V1)
+        .app(
+            "quiet",
+            &format!(
+                "restart = [\"true\"]\nhealth = \"http://127.0.0.1:{}/health\"",
+                free_port()
+            ),
+        )
+        .write_config();
+    sb.start("demo");
+    sb.stage_build("demo", Build::V2);
+    let r = sb.run(&["--json", "release", "demo", "--yes"]).success();
+    let id = r.json()[0]["id"].as_str().unwrap().to_string();
+
+    // Released, nothing touched since, nothing staged anew: demo is fine, `quiet` is down
+    // (nothing listens on its health port), so the exit is 1.
+    let s = sb.run(&["--json", "status"]).code_is(1).json();
+    assert_eq!(s["schema"], 1);
+    let app = |name: &str| {
+        s["apps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["app"] == name)
+            .unwrap()
+            .clone()
+    };
+    let demo = app("demo");
+    assert_eq!(demo["deployed"]["id"], id.as_str(), "{demo}");
+    assert_eq!(demo["deployed"]["outcome"], "success");
+    assert_eq!(
+        demo["drift"]["changed"].as_array().unwrap().len(),
+        0,
+        "{demo}"
+    );
+    assert_eq!(demo["pending"], 0, "{demo}");
+    assert_eq!(demo["health"]["up"], true, "{demo}");
+    let quiet = app("quiet");
+    assert_eq!(quiet["health"]["up"], false, "{quiet}");
+    assert!(quiet["deployed"].is_null());
+    assert!(quiet["drift"].is_null(), "no release recorded it: {quiet}");
+    sb.run(&["status", "demo"]).success();
+
+    // A jar copied in by hand and one overwritten: drift, named with -v; staged changes wait.
+    let lib = sb.deploy("demo").join("lib");
+    fs::write(lib.join("hand-copied.jar"), jar(&[("X", b"1")])).unwrap();
+    let some_jar = fs::read_dir(&lib)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap() != "hand-copied.jar")
+        .unwrap();
+    fs::write(&some_jar, jar(&[("Y", b"2")])).unwrap();
+    sb.stage("demo", "lib/extra.jar", &jar(&[("E", b"1")]));
+    let s = sb.run(&["--json", "status", "demo"]).code_is(1).json();
+    let demo = &s["apps"][0];
+    assert_eq!(
+        demo["drift"]["added"],
+        serde_json::json!(["lib/hand-copied.jar"]),
+        "{demo}"
+    );
+    assert_eq!(demo["drift"]["changed"].as_array().unwrap().len(), 1);
+    // The staged jar, and the overwritten one: staging still holds the build it replaced.
+    assert_eq!(demo["pending"], 2, "{demo}");
+    let text = sb.run(&["status", "demo"]).code_is(1).stdout();
+    assert!(text.contains("2 files"), "{text}");
+    assert!(text.contains("runner status -v demo"), "{text}");
+    let named = sb.run(&["-v", "status", "demo"]).code_is(1).stdout();
+    assert!(named.contains("+ lib/hand-copied.jar"), "{named}");
+    // Piped, the table is plain columns: no box drawing, no escape codes.
+    assert!(!named.contains('│') && !named.contains('\u{1b}'), "{named}");
+}
+
+/// A release stopped half-way (runner killed) shows as interrupted, with what finishes it.
+#[test]
+fn status_shows_an_interrupted_release() {
+    let sb = Sandbox::new("statuscrash")
+        .app("svc", "restart = [\"true\"]")
+        .write_config();
+    fs::write(sb.deploy("svc").join("a.jar"), jar(&[("A", b"1")])).unwrap();
+    sb.stage("svc", "a.jar", &jar(&[("A", b"2")]));
+    let st = Command::new(RUNNER)
+        .args(["-c", sb.config.to_str().unwrap(), "release", "svc", "--yes"])
+        .env("RUNNER_FAULT", "journal-planned")
+        .status()
+        .unwrap();
+    assert!(!st.success(), "the fault point stops the release");
+    let s = sb.run(&["--json", "status", "svc"]).code_is(1).json();
+    assert_eq!(s["apps"][0]["busy"]["state"], "interrupted", "{s}");
+    let text = sb.run(&["status", "svc"]).code_is(1).stdout();
+    assert!(text.contains("`runner release svc` finishes it"), "{text}");
+}
