@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The quickstart: a sandbox with a real JVM app (built by javac/jar) running build 1.0.0, a new
 # build 2.0.0 staged, a real WASM plugin (restart-command: the restart runs through the plugin's
-# exec grant), then `runner plugin list`, `plan`, `release`, `history`, `rollback`.
+# exec grant), then `runner plugin list`, `plan`, `release`, `status`, `restart`, `history`,
+# `rollback`.
 #
 # usage: examples/quickstart/run.sh [sandbox-dir]     (default: target/quickstart)
 # Everything stays inside the sandbox dir; the app listens on 127.0.0.1 only.
@@ -49,6 +50,8 @@ set -x
 { set +x; } 2>/dev/null
 echo "[quickstart] serving after the release: $(curl -s "http://127.0.0.1:$PORT/version")"
 set -x
+"$RUNNER" status
+"$RUNNER" restart demo --yes
 "$RUNNER" history demo
 "$RUNNER" rollback demo --yes
 { set +x; } 2>/dev/null

@@ -89,6 +89,16 @@ pub enum Command {
         #[command(flatten)]
         flags: ReleaseFlags,
     },
+    /// Restart apps and verify them, with the hooks of a release's restart and verify (a drain
+    /// plugin drains them); recorded in the history. For an app with `hosts`: a rolling restart
+    Restart {
+        /// Apps to restart (in a terminal, none offers a pick list)
+        apps: Vec<String>,
+        #[command(flatten)]
+        flags: ReleaseFlags,
+        #[command(flatten)]
+        fleet: FleetFlags,
+    },
     /// Past releases: id, time, user, files, outcome, duration
     History {
         app: Option<String>,

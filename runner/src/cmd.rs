@@ -10,6 +10,7 @@ pub mod history;
 pub mod plan;
 pub mod plugin;
 pub mod release;
+pub mod restart;
 pub mod rollback;
 pub mod status;
 pub mod sync;
@@ -80,6 +81,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let events = match &cli.command {
         Command::Release { flags, .. }
         | Command::Common { flags, .. }
+        | Command::Restart { flags, .. }
         | Command::Rollback { flags, .. } => flags.events,
         _ => false,
     };
@@ -102,6 +104,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             fleet,
         } => release::run(&g, &apps, all, flags, entries, &fleet),
         Command::Common { apps, flags } => common::run(&g, &apps, flags),
+        Command::Restart { apps, flags, fleet } => restart::run(&g, &apps, flags, &fleet),
         Command::Rollback { app, to, flags } => rollback::run(&g, &app, to.as_deref(), flags),
         Command::History { app, limit } => history::run(&g, app.as_deref(), limit as usize),
         Command::Status { apps } => status::run(&g, &apps),

@@ -189,12 +189,30 @@ struct Roll<'a> {
     app: &'a App,
     fleet: &'a FleetFlags,
     opts: Options,
+    /// What each host runs: a release, or a restart.
+    task: RunKind,
     id: String,
     view: View,
 }
 
 /// Rolls a release of `app` over its hosts.
 pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Result<FleetReport> {
+    roll(ctx, app, fleet, opts, RunKind::Release)
+}
+
+/// Rolls a restart of `app` over its hosts: `runner restart --local` on each, in the same
+/// batches, drained the same way, with no sync and nothing to roll back.
+pub fn restart(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Result<FleetReport> {
+    roll(ctx, app, fleet, opts, RunKind::Restart)
+}
+
+fn roll(
+    ctx: &Ctx,
+    app: &App,
+    fleet: &FleetFlags,
+    opts: Options,
+    task: RunKind,
+) -> Result<FleetReport> {
     let cfg = ctx.cfg;
     let hosts = crate::address::names(&app.hosts);
     let sizes = batches(fleet.batch.as_deref().unwrap_or("1"), hosts.len())?;
@@ -206,7 +224,10 @@ pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Resul
         Some(lock::acquire(
             &cfg.state_dir,
             lock::Scope::Fleet(&app.name),
-            "fleet release",
+            match task {
+                RunKind::Restart => "fleet restart",
+                _ => "fleet release",
+            },
         )?)
     };
     if let Some(h) = acquired.as_ref().and_then(|a| a.stale.as_ref()) {
@@ -224,7 +245,7 @@ pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Resul
             "{}",
             report::wrapped_err(&format!(
                 "{} {} on {} hosts in batches of {} ({id})",
-                console::style("fleet release").bold(),
+                console::style(format!("fleet {}", task.command())).bold(),
                 app.name,
                 hosts.len(),
                 sizes.join(", "),
@@ -233,7 +254,11 @@ pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Resul
     }
     if opts.confirm
         && !crate::release::confirm(&format!(
-            "Release {} on {} hosts ({})?",
+            "{} {} on {} hosts ({})?",
+            match task {
+                RunKind::Restart => "Restart",
+                _ => "Release",
+            },
             app.name,
             hosts.len(),
             hosts.join(", ")
@@ -246,6 +271,7 @@ pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Resul
         app,
         fleet,
         opts,
+        task,
         id,
         view: View::new(&hosts, ctx.ui.json, ctx.ui.quiet),
     };
@@ -255,7 +281,8 @@ pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Resul
     } else {
         Outcome::Failed
     };
-    if stop.is_some() && fleet.rollback_on_failure {
+    // A restart changed no file: there is nothing to roll back.
+    if stop.is_some() && fleet.rollback_on_failure && task == RunKind::Release {
         let (back, all_back) = roll.roll_back(&mut reports);
         if back > 0 && all_back {
             outcome = Outcome::RolledBack;
@@ -274,18 +301,21 @@ pub fn release(ctx: &Ctx, app: &App, fleet: &FleetFlags, opts: Options) -> Resul
         },
     };
     if !opts.dry_run {
-        record(ctx, &report, started).save(&cfg.state_dir)?;
+        record(ctx, &report, task, started).save(&cfg.state_dir)?;
     }
     drop(acquired);
     Ok(report)
 }
 
 /// The central history record of a roll: each host's outcome.
-fn record(ctx: &Ctx, report: &FleetReport, started: String) -> Record {
+fn record(ctx: &Ctx, report: &FleetReport, task: RunKind, started: String) -> Record {
     Record {
         id: report.id.clone(),
         app: report.app.clone(),
-        kind: Kind::Release,
+        kind: match task {
+            RunKind::Restart => Kind::Restart,
+            _ => Kind::Release,
+        },
         host: crate::host::hostname(),
         user: crate::host::user(),
         started,
@@ -353,7 +383,7 @@ impl Roll<'_> {
                 number: b + 1,
                 of: sizes.len(),
             };
-            let (done, aborted) = self.batch(number, batch, RunKind::Release);
+            let (done, aborted) = self.batch(number, batch, self.task);
             for (i, r) in done {
                 failed += usize::from(!r.outcome.ok());
                 reports[i] = Some(r);
@@ -386,7 +416,7 @@ impl Roll<'_> {
     ) -> (Vec<(usize, HostReport)>, Option<String>) {
         let done = Mutex::new(Vec::with_capacity(hosts.len()));
         let finish = |i: usize, r: HostReport| {
-            if task == RunKind::Release {
+            if task != RunKind::Rollback {
                 self.view.done(i, &r);
             }
             lock(&done).push((i, r));
@@ -710,6 +740,7 @@ impl Roll<'_> {
         }
         state(match task {
             RunKind::Release => "releasing",
+            RunKind::Restart => "restarting",
             RunKind::Rollback => "rolling back",
         });
         let mut follow = Follow::default();

@@ -206,7 +206,7 @@ pub fn last_revertible(records: &[Record]) -> Option<&Record> {
     records.iter().rev().find(|r| {
         r.outcome == Outcome::Success
             && r.hosts.is_empty()
-            && r.kind != Kind::Rollback
+            && !matches!(r.kind, Kind::Rollback | Kind::Restart)
             && !reverted.contains(&r.id.as_str())
     })
 }

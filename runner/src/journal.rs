@@ -34,6 +34,8 @@ pub enum Kind {
     Release,
     Common,
     Rollback,
+    /// `runner restart`: restart and verify, no file changed.
+    Restart,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

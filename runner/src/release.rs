@@ -397,12 +397,15 @@ impl<'a> Run<'a> {
     }
 
     fn announce(&self) {
+        let files = match self.j.kind {
+            Kind::Restart => String::new(),
+            _ => format!(" ({} files)", self.j.changes.len()),
+        };
         self.ctx.ui.line(format!(
-            "{}  {} {} ({} files)",
+            "{}  {} {}{files}",
             console::style(&self.app.name).bold(),
             kind_name(self.j.kind),
             self.j.id,
-            self.j.changes.len()
         ));
     }
 
@@ -756,6 +759,7 @@ fn kind_name(k: Kind) -> &'static str {
         Kind::Release => "release",
         Kind::Common => "common libs",
         Kind::Rollback => "rollback",
+        Kind::Restart => "restart",
     }
 }
 
@@ -763,6 +767,7 @@ fn done_word(k: Option<Kind>) -> &'static str {
     match k {
         Some(Kind::Rollback) => "rolled back",
         Some(Kind::Common) => "installed common libs",
+        Some(Kind::Restart) => "restarted",
         _ => "released",
     }
 }
@@ -790,6 +795,46 @@ fn summary(ctx: &Ctx, r: &Report) {
     }
     for w in &r.warnings {
         ctx.ui.warn(format!("{}: {w}", r.app));
+    }
+}
+
+/// `runner restart <app>`: restart and verify, with the hooks of a release's restart and
+/// verify (a drain plugin drains the app around it) and `release-end`; recorded in the history
+/// as kind `restart`. No file changes, so nothing to roll back: a failed verify ends `failed`.
+pub fn restart(ctx: &Ctx, app: &App, opts: Options) -> Result<Report> {
+    let _lock = ctx.lock(&app.name, "restart")?;
+    if let Some(j) = journal::load(&ctx.cfg.state_dir, &app.name)? {
+        return Err(Error::Interrupted {
+            app: app.name.clone(),
+            release: j.id,
+        });
+    }
+    if matches!(app.restart, Restart::None) {
+        return Err(Error::Usage(format!(
+            "{}: no `restart` is configured, so there is nothing to restart it with",
+            app.name
+        )));
+    }
+    preflight::check(app, Work::Other, true)?;
+    if opts.dry_run {
+        ctx.ui.line(format!(
+            "{}  would restart with {} and verify",
+            console::style(&app.name).bold(),
+            restart_shown(&app.restart)
+        ));
+        return Ok(Report::quiet(&app.name, Outcome::DryRun, None));
+    }
+    if opts.confirm && !confirm(&format!("restart {}?", app.name))? {
+        return Ok(Report::quiet(&app.name, Outcome::Cancelled, None));
+    }
+    let id = new_id(ctx.cfg, &app.name);
+    let j = new_journal(ctx.cfg, app, id, Kind::Restart, Vec::new(), true, None);
+    let _in_flight = InFlight::new(&app.name);
+    let mut run = Run::new(ctx, app, j, false);
+    run.announce();
+    match run.restart_and_verify(false) {
+        Ok(()) => run.finish(Outcome::Success, None),
+        Err(stop) => run.finish(Outcome::Failed, Some(stop.to_string())),
     }
 }
 

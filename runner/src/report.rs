@@ -456,6 +456,7 @@ fn kind_name(k: Kind) -> &'static str {
         Kind::Release => "release",
         Kind::Common => "common",
         Kind::Rollback => "rollback",
+        Kind::Restart => "restart",
     }
 }
 
@@ -472,6 +473,7 @@ pub fn history_table(records: &[Record]) {
         let kind = match r.kind {
             Kind::Release => "release".to_string(),
             Kind::Common => "common".to_string(),
+            Kind::Restart => "restart".to_string(),
             Kind::Rollback => match &r.back_to {
                 Some(x) => format!("rollback to after {x}"),
                 None => format!("rollback of {}", r.reverts.as_deref().unwrap_or("?")),

@@ -787,3 +787,44 @@ fn the_live_view_and_the_table_fit_a_narrow_terminal() {
         "a boxed table in a UTF-8 terminal:\n{text}"
     );
 }
+
+/// `runner restart` of an app with hosts: a rolling restart, each host drained around it, no
+/// request lost, recorded as kind `restart`.
+#[test]
+fn a_rolling_restart_drains_and_loses_no_request() {
+    let keys = Sandbox::new("fleetrestart-keys");
+    let h1 = host(&keys.root, "fleetrestart-h1", "");
+    let h2 = host(&keys.root, "fleetrestart-h2", "");
+    let nginx = Nginx::start(&keys.root, &[h1.sb.port("demo"), h2.sb.port("demo")]);
+    let upstream_before = fs::read(&nginx.upstream).unwrap();
+    let drain = drain_plugin(&nginx, &[&h1, &h2], "500ms");
+    let c = central(
+        "fleetrestart-central",
+        &keys.root,
+        &[&h1.addr, &h2.addr],
+        &drain,
+    );
+    let pids = |h: &Host| fs::read_to_string(h.sb.deploy("demo").join("run/app.pid")).unwrap();
+    let before = [pids(&h1), pids(&h2)];
+    let load = Load::start(nginx.port);
+    let r = c.run(&["restart", "demo", "--batch", "1", "--yes"]);
+    let (ok, failed, _) = load.finish();
+    let out = format!("{}{}", r.stdout(), r.stderr());
+    assert_eq!(r.code(), Some(0), "{out}");
+    assert_eq!(
+        failed, 0,
+        "requests failed during the rolling restart ({ok} ok): {out}"
+    );
+    assert!(ok > 20, "the load loop ran ({ok})");
+    assert_ne!(pids(&h1), before[0], "h1 restarted");
+    assert_ne!(pids(&h2), before[1], "h2 restarted");
+    assert_eq!(fs::read(&nginx.upstream).unwrap(), upstream_before);
+    let h = c.run(&["--json", "history", "demo"]).success().json();
+    let rec = h.as_array().unwrap().last().unwrap();
+    assert_eq!(rec["kind"], "restart", "{rec}");
+    assert_eq!(rec["hooks"][0]["hook"], "before-batch", "{rec}");
+    for h in [&h1, &h2] {
+        let local = h.sb.run(&["--json", "history", "demo"]).success().json();
+        assert_eq!(local.as_array().unwrap().last().unwrap()["kind"], "restart");
+    }
+}

@@ -100,3 +100,56 @@ fn status_shows_an_interrupted_release() {
     let text = sb.run(&["status", "svc"]).code_is(1).stdout();
     assert!(text.contains("`runner release svc` finishes it"), "{text}");
 }
+
+/// The app's pid, as its service script keeps it.
+fn pid(sb: &Sandbox, app: &str) -> String {
+    fs::read_to_string(sb.deploy(app).join("run/app.pid"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// `runner restart`: a new process, verified, recorded as kind `restart`; what is deployed (and
+/// what a rollback would undo) is still the release before it.
+#[test]
+fn restart_restarts_verifies_and_is_recorded() {
+    let sb = Sandbox::new("restart")
+        .jvm_app("demo", Build::V1)
+        .app("broken", "restart = [\"false\"]")
+        .write_config();
+    sb.start("demo");
+    sb.stage_build("demo", Build::V2);
+    let rel = sb
+        .run(&["--json", "release", "demo", "--yes"])
+        .success()
+        .json()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let before = pid(&sb, "demo");
+    let r = sb.run(&["restart", "demo", "--yes"]).success();
+    assert!(
+        r.stderr().contains("restarted") || r.stdout().contains("restarted"),
+        "{}{}",
+        r.stdout(),
+        r.stderr()
+    );
+    assert_ne!(pid(&sb, "demo"), before, "a new process");
+    assert!(sb.version("demo").contains("app=2.0.0"));
+    let h = sb.run(&["--json", "history", "demo"]).success().json();
+    let last = h.as_array().unwrap().last().unwrap();
+    assert_eq!(last["kind"], "restart", "{last}");
+    assert_eq!(last["outcome"], "success", "{last}");
+    let s = sb.run(&["--json", "status", "demo"]).success().json();
+    assert_eq!(s["apps"][0]["deployed"]["id"], rel.as_str(), "{s}");
+    // The rollback undoes the release, not the restart.
+    sb.run(&["rollback", "demo", "--yes"]).success();
+    assert!(sb.version("demo").contains("app=1.0.0"));
+
+    // A restart that fails is `failed` (there is nothing to roll back); no name, no terminal:
+    // a usage error.
+    let r = sb.run(&["restart", "broken", "--yes"]).code_is(1);
+    let out = format!("{}{}", r.stdout(), r.stderr());
+    assert!(out.contains("broken  failed"), "{out}");
+    sb.run(&["restart"]).code_is(2);
+}

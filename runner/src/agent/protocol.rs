@@ -11,7 +11,7 @@ use std::io::{self, Read, Write};
 use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change; both sides say theirs in `Hello`.
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 /// The largest frame either side accepts (payload + kind byte).
 pub const MAX_FRAME: usize = 4 << 20;
 /// File data is sent in chunks of this size.
@@ -89,6 +89,8 @@ pub enum Msg {
 pub enum RunKind {
     Release,
     Rollback,
+    /// Since protocol 4.
+    Restart,
 }
 
 impl RunKind {
@@ -97,6 +99,7 @@ impl RunKind {
         match self {
             RunKind::Release => "release",
             RunKind::Rollback => "rollback",
+            RunKind::Restart => "restart",
         }
     }
 }

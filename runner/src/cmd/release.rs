@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 
+use crate::agent::protocol::RunKind;
 use crate::cli::{FleetFlags, ReleaseFlags};
 use crate::config::{App, Config};
 use crate::error::{Error, ExitCode, Result};
@@ -30,7 +31,20 @@ pub fn run(
         super::staged(g.ui, super::select(cfg, names, all)?, all)?
     };
     let opts = super::options(flags, entries);
-    // Apps with `hosts` roll over them from here (unless --local: on a host itself).
+    carry_out(g, &ctx, &apps, flags, opts, fleet_flags, RunKind::Release)
+}
+
+/// Releases (or restarts) `apps`: those with `hosts` roll over them from here (unless
+/// `--local`: on a host itself), the others here.
+pub(super) fn carry_out(
+    g: &Globals,
+    ctx: &release::Ctx,
+    apps: &[&App],
+    flags: ReleaseFlags,
+    opts: release::Options,
+    fleet_flags: &FleetFlags,
+    task: RunKind,
+) -> Result<ExitCode> {
     let (remote, local): (Vec<&App>, Vec<&App>) = apps
         .iter()
         .partition(|a| !a.hosts.is_empty() && !flags.local);
@@ -52,10 +66,16 @@ pub fn run(
     }
     let mut code = ExitCode::DONE;
     if !local.is_empty() {
-        code = super::each(&ctx, &local, flags, |app| release::release(&ctx, app, opts))?;
+        code = super::each(ctx, &local, flags, |app| match task {
+            RunKind::Restart => release::restart(ctx, app, opts),
+            _ => release::release(ctx, app, opts),
+        })?;
     }
     for app in remote {
-        let r = fleet::release(&ctx, app, fleet_flags, opts)?;
+        let r = match task {
+            RunKind::Restart => fleet::restart(ctx, app, fleet_flags, opts)?,
+            _ => fleet::release(ctx, app, fleet_flags, opts)?,
+        };
         if g.ui.json {
             report::emit(&Event::Fleet { report: r.clone() });
         } else if !g.ui.quiet {
@@ -100,10 +120,15 @@ fn pick(cfg: &Config, ui: Ui) -> Result<Vec<&App>> {
         ui.line("nothing staged: every app matches its staging dir");
         return Ok(Vec::new());
     }
-    let labels: Vec<&str> = pending.iter().map(|(_, l)| l.as_str()).collect();
+    choose(&pending, "apps to release")
+}
+
+/// A terminal pick list of `(app, label)`: the apps chosen.
+pub(super) fn choose<'c>(items: &[(&'c App, String)], what: &str) -> Result<Vec<&'c App>> {
+    let labels: Vec<&str> = items.iter().map(|(_, l)| l.as_str()).collect();
     let chosen = dialoguer::MultiSelect::new()
-        .with_prompt("apps to release (space to select, enter to go)")
+        .with_prompt(format!("{what} (space to select, enter to go)"))
         .items(&labels)
         .interact()?;
-    Ok(chosen.into_iter().map(|i| pending[i].0).collect())
+    Ok(chosen.into_iter().map(|i| items[i].0).collect())
 }

@@ -157,9 +157,10 @@ pub fn status(cfg: &Config, app: &App) -> AppStatus {
     }
 }
 
-/// Whether a release record left the deploy dir as runner meant it: a success of any kind.
+/// Whether a record put what is deployed there: a release, rollback or common install that
+/// succeeded (a restart changes no file).
 fn left_known_tree(r: &Record) -> bool {
-    r.outcome == Outcome::Success && r.hosts.is_empty()
+    r.outcome == Outcome::Success && r.hosts.is_empty() && r.kind != Kind::Restart
 }
 
 fn to_deployed(r: &Record) -> Deployed {
