@@ -171,7 +171,7 @@ def roll(runner, central, batch, seed, config=None, reloads=None):
     # queued behind other hosts' calls of the same plugin) and its batch's.
     hist = subprocess.run([runner, "-c", config, "--json", "history", "demo", "--limit", "1"],
                           capture_output=True, text=True, check=True)
-    calls = json.loads(hist.stdout)[-1].get("hooks", [])
+    calls = json.loads(hist.stdout)["records"][-1].get("hooks", [])
     hook_ms = {h["host"]: sum(c["micros"] + c.get("waited_micros", 0) for c in calls
                               if c.get("host") == h["host"] or h["host"] in c.get("batch", [])) / 1000
                for h in hosts}

@@ -223,7 +223,7 @@ def timed(argv, server_groups):
     if r.returncode:
         sys.stderr.write(r.stderr.decode(errors="replace")[-3000:])
         raise SystemExit(f"{argv} failed with {r.returncode}")
-    rep = json.loads(r.stdout)
+    rep = json.loads(r.stdout)["targets"]
     return {"wall_s": round(wall, 3),
             "client_cpu_s": round((ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime), 3),
             "server_cpu_s": round(server_groups.cpu_s() - c0, 3),

@@ -212,7 +212,7 @@ pub(crate) fn each(
         }
     }
     if ctx.ui.json && !ctx.ui.events {
-        report::print_json(&reports);
+        report::print_json("reports", &reports);
     } else if rows.len() > 1 && !ctx.ui.quiet && !ctx.ui.events {
         report::apps_table(&rows);
     }

@@ -198,6 +198,40 @@ pub enum Error {
 
 impl Error {
     /// The process exit code for this error.
+    /// The error's kind as `--json` names it: stable, kebab-case, one per variant.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Config { .. } => "config",
+            Error::Overlap(_) => "overlap",
+            Error::MissingDir { .. } => "missing-dir",
+            Error::Preflight { .. } => "preflight",
+            Error::ConfigIsDir { .. } => "config-is-dir",
+            Error::ConfigNotUtf8 { .. } => "config-not-utf8",
+            Error::ConfigRead { .. } => "config-read",
+            Error::NoConfig { .. } => "no-config",
+            Error::Usage(_) => "usage",
+            Error::UnknownApp { .. } => "unknown-app",
+            Error::Locked { .. } => "locked",
+            Error::BadJar { .. } => "bad-jar",
+            Error::Plan { .. } => "plan",
+            Error::Io { .. } => "io",
+            Error::Changed { .. } => "changed",
+            Error::Step { .. } => "step",
+            Error::Interrupted { .. } => "interrupted",
+            Error::Release { .. } => "release",
+            Error::PluginLoad { .. } => "plugin-load",
+            Error::Plugin { .. } => "plugin",
+            Error::WouldEmpty { .. } => "would-empty",
+            Error::Sync { .. } => "sync",
+            Error::Agent(_) => "agent",
+            Error::AgentMissing { .. } => "agent-missing",
+            Error::AgentVersion { .. } => "agent-version",
+            Error::Cancelled => "cancelled",
+            Error::Prompt(_) => "prompt",
+            Error::Internal(_) => "internal",
+        }
+    }
+
     pub fn exit_code(&self) -> ExitCode {
         match self {
             Error::Config { .. }

@@ -40,10 +40,14 @@ fn main() -> ExitCode {
     } else {
         fmt.without_time().init();
     }
+    let json_out = cli.json;
     match runner::run(cli) {
         Ok(code) => code.into(),
         Err(e) => {
             runner::report::print_error(&e);
+            if json_out {
+                runner::report::print_json_error(&e);
+            }
             e.exit_code().into()
         }
     }

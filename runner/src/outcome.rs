@@ -128,6 +128,8 @@ pub struct HostReport {
     /// The release id on the host.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    /// How many files its release changed.
+    #[serde(rename = "file_count")]
     pub files: usize,
     /// Wall time for this host, and the parts of it: the ssh connection up to the agent's
     /// hello, the sync, and the release as the host timed it.
@@ -177,6 +179,8 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<Kind>,
     pub outcome: Outcome,
+    /// How many files it changed (`history` has the list).
+    #[serde(rename = "file_count")]
     pub files: usize,
     pub duration_ms: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]

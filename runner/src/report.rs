@@ -45,19 +45,52 @@ pub enum Event {
     Fleet { report: FleetReport },
 }
 
+/// The version of every `--json` document and `--events` line (`docs/json.md`). A field may be
+/// added without a new version; one renamed, retyped or removed makes version 2.
+pub const SCHEMA: u32 = 1;
+
+/// An event line as it is written: the event with the schema version.
+#[derive(Serialize)]
+struct Line<'a> {
+    schema: u32,
+    #[serde(flatten)]
+    ev: &'a Event,
+}
+
 /// Writes `ev` as one JSON line on stdout, flushed (a fleet release watches it live).
 pub fn emit(ev: &Event) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    if let Ok(line) = serde_json::to_string(ev) {
+    if let Ok(line) = serde_json::to_string(&Line { schema: SCHEMA, ev }) {
         let _ = writeln!(out, "{line}");
     }
     let _ = out.flush();
 }
 
-/// A `--json` document on stdout.
-pub fn print_json<T: Serialize + ?Sized>(v: &T) {
-    println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
+/// A `--json` document on stdout: `{"schema": 1, "<key>": value}`.
+pub fn print_json<T: Serialize + ?Sized>(key: &str, v: &T) {
+    let mut doc = serde_json::Map::new();
+    doc.insert("schema".into(), SCHEMA.into());
+    doc.insert(
+        key.into(),
+        serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
+    );
+    println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+}
+
+/// An error with `--json`: `{"schema": 1, "error": {"kind", "message", "help"}, "exit": N}` on
+/// stdout (the human message still goes to stderr).
+pub fn print_json_error(e: &Error) {
+    let doc = serde_json::json!({
+        "schema": SCHEMA,
+        "error": {
+            "kind": e.kind(),
+            "message": e.to_string(),
+            "help": e.help(),
+        },
+        "exit": e.exit_code().0,
+    });
+    println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
 }
 
 /// The one place an error reaches the operator: `runner: <message>`, and what to do about it.
@@ -163,7 +196,8 @@ impl Ui {
         for w in &plan.warnings {
             self.warn(format!("{}: {w}", plan.app));
         }
-        if self.json || self.quiet {
+        // With --events stdout is JSON lines only (the report carries the plan's counts).
+        if self.json || self.quiet || self.events {
             return;
         }
         let header = format!(
@@ -693,7 +727,8 @@ mod tests {
         })
         .unwrap();
         assert_eq!(line, r#"{"event":"error","message":"m","code":3}"#);
-        let report = r#"{"event":"report","report":{"app":"svc","outcome":"rolled-back","files":2,"duration_ms":5}}"#;
+        // As a host writes it, with the schema field.
+        let report = r#"{"schema":1,"event":"report","report":{"app":"svc","outcome":"rolled-back","file_count":2,"duration_ms":5}}"#;
         let Event::Report { report } = serde_json::from_str(report).unwrap() else {
             panic!("a report");
         };

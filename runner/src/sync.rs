@@ -44,7 +44,8 @@ pub struct SyncReport {
     pub bytes: u64,
     pub deleted: usize,
     pub unchanged: usize,
-    /// Files not pushed (an incomplete jar), with why.
+    /// Files not pushed (an incomplete jar), with why: `[{"path", "why"}]` in JSON.
+    #[serde(serialize_with = "skipped_json")]
     pub skipped: Skipped,
     pub ms: u64,
 }
@@ -108,6 +109,15 @@ impl Guard {
 
 /// Files held back, with why.
 type Skipped = Vec<(String, String)>;
+
+fn skipped_json<S: serde::Serializer>(v: &Skipped, s: S) -> std::result::Result<S::Ok, S::Error> {
+    #[derive(Serialize)]
+    struct Skip<'a> {
+        path: &'a str,
+        why: &'a str,
+    }
+    s.collect_seq(v.iter().map(|(path, why)| Skip { path, why }))
+}
 
 /// The local files of a source dir, hashed (cached), split into pushable and skipped. An
 /// archive's central directory is read once per content (the verdict is cached with its hash).

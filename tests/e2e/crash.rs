@@ -122,7 +122,10 @@ fn killed_at_every_step_then_resumed_or_undone() {
             if undo {
                 w.sb.run(&["rollback", "svc", "--yes"]).success();
                 w.assert_state(&w.old, &format!("{point}: undone"));
-                let h = w.sb.run(&["--json", "history", "svc"]).success().json();
+                let h =
+                    w.sb.run(&["--json", "history", "svc"])
+                        .success()
+                        .doc("records");
                 assert_eq!(h[0]["outcome"], "undone", "{point}");
             } else {
                 let out = w.sb.run(&["release", "svc", "--yes"]).success();
@@ -131,7 +134,10 @@ fn killed_at_every_step_then_resumed_or_undone() {
                     "{point}"
                 );
                 w.assert_state(&w.new, &format!("{point}: resumed"));
-                let h = w.sb.run(&["--json", "history", "svc"]).success().json();
+                let h =
+                    w.sb.run(&["--json", "history", "svc"])
+                        .success()
+                        .doc("records");
                 assert_eq!(h[0]["outcome"], "success", "{point}");
                 assert_eq!(h[0]["resumed"], true, "{point}");
                 // And the finished release can itself be rolled back to the old tree.

@@ -207,7 +207,10 @@ fn a_rolling_release_drains_each_host_and_loses_no_request() {
     assert!(r.stdout().contains("verified"), "{}", r.stdout());
 
     // The central history has the roll with each host; each host has its own release.
-    let h = c.run(&["--json", "history", "demo"]).success().json();
+    let h = c
+        .run(&["--json", "history", "demo"])
+        .success()
+        .doc("records");
     let rec = h.as_array().unwrap().last().unwrap();
     assert_eq!(rec["outcome"], "success");
     let outcomes: Vec<(&str, &str)> = rec["hosts"]
@@ -246,13 +249,19 @@ fn a_rolling_release_drains_each_host_and_loses_no_request() {
         "each central hook record names its host"
     );
     for h in [&h1, &h2] {
-        let local = h.sb.run(&["--json", "history", "demo"]).success().json();
+        let local =
+            h.sb.run(&["--json", "history", "demo"])
+                .success()
+                .doc("records");
         assert_eq!(
             local.as_array().unwrap().last().unwrap()["outcome"],
             "success"
         );
     }
-    let check = c.run(&["--json", "plugin", "list"]).success().json();
+    let check = c
+        .run(&["--json", "plugin", "list"])
+        .success()
+        .doc("plugins");
     assert_eq!(check[0]["wit"], "runner:plugin@0.1.0");
 }
 
@@ -342,7 +351,10 @@ fn a_batch_is_drained_at_once_and_the_whole_upstream_never() {
     for h in &hosts {
         assert!(h.sb.version("demo").contains("1.0.0"), "{out}");
     }
-    let h = c.run(&["--json", "history", "demo"]).success().json();
+    let h = c
+        .run(&["--json", "history", "demo"])
+        .success()
+        .doc("records");
     let rec = h.as_array().unwrap().last().unwrap();
     assert_eq!(rec["outcome"], "failed");
     assert!(
@@ -408,10 +420,19 @@ fn a_failing_host_stops_the_roll_and_rollback_on_failure_restores_the_fleet() {
             h.sb.version("demo")
         );
     }
-    let untouched = h3.sb.run(&["--json", "history", "demo"]).success().json();
+    let untouched = h3
+        .sb
+        .run(&["--json", "history", "demo"])
+        .success()
+        .doc("records");
     assert!(untouched.as_array().unwrap().is_empty());
-    // The live events went out as JSON lines too (one per host state change).
+    // The live events went out as JSON lines too (one per host state change), each as
+    // docs/json.md has them.
     assert!(r.stdout().contains("\"event\":\"host\""), "{}", r.stdout());
+    let types = crate::json::documented();
+    for line in r.stdout().lines() {
+        crate::json::conforms("Line", &serde_json::from_str(line).unwrap(), &types);
+    }
 }
 
 #[test]
@@ -440,7 +461,10 @@ fn an_unreachable_host_is_named_and_nothing_is_left_unreported() {
         h1.sb.version("demo").contains("app=1.0.0"),
         "nothing released after the failure"
     );
-    let h = c.run(&["--json", "history", "demo"]).success().json();
+    let h = c
+        .run(&["--json", "history", "demo"])
+        .success()
+        .doc("records");
     let last = h.as_array().unwrap().last().unwrap();
     assert_eq!(last["outcome"], "failed");
     assert_eq!(
@@ -476,7 +500,10 @@ fn an_unreachable_host_is_left_out_of_its_batchs_drain() {
         "h1 alone drained, then put back: {out}"
     );
     assert_eq!(fs::read(&nginx.upstream).unwrap(), upstream_before);
-    let h = c.run(&["--json", "history", "demo"]).success().json();
+    let h = c
+        .run(&["--json", "history", "demo"])
+        .success()
+        .doc("records");
     let hooks = &h.as_array().unwrap().last().unwrap()["hooks"];
     assert_eq!(hooks[0]["hook"], "before-batch", "{hooks}");
     assert_eq!(hooks[0]["batch"], serde_json::json!([h1.addr]), "{hooks}");
@@ -585,7 +612,10 @@ fn a_host_lost_mid_release_is_reported_and_its_release_still_finishes_there() {
     // The host's release went on without its watcher and is recorded there.
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let h = sb.run(&["--json", "history", "demo"]).success().json();
+        let h = sb
+            .run(&["--json", "history", "demo"])
+            .success()
+            .doc("records");
         if let Some(last) = h.as_array().unwrap().last() {
             assert_eq!(last["outcome"], "success");
             break;
@@ -615,7 +645,11 @@ fn a_fleet_dry_run_plans_on_every_host_and_changes_no_app() {
         "{report}"
     );
     assert!(h1.sb.version("demo").contains("app=1.0.0"));
-    let local = h1.sb.run(&["--json", "history", "demo"]).success().json();
+    let local = h1
+        .sb
+        .run(&["--json", "history", "demo"])
+        .success()
+        .doc("records");
     assert!(local.as_array().unwrap().is_empty(), "no release ran there");
 }
 
@@ -819,12 +853,18 @@ fn a_rolling_restart_drains_and_loses_no_request() {
     assert_ne!(pids(&h1), before[0], "h1 restarted");
     assert_ne!(pids(&h2), before[1], "h2 restarted");
     assert_eq!(fs::read(&nginx.upstream).unwrap(), upstream_before);
-    let h = c.run(&["--json", "history", "demo"]).success().json();
+    let h = c
+        .run(&["--json", "history", "demo"])
+        .success()
+        .doc("records");
     let rec = h.as_array().unwrap().last().unwrap();
     assert_eq!(rec["kind"], "restart", "{rec}");
     assert_eq!(rec["hooks"][0]["hook"], "before-batch", "{rec}");
     for h in [&h1, &h2] {
-        let local = h.sb.run(&["--json", "history", "demo"]).success().json();
+        let local =
+            h.sb.run(&["--json", "history", "demo"])
+                .success()
+                .doc("records");
         assert_eq!(local.as_array().unwrap().last().unwrap()["kind"], "restart");
     }
 }

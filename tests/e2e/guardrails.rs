@@ -47,7 +47,10 @@ fn a_deploy_root_typo_is_exit_2_and_creates_nothing() {
         );
     }
     assert!(!typo.exists(), "a release never creates the deploy dir");
-    let h = sb.run(&["--json", "history", "svc"]).success().json();
+    let h = sb
+        .run(&["--json", "history", "svc"])
+        .success()
+        .doc("records");
     assert!(
         h.as_array().unwrap().is_empty(),
         "nothing was released: {h}"
@@ -220,7 +223,10 @@ fn an_abort_before_the_restart_puts_the_files_back_and_restarts_nothing() {
             !restarts.exists(),
             "{on}: the old process was never stopped"
         );
-        let h = sb.run(&["--json", "history", "svc"]).success().json();
+        let h = sb
+            .run(&["--json", "history", "svc"])
+            .success()
+            .doc("records");
         assert_eq!(h[0]["outcome"], "rolled-back", "{on}");
     }
 }
@@ -237,7 +243,10 @@ fn a_hook_that_aborts_again_during_the_rollback_does_not_stop_it() {
         r.stderr()
     );
     assert_eq!(snapshot(&sb.deploy("svc")), before);
-    let h = sb.run(&["--json", "history", "svc"]).success().json();
+    let h = sb
+        .run(&["--json", "history", "svc"])
+        .success()
+        .doc("records");
     assert_eq!(h[0]["outcome"], "rolled-back");
     assert_eq!(
         fs::read_to_string(&restarts).unwrap().lines().count(),
@@ -415,7 +424,10 @@ fn ctrl_c_after_the_commit_puts_the_old_build_back_and_exits_130() {
         before,
         "the old build is back"
     );
-    let hist = h.sb.run(&["--json", "history", "svc"]).success().json();
+    let hist =
+        h.sb.run(&["--json", "history", "svc"])
+            .success()
+            .doc("records");
     assert_eq!(hist[0]["outcome"], "interrupted", "{hist}");
     assert!(!h.sb.state().join("journal/svc.json").exists());
 }
@@ -438,7 +450,10 @@ fn sigterm_before_the_commit_touches_nothing_and_exits_143() {
     assert_eq!(status.code(), Some(143), "{}", h.stderr());
     assert_eq!(snapshot(&h.sb.deploy("svc")), h.before);
     assert!(!h.started.exists(), "nothing was restarted");
-    let hist = h.sb.run(&["--json", "history", "svc"]).success().json();
+    let hist =
+        h.sb.run(&["--json", "history", "svc"])
+            .success()
+            .doc("records");
     assert_eq!(hist[0]["outcome"], "interrupted", "{hist}");
     assert!(
         hist[0]["error"]
@@ -527,7 +542,10 @@ fn rollback_to_returns_to_the_state_right_after_that_release() {
     let sb = svc("rollbackto", "restart = [\"true\"]");
     let v = |tag: &[u8]| jar(&[("A", tag)]);
     let id = |sb: &Sandbox| -> String {
-        let h = sb.run(&["--json", "history", "svc"]).success().json();
+        let h = sb
+            .run(&["--json", "history", "svc"])
+            .success()
+            .doc("records");
         h.as_array().unwrap().last().unwrap()["id"]
             .as_str()
             .unwrap()
@@ -558,7 +576,10 @@ fn rollback_to_returns_to_the_state_right_after_that_release() {
         after_r1,
         "the state right after R1"
     );
-    let h = sb.run(&["--json", "history", "svc"]).success().json();
+    let h = sb
+        .run(&["--json", "history", "svc"])
+        .success()
+        .doc("records");
     let last = h.as_array().unwrap().last().unwrap();
     assert_eq!(last["back_to"], r1.as_str());
     assert!(
@@ -593,7 +614,7 @@ fn a_new_version_of_a_deployed_jar_replaces_it_in_its_dir() {
     .unwrap();
     let before = snapshot(&sb.deploy("svc"));
     sb.stage("svc", "fastjson-1.2.83.jar", &jar(&[("F", b"83")]));
-    let plan = sb.run(&["--json", "plan", "svc"]).success().json();
+    let plan = sb.run(&["--json", "plan", "svc"]).success().doc("plans");
     let changes = plan[0]["changes"].as_array().unwrap();
     let added = changes.iter().find(|c| c["action"] == "added").unwrap();
     assert_eq!(added["path"], "lib/fastjson-1.2.83.jar", "{plan}");
@@ -647,7 +668,7 @@ fn warnings_name_what_would_surprise_an_operator() {
     sb.stage("svc", "ap.jar", &jar(&[("A", b"2")]));
     std::os::unix::fs::symlink("/etc/hostname", sb.staging("svc").join("link.jar")).unwrap();
     let plan = sb.run(&["--json", "plan", "svc"]).success();
-    let json = plan.json();
+    let json = plan.doc("plans");
     let warnings = json[0]["warnings"].as_array().unwrap();
     assert!(
         warnings.iter().any(|w| w
@@ -725,7 +746,10 @@ fn a_late_start_up_line_of_the_failed_build_does_not_verify_the_rollback() {
     fs::write(deploy.join("a.txt"), "old").unwrap();
     sb.stage("svc", "a.txt", b"new");
     let r = sb.run(&["release", "svc", "--yes"]).code_is(1);
-    let h = sb.run(&["--json", "history", "svc"]).success().json();
+    let h = sb
+        .run(&["--json", "history", "svc"])
+        .success()
+        .doc("records");
     assert_eq!(
         h[0]["outcome"],
         "rollback-failed",

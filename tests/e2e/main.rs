@@ -4,6 +4,7 @@
 mod crash;
 mod fleet;
 mod guardrails;
+mod json;
 mod nginx;
 mod plugins;
 mod release;

@@ -259,7 +259,10 @@ fn drained_release_loses_no_request_and_restores_nginx() {
         upstream_before,
         "the upstream file is as it was"
     );
-    let h = sb.run(&["--json", "history", "demo"]).success().json();
+    let h = sb
+        .run(&["--json", "history", "demo"])
+        .success()
+        .doc("records");
     let hooks: Vec<String> = h[0]["hooks"]
         .as_array()
         .unwrap()

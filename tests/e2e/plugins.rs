@@ -44,7 +44,9 @@ fn hostile_spec(
 }
 
 fn history(sb: &Sandbox) -> serde_json::Value {
-    sb.run(&["--json", "history", "svc"]).success().json()
+    sb.run(&["--json", "history", "svc"])
+        .success()
+        .doc("records")
 }
 
 fn all_output(r: &Run) -> String {
@@ -279,7 +281,10 @@ fn a_component_of_another_world_is_refused() {
 #[test]
 fn plugin_list_flags_needs_the_operator_did_not_grant() {
     let sb = with_hostile("list", "allow = { exec = [\"sh\"] }");
-    let l = sb.run(&["--json", "plugin", "list"]).success().json();
+    let l = sb
+        .run(&["--json", "plugin", "list"])
+        .success()
+        .doc("plugins");
     assert_eq!(l[0]["name"], "hostile");
     assert_eq!(l[0]["wit"], "runner:plugin@0.1.0");
     let missing: Vec<&str> = l[0]["not_granted"]
@@ -300,7 +305,7 @@ fn plugin_list_flags_needs_the_operator_did_not_grant() {
             plugin_wasm("hostile").to_str().unwrap(),
         ])
         .success()
-        .json();
+        .doc("plugin");
     assert_eq!(check["wit"], "runner:plugin@0.1.0");
     assert_eq!(check["needs"]["exec"][0], "sh");
 }

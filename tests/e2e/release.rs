@@ -21,7 +21,7 @@ fn release_serves_the_new_build_and_keeps_a_backup() {
     let old = snapshot(&sb.deploy("demo"));
     sb.stage_build("demo", Build::V2);
 
-    let plan = sb.run(&["--json", "plan", "demo"]).success().json();
+    let plan = sb.run(&["--json", "plan", "demo"]).success().doc("plans");
     let changes = plan[0]["changes"].as_array().unwrap();
     let modified: Vec<&str> = changes
         .iter()
@@ -53,7 +53,10 @@ fn release_serves_the_new_build_and_keeps_a_backup() {
     );
     assert!(bdir.join("manifest.json").is_file());
 
-    let h = sb.run(&["--json", "history", "demo"]).success().json();
+    let h = sb
+        .run(&["--json", "history", "demo"])
+        .success()
+        .doc("records");
     assert_eq!(h[0]["outcome"], "success");
     assert_eq!(h[0]["files"].as_array().unwrap().len(), 2);
 
@@ -61,7 +64,7 @@ fn release_serves_the_new_build_and_keeps_a_backup() {
     let again = sb
         .run(&["--json", "release", "demo", "--yes"])
         .success()
-        .json();
+        .doc("reports");
     assert_eq!(again[0]["outcome"], "no-change");
 }
 
@@ -83,7 +86,10 @@ fn a_build_that_fails_to_start_is_rolled_back() {
     for f in ["app.jar", "lib/demo-greeting.jar"] {
         assert_eq!(after[f], before[f], "{f} is the old build again");
     }
-    let h = sb.run(&["--json", "history", "demo"]).success().json();
+    let h = sb
+        .run(&["--json", "history", "demo"])
+        .success()
+        .doc("records");
     assert_eq!(h[0]["outcome"], "rolled-back");
     assert!(
         h[0]["error"]
@@ -107,7 +113,10 @@ fn rollback_puts_back_the_previous_build() {
     for f in ["app.jar", "lib/demo-greeting.jar"] {
         assert_eq!(now[f], v1[f]);
     }
-    let h = sb.run(&["--json", "history", "demo"]).success().json();
+    let h = sb
+        .run(&["--json", "history", "demo"])
+        .success()
+        .doc("records");
     assert_eq!(h[1]["kind"], "rollback");
     assert_eq!(h[1]["reverts"], h[0]["id"]);
 
@@ -296,7 +305,10 @@ fn common_libs_replace_where_present_and_are_never_added() {
     assert!(!sb.deploy("demo/lib/extra.jar").exists());
     assert!(!sb.deploy("demo/extra.jar").exists());
     assert_eq!(snapshot(&sb.deploy("other")), other_before);
-    let h = sb.run(&["--json", "history", "demo"]).success().json();
+    let h = sb
+        .run(&["--json", "history", "demo"])
+        .success()
+        .doc("records");
     assert_eq!(h[0]["kind"], "common");
 }
 
@@ -348,7 +360,7 @@ fn plan_lists_changed_jar_entries_and_dry_run_changes_nothing() {
     let p = sb
         .run(&["--json", "plan", "svc", "--entries"])
         .success()
-        .json();
+        .doc("plans");
     let by_path = |path: &str| {
         p[0]["changes"]
             .as_array()
@@ -460,7 +472,10 @@ fn config_check_prints_the_resolved_view() {
         .write_config();
     let out = sb.run(&["config", "check"]).success();
     assert!(out.stdout().contains("is valid"), "{}", out.stdout());
-    let j = sb.run(&["--json", "config", "check"]).success().json();
+    let j = sb
+        .run(&["--json", "config", "check"])
+        .success()
+        .doc("config");
     assert_eq!(
         j["apps"]["svc"]["deploy"],
         sb.deploy("svc").display().to_string()

@@ -21,7 +21,7 @@ fn status_tells_what_is_deployed_drift_pending_and_health() {
     sb.start("demo");
     sb.stage_build("demo", Build::V2);
     let r = sb.run(&["--json", "release", "demo", "--yes"]).success();
-    let id = r.json()[0]["id"].as_str().unwrap().to_string();
+    let id = r.doc("reports")[0]["id"].as_str().unwrap().to_string();
 
     // Released, nothing touched since, nothing staged anew: demo is fine, `quiet` is down
     // (nothing listens on its health port), so the exit is 1.
@@ -122,7 +122,7 @@ fn restart_restarts_verifies_and_is_recorded() {
     let rel = sb
         .run(&["--json", "release", "demo", "--yes"])
         .success()
-        .json()[0]["id"]
+        .doc("reports")[0]["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -136,7 +136,10 @@ fn restart_restarts_verifies_and_is_recorded() {
     );
     assert_ne!(pid(&sb, "demo"), before, "a new process");
     assert!(sb.version("demo").contains("app=2.0.0"));
-    let h = sb.run(&["--json", "history", "demo"]).success().json();
+    let h = sb
+        .run(&["--json", "history", "demo"])
+        .success()
+        .doc("records");
     let last = h.as_array().unwrap().last().unwrap();
     assert_eq!(last["kind"], "restart", "{last}");
     assert_eq!(last["outcome"], "success", "{last}");

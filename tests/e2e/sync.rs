@@ -130,7 +130,7 @@ fn file_target_mirrors_and_a_second_sync_sends_nothing() {
     let sb = with_file_sync("syncfile");
     let src = source(&sb);
     let dst = sb.root.join("remote");
-    let r = sb.run(&["--json", "sync"]).success().json();
+    let r = sb.run(&["--json", "sync"]).success().doc("targets");
     assert_eq!(r[0]["sent"], 3);
     assert_eq!(tree(&dst), tree(&src));
     assert_eq!(
@@ -142,7 +142,7 @@ fn file_target_mirrors_and_a_second_sync_sends_nothing() {
     fs::write(src.join("notes.txt"), "changed").unwrap();
     fs::remove_file(src.join("lib/deep/util.jar")).unwrap();
     fs::write(src.join("new.jar"), jar(&[("N", b"n")])).unwrap();
-    let r = sb.run(&["--json", "sync"]).success().json();
+    let r = sb.run(&["--json", "sync"]).success().doc("targets");
     assert_eq!(
         (r[0]["sent"].as_u64(), r[0]["deleted"].as_u64()),
         (Some(2), Some(1))
@@ -150,7 +150,7 @@ fn file_target_mirrors_and_a_second_sync_sends_nothing() {
     assert_eq!(tree(&dst), tree(&src));
     assert!(!dst.join("lib/deep").exists(), "emptied dirs go too");
 
-    let r = sb.run(&["--json", "sync"]).success().json();
+    let r = sb.run(&["--json", "sync"]).success().doc("targets");
     assert_eq!(
         (r[0]["sent"].as_u64(), r[0]["deleted"].as_u64()),
         (Some(0), Some(0))
@@ -192,7 +192,7 @@ fn a_missing_or_empty_source_never_empties_the_target() {
     let r = sb
         .run(&["--json", "sync", "--allow-delete-all"])
         .success()
-        .json();
+        .doc("targets");
     assert_eq!(r[0]["deleted"], 3);
     assert!(tree(&dst).is_empty());
 }
@@ -216,7 +216,10 @@ fn many_targets_sync_in_parallel_and_all_arrive() {
         .write_config();
     let out = sb.run(&["sync", "-j", "3"]).success().stdout();
     assert!(out.contains("6 targets"), "a total row: {out}");
-    let r = sb.run(&["--json", "sync", "-j", "3"]).success().json();
+    let r = sb
+        .run(&["--json", "sync", "-j", "3"])
+        .success()
+        .doc("targets");
     assert_eq!(
         r.as_array().unwrap().len(),
         6,
@@ -268,11 +271,11 @@ fn ssh_target_through_a_real_sshd() {
         )
     });
     let src = source(&sb);
-    let r = sb.run(&["--json", "sync"]).success().json();
+    let r = sb.run(&["--json", "sync"]).success().doc("targets");
     assert_eq!(r[0]["sent"], 3);
     assert_eq!(tree(&sb.root.join("remote")), tree(&src));
     fs::write(src.join("notes.txt"), "v2").unwrap();
-    let r = sb.run(&["--json", "sync"]).success().json();
+    let r = sb.run(&["--json", "sync"]).success().doc("targets");
     assert_eq!(r[0]["sent"], 1);
     assert_eq!(
         fs::read_to_string(sb.root.join("remote/notes.txt")).unwrap(),

@@ -209,6 +209,15 @@ impl Run {
         serde_json::from_slice(&self.out.stdout)
             .unwrap_or_else(|e| panic!("stdout is not JSON ({e})\n{}", self.show()))
     }
+
+    /// The `key` of a `--json` document, which says `"schema": 1`.
+    pub fn doc(&self, key: &str) -> serde_json::Value {
+        let d = self.json();
+        assert_eq!(d["schema"], 1, "no schema 1:\n{}", self.show());
+        d.get(key)
+            .unwrap_or_else(|| panic!("no `{key}` in the document:\n{}", self.show()))
+            .clone()
+    }
 }
 
 /// One test's world. Dropping it stops every JVM it started.

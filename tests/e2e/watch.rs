@@ -237,7 +237,10 @@ fn auto_release_runs_once_the_synced_batch_is_complete() {
     wait_until("the history", Duration::from_secs(10), || {
         w.log().contains("auto release")
     });
-    let h = sb.run(&["--json", "history", "svc"]).success().json();
+    let h = sb
+        .run(&["--json", "history", "svc"])
+        .success()
+        .doc("records");
     let records = h.as_array().unwrap();
     assert_eq!(records.len(), 1, "one release, of the complete jar: {h}");
     assert_eq!(records[0]["outcome"], "success");
@@ -286,8 +289,9 @@ fn a_touch_or_a_deletion_goes_out_without_waiting_for_the_settle_period() {
             .matches("\"synced\"")
             .count()
     };
+    // The target holds the file before the service logs its push: wait for both.
     wait_until("the first push", Duration::from_secs(20), || {
-        dst.join("a.jar").exists()
+        dst.join("a.jar").exists() && synced() > 0
     });
     let n = synced();
     let when = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
@@ -300,7 +304,9 @@ fn a_touch_or_a_deletion_goes_out_without_waiting_for_the_settle_period() {
     wait_until("the touched mtime", Duration::from_secs(20), || {
         fs::metadata(dst.join("a.jar")).unwrap().modified().unwrap() == when
     });
-    assert!(synced() > n);
+    wait_until("the touch's push logged", Duration::from_secs(20), || {
+        synced() > n
+    });
     fs::remove_file(src.join("a.jar")).unwrap();
     wait_until("the deletion", Duration::from_secs(20), || {
         !dst.join("a.jar").exists()

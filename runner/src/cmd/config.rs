@@ -8,7 +8,7 @@ use super::Globals;
 pub fn check(g: &Globals) -> Result<ExitCode> {
     let (path, cfg) = g.load()?;
     if g.ui.json {
-        report::print_json(&cfg);
+        report::print_json("config", &cfg);
     } else {
         let text = toml::to_string_pretty(&cfg).unwrap_or_default();
         println!("# {} is valid; resolved view:\n{text}", path.display());

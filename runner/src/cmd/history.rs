@@ -14,7 +14,7 @@ pub fn run(g: &Globals, app: Option<&str>, limit: usize) -> Result<ExitCode> {
     let records = history::load(&cfg.state_dir, app)?;
     let shown = &records[records.len().saturating_sub(limit)..];
     if g.ui.json {
-        report::print_json(&shown);
+        report::print_json("records", &shown);
     } else {
         report::history_table(shown);
     }

@@ -37,7 +37,7 @@ pub fn run(g: &Globals, apps: &[String], entries: bool) -> Result<ExitCode> {
         plans.push(p);
     }
     if g.ui.json {
-        report::print_json(&plans);
+        report::print_json("plans", &plans);
     }
     Ok(ExitCode::failed_if(
         plans.iter().any(|p| !p.problems.is_empty()),

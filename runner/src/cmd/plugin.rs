@@ -57,6 +57,7 @@ pub fn list(g: &Globals) -> Result<ExitCode> {
                     "version": p.info.version,
                     "wit": format!("runner:plugin@{}", p.wit),
                     "hooks": p.hooks,
+                    "concurrent": p.info.concurrent,
                     "on_error": p.spec.on_error,
                     "timeout": humantime::format_duration(p.spec.timeout).to_string(),
                     "memory": p.spec.memory,
@@ -70,7 +71,7 @@ pub fn list(g: &Globals) -> Result<ExitCode> {
                 })
             })
             .collect();
-        report::print_json(&rows);
+        report::print_json("plugins", &rows);
         return Ok(ExitCode::DONE);
     }
     if host.plugins.is_empty() {
@@ -125,12 +126,13 @@ pub fn check(g: &Globals, wasm: &Path) -> Result<ExitCode> {
         "version": p.info.version,
         "wit": format!("runner:plugin@{}", p.wit),
         "hooks": p.info.hooks,
+        "concurrent": p.info.concurrent,
         "needs": { "exec": p.info.needs.exec, "dirs": p.info.needs.dirs, "http": p.info.needs.http },
         "load_ms": took.as_secs_f64() * 1000.0,
         "compiled_from_cache": p.cached,
     });
     if g.ui.json {
-        report::print_json(&report);
+        report::print_json("plugin", &report);
         return Ok(ExitCode::DONE);
     }
     let list = |v: &[String]| {

@@ -85,12 +85,6 @@ impl AppStatus {
     }
 }
 
-#[derive(Serialize)]
-struct Document<'a> {
-    schema: u32,
-    apps: &'a [AppStatus],
-}
-
 pub fn run(g: &Globals, apps: &[String]) -> Result<ExitCode> {
     let (_, cfg) = g.load()?;
     let chosen: Vec<&App> = if apps.is_empty() {
@@ -111,10 +105,7 @@ pub fn run(g: &Globals, apps: &[String]) -> Result<ExitCode> {
             .collect()
     });
     if g.ui.json {
-        report::print_json(&Document {
-            schema: 1,
-            apps: &statuses,
-        });
+        report::print_json("apps", &statuses);
     } else {
         report::status_table(&statuses, g.ui.verbose);
     }

@@ -58,7 +58,7 @@ pub fn run(g: &Globals, names: &[String], jobs: usize, guard: Guard) -> Result<E
         }
     }
     if g.ui.json {
-        report::print_json(&reports);
+        report::print_json("targets", &reports);
     } else if !g.ui.quiet {
         report::sync_table(&reports, started.elapsed());
     }

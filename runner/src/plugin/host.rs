@@ -250,11 +250,19 @@ impl PluginHost {
     pub fn call(&self, ev: &HookEvent, ui: &crate::report::Ui) -> Verdict {
         let mut verdict = Verdict::Proceed;
         for p in self.plugins.iter().filter(|p| p.hooks.contains(&ev.hook)) {
-            let asked = Instant::now();
-            let busy =
-                (!p.info.concurrent).then(|| p.busy.lock().unwrap_or_else(|e| e.into_inner()));
+            // How long the call waited for another call of the plugin (0 when none ran).
+            let mut waited = 0;
+            let busy = (!p.info.concurrent).then(|| match p.busy.try_lock() {
+                Ok(held) => held,
+                Err(std::sync::TryLockError::Poisoned(e)) => e.into_inner(),
+                Err(std::sync::TryLockError::WouldBlock) => {
+                    let asked = Instant::now();
+                    let held = p.busy.lock().unwrap_or_else(|e| e.into_inner());
+                    waited = asked.elapsed().as_micros() as u64;
+                    held
+                }
+            });
             let t = Instant::now();
-            let waited = t.duration_since(asked).as_micros() as u64;
             let res = self.run(p, ev);
             drop(busy);
             let micros = t.elapsed().as_micros() as u64;
