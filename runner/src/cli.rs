@@ -12,23 +12,38 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 )]
 pub struct Cli {
     /// Config file (else $RUNNER_CONFIG, ./runner.toml, /etc/runner/runner.toml)
-    #[arg(short, long, global = true, value_name = "PATH")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Global options"
+    )]
     pub config: Option<PathBuf>,
 
-    /// More output (-v: list unchanged files, name drifted files, debug logs; -vv: trace)
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    /// More output (-vv: trace)
+    ///
+    /// -v lists unchanged files in a plan, names drifted files in `status`, and logs at debug
+    /// level; -vv at trace level.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
     pub verbose: u8,
 
     /// Only errors and warnings
-    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        conflicts_with = "verbose",
+        help_heading = "Global options"
+    )]
     pub quiet: bool,
 
-    /// Print reports as JSON on stdout
-    #[arg(long, global = true)]
+    /// Print reports as JSON on stdout ({"schema": 1, ...}; docs/json.md)
+    #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
 
     /// Colour output
-    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto, help_heading = "Global options")]
     pub color: Color,
 
     #[command(subcommand)]
@@ -51,6 +66,7 @@ pub enum Color {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Show what a release would change: files added / modified / removed / unchanged. Changes nothing.
+    #[command(after_long_help = EX_PLAN)]
     Plan {
         /// Apps to plan (default: all configured apps)
         apps: Vec<String>,
@@ -59,6 +75,7 @@ pub enum Command {
         entries: bool,
     },
     /// Release apps: lock, plan, back up, install, restart, verify (roll back on failure)
+    #[command(after_long_help = EX_RELEASE)]
     Release {
         /// Apps to release (in a terminal, none offers a pick list)
         apps: Vec<String>,
@@ -74,6 +91,7 @@ pub enum Command {
         fleet: FleetFlags,
     },
     /// Install staged common libs into every app that already has a jar of that name
+    #[command(after_long_help = EX_COMMON)]
     Common {
         /// Apps to update (default: every app containing one of the libs)
         apps: Vec<String>,
@@ -81,6 +99,7 @@ pub enum Command {
         flags: ReleaseFlags,
     },
     /// Put back the files of the last (or named) release from its backup, restart, verify
+    #[command(after_long_help = EX_ROLLBACK)]
     Rollback {
         app: String,
         /// The release to undo (default: the last successful one not yet rolled back)
@@ -91,6 +110,7 @@ pub enum Command {
     },
     /// Restart apps and verify them, with the hooks of a release's restart and verify (a drain
     /// plugin drains them); recorded in the history. For an app with `hosts`: a rolling restart
+    #[command(after_long_help = EX_RESTART)]
     Restart {
         /// Apps to restart (in a terminal, none offers a pick list)
         apps: Vec<String>,
@@ -100,6 +120,7 @@ pub enum Command {
         fleet: FleetFlags,
     },
     /// Past releases: id, time, user, files, outcome, duration
+    #[command(after_long_help = EX_HISTORY)]
     History {
         app: Option<String>,
         /// Show at most this many (newest)
@@ -109,11 +130,13 @@ pub enum Command {
     /// What is deployed where, drift since (files changed by hand; -v names them), staged
     /// changes waiting, a release running or interrupted, and health. Exit 1 when an app needs
     /// a look.
+    #[command(after_long_help = EX_STATUS)]
     Status {
         /// Apps to show (default: all configured apps)
         apps: Vec<String>,
     },
     /// Push staging dirs to their [[sync]] targets once
+    #[command(after_long_help = EX_SYNC)]
     Sync {
         /// Targets (as written in the config) or source dirs to sync (default: all)
         targets: Vec<String>,
@@ -126,6 +149,7 @@ pub enum Command {
         allow_delete_all: bool,
     },
     /// The service: watch staging dirs and keep every [[sync]] target in sync as files settle
+    #[command(after_long_help = EX_WATCH)]
     Watch {
         /// A written file with no close seen is pushed after this long without writes
         #[arg(long, default_value = "2s", value_parser = humantime::parse_duration)]
@@ -164,10 +188,13 @@ pub enum Command {
         command: PluginCommand,
     },
     /// Print a shell completion script: `runner completions bash > /etc/bash_completion.d/runner`
+    #[command(after_long_help = EX_COMPLETIONS)]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print runner's man page (roff): `runner man > /usr/local/share/man/man1/runner.1`
+    Man,
     /// Fleet commands (on the central box)
     Fleet {
         #[command(subcommand)]
@@ -208,26 +235,35 @@ pub enum ConfigCommand {
     Check,
 }
 
+/// The heading fleet-only flags are grouped under in `--help`.
+const FLEET: &str = "Fleet options (an app with `hosts`, on the central box)";
+
+/// The heading of the flags a fleet release passes to each host's runner.
+const FLEET_HOST: &str = "On a fleet host (what the central box runs there)";
+
 /// How a fleet release (an app with `hosts`, from the central box) rolls over the hosts.
 #[derive(Debug, Clone, Args)]
 pub struct FleetFlags {
-    /// Hosts per batch: a count, a percentage, or a ramp like `1,25%,100%` (the last step
-    /// repeats); a batch starts only when every host of the one before has verified
-    /// [default: 1]
-    #[arg(long, value_name = "N|N%|RAMP")]
+    /// Hosts per batch: N, N% or a ramp like 1,25%,100% [default: 1]
+    ///
+    /// The last step of a ramp repeats. A batch starts only when every host of the one before
+    /// has verified (or failed).
+    #[arg(long, value_name = "N|N%|RAMP", help_heading = FLEET)]
     pub batch: Option<String>,
     /// Failed hosts tolerated before no new host is started [default: 0]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = FLEET)]
     pub max_fail: Option<usize>,
     /// Wait this long between batches [default: 0s]
-    #[arg(long, value_parser = humantime::parse_duration)]
+    #[arg(long, value_parser = humantime::parse_duration, help_heading = FLEET)]
     pub pause: Option<std::time::Duration>,
     /// When the roll stops on a failure, roll back the hosts already released
-    #[arg(long)]
+    #[arg(long, help_heading = FLEET)]
     pub rollback_on_failure: bool,
-    /// Copy this runner to a host that lacks it (or has another version), over ssh, to
-    /// ~/.runner/bin/runner-<version> (sha256 checked)
-    #[arg(long)]
+    /// Copy this runner to a host that lacks it (or has another version)
+    ///
+    /// Over ssh, to ~/.runner/bin/runner-<version> on the host, to a temp name, sha256 checked
+    /// there, then renamed.
+    #[arg(long, help_heading = FLEET)]
     pub install_agent: bool,
 }
 
@@ -265,10 +301,52 @@ pub struct ReleaseFlags {
     #[arg(short, long)]
     pub yes: bool,
     /// Release on this host even if the app lists `hosts` (what a fleet release runs on each host)
-    #[arg(long)]
+    #[arg(long, help_heading = FLEET_HOST)]
     pub local: bool,
     /// Print progress as JSON lines on stdout (steps, start-up log, outcome): what a fleet
     /// release reads from each host
-    #[arg(long)]
+    #[arg(long, help_heading = FLEET_HOST)]
     pub events: bool,
 }
+
+const EX_PLAN: &str = "Examples:\n  runner plan                    # every app
+  runner plan pdms --entries     # and which classes changed in each modified jar
+  runner -v plan pdms            # unchanged files too";
+
+const EX_RELEASE: &str =
+    "Examples:\n  runner release pdms            # plan, ask, back up, install, restart, verify
+  runner release                 # in a terminal: pick from the apps with changes
+  runner release --all --yes     # every app with something staged, no questions
+  runner release pdms --dry-run  # the plan, and the plugins' dry run; nothing changes
+  runner release pdms --batch 1,25%,100% --rollback-on-failure   # an app with hosts";
+
+const EX_COMMON: &str =
+    "Examples:\n  runner common                  # staged common libs into every app that has them
+  runner common pdms --no-restart";
+
+const EX_ROLLBACK: &str =
+    "Examples:\n  runner rollback pdms           # undo the last release (or an interrupted one)
+  runner rollback pdms --to 20261127T0542-pdms-3f2a   # back to just after that release";
+
+const EX_RESTART: &str = "Examples:\n  runner restart pdms --yes      # restart, verify, drained by nginx-drain if configured
+  runner restart                 # in a terminal: pick the apps
+  runner restart pdms --batch 25%   # an app with hosts: a rolling restart";
+
+const EX_HISTORY: &str =
+    "Examples:\n  runner history                 # the last 20 records of every app
+  runner history pdms --limit 5
+  runner --json history pdms | jq '.records[-1].outcome'";
+
+const EX_STATUS: &str =
+    "Examples:\n  runner status                  # every app: deployed, drift, pending, health
+  runner -v status pdms          # name the drifted files
+  runner --json status | jq '.apps[] | select(.health.up == false) | .app'";
+
+const EX_SYNC: &str = "Examples:\n  runner sync                    # every [[sync]] row once
+  runner sync rsync://10.0.0.5/pdms -j 1";
+
+const EX_WATCH: &str = "Examples:\n  runner watch                   # the service (see examples/systemd/runner-watch.service)
+  runner watch --settle 5s --log-format json";
+
+const EX_COMPLETIONS: &str = "Examples:\n  runner completions bash > /etc/bash_completion.d/runner
+  runner completions zsh > \"${fpath[1]}/_runner\"";

@@ -132,6 +132,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Fleet {
             command: FleetCommand::Restore { app, host },
         } => fleet::restore(&g, &app, &host),
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map_err(|e| Error::Internal(format!("cannot write the man page: {e}")))?;
+            Ok(ExitCode::DONE)
+        }
         Command::Completions { shell } => {
             use clap::CommandFactory;
             let mut cmd = Cli::command();

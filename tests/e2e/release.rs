@@ -563,3 +563,32 @@ fn several_apps_end_with_a_summary_and_history_names_the_app() {
         &c[..c.len().min(500)]
     );
 }
+
+/// `-h` is the summary, `--help` the long form with examples; flags are grouped (global, fleet);
+/// `runner man` prints a man page.
+#[test]
+fn help_is_short_and_long_with_examples_and_a_man_page() {
+    let sb = Sandbox::new("help");
+    let short = sb.run(&["release", "-h"]).success().stdout();
+    let long = sb.run(&["release", "--help"]).success().stdout();
+    assert!(short.len() < long.len(), "-h is shorter");
+    assert!(!short.contains("Examples:"), "{short}");
+    assert!(long.contains("Examples:\n  runner release pdms"), "{long}");
+    for heading in ["Global options:", "Fleet options", "On a fleet host"] {
+        assert!(short.contains(heading), "{heading} in:\n{short}");
+    }
+    for cmd in [
+        "plan", "status", "restart", "history", "rollback", "sync", "watch",
+    ] {
+        let long = sb.run(&[cmd, "--help"]).success().stdout();
+        assert!(long.contains("Examples:"), "{cmd} --help:\n{long}");
+    }
+    let man = sb.run(&["man"]).success().stdout();
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH runner 1"),
+        "{man}"
+    );
+    for sub in ["release", "status", "restart"] {
+        assert!(man.contains(sub), "the man page lists {sub}");
+    }
+}
