@@ -193,6 +193,30 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Write a commented runner.toml from what is on this machine: the apps under the deploy
+    /// root, their restart, log and health, and the [[sync]] rows of old sync scripts
+    #[command(after_long_help = EX_INIT)]
+    Init {
+        /// Where to write it
+        #[arg(short, long, default_value = "runner.toml", value_name = "FILE")]
+        out: PathBuf,
+        /// Where the apps run: each dir under it holding jars becomes an app
+        #[arg(long, default_value = "/opt/platform", value_name = "DIR")]
+        deploy_root: PathBuf,
+        /// Where new builds are staged
+        #[arg(long, default_value = "/home/ops/update", value_name = "DIR")]
+        staging: PathBuf,
+        #[arg(long, default_value = "/backup", value_name = "DIR")]
+        backup_root: PathBuf,
+        #[arg(long, default_value = "/var/lib/runner", value_name = "DIR")]
+        state_dir: PathBuf,
+        /// Old `inotifywait | rsync` loop scripts to import as [[sync]] rows
+        #[arg(long, value_name = "FILE", num_args = 1..)]
+        from_script: Vec<PathBuf>,
+        /// Overwrite FILE if it exists
+        #[arg(long)]
+        force: bool,
+    },
     /// Print runner's man page (roff): `runner man > /usr/local/share/man/man1/runner.1`
     Man,
     /// Fleet commands (on the central box)
@@ -350,3 +374,5 @@ const EX_WATCH: &str = "Examples:\n  runner watch                   # the servic
 
 const EX_COMPLETIONS: &str = "Examples:\n  runner completions bash > /etc/bash_completion.d/runner
   runner completions zsh > \"${fpath[1]}/_runner\"";
+
+const EX_INIT: &str = "Examples:\n  runner init                                   # ./runner.toml from /opt/platform\n  runner init -o /etc/runner/runner.toml --from-script /home/ops/sync/*.sh\n  runner init --deploy-root /data/apps --staging /data/update --force";

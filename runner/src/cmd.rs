@@ -7,6 +7,7 @@ pub mod common;
 pub mod config;
 pub mod fleet;
 pub mod history;
+pub mod init;
 pub mod plan;
 pub mod plugin;
 pub mod release;
@@ -132,6 +133,26 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Fleet {
             command: FleetCommand::Restore { app, host },
         } => fleet::restore(&g, &app, &host),
+        Command::Init {
+            out,
+            deploy_root,
+            staging,
+            backup_root,
+            state_dir,
+            from_script,
+            force,
+        } => init::run(
+            &g,
+            &init::InitArgs {
+                out,
+                deploy_root,
+                staging,
+                backup_root,
+                state_dir,
+                scripts: from_script,
+                force,
+            },
+        ),
         Command::Man => {
             use clap::CommandFactory;
             clap_mangen::Man::new(Cli::command())

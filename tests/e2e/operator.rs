@@ -1,5 +1,5 @@
-//! `runner status`: what is deployed, drift since, staged changes waiting, a release running or
-//! interrupted, and health, against the real JVM app.
+//! The day-to-day commands: `runner status` (what is deployed, drift since, staged changes
+//! waiting, a release running or interrupted, health), `restart` and `init`, against real parts.
 
 use std::fs;
 use std::process::Command;
@@ -155,4 +155,111 @@ fn restart_restarts_verifies_and_is_recorded() {
     let out = format!("{}{}", r.stdout(), r.stderr());
     assert!(out.contains("broken  failed"), "{out}");
     sb.run(&["restart"]).code_is(2);
+}
+
+/// `runner init` reads a platform dir the old way (service_local.sh, Spring Boot's config,
+/// logs) and the old sync scripts, writes a config that passes `config check`, and never
+/// overwrites one without --force.
+#[test]
+fn init_writes_a_checked_config_from_the_machine_and_the_old_scripts() {
+    let sb = Sandbox::new("init");
+    let platform = sb.root.join("platform");
+    for (path, body) in [
+        ("pdms/app.jar", &jar(&[("A", b"1")])[..]),
+        ("pdms/lib/x.jar", &jar(&[("X", b"1")])),
+        ("pdms/logs/pdms.log", b"Started PdmsApplication in 3.1 seconds\n"),
+        (
+            "pdms/config/application.yml",
+            b"server:\n  port: 8080\nmanagement:\n  server:\n    port: 8081\n  endpoints:\n    web:\n      base-path: /manage\n",
+        ),
+        ("gis/gis.jar", &jar(&[("G", b"1")])),
+        ("gis/application.properties", b"server.port=9090\n"),
+        ("docs/readme.txt", b"no jars here"),
+        ("service_local.sh", b"#!/bin/sh\n"),
+    ] {
+        let p = platform.join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, body).unwrap();
+    }
+    let legacy = crate::util::repo().join("tests/fixtures/inotify-rsync.sh");
+    let start = sb.root.join("start-sync.sh");
+    fs::write(
+        &start,
+        "bash inotify-rsync.sh /etc/rsync.password 873 \"/home/ops/update/pdms,127.0.0.1,pdms,rsync_backup\"\n",
+    )
+    .unwrap();
+    let out = sb.root.join("generated.toml");
+    let args = |extra: &[&str]| {
+        let mut v: Vec<String> = vec![
+            "init".into(),
+            "-o".into(),
+            out.display().to_string(),
+            "--deploy-root".into(),
+            platform.display().to_string(),
+            "--staging".into(),
+            sb.root.join("update").display().to_string(),
+            "--backup-root".into(),
+            sb.root.join("backup").display().to_string(),
+            "--state-dir".into(),
+            sb.root.join("state").display().to_string(),
+            "--from-script".into(),
+            legacy.display().to_string(),
+            start.display().to_string(),
+        ];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run = |a: Vec<String>| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        sb.run(&a)
+    };
+    run(args(&[])).success();
+    let text = fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("[apps.pdms]") && text.contains("[apps.gis]"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("[apps.docs]"),
+        "a dir without jars is no app:\n{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "restart = [\"{}\", \"pdms\"]  # guessed",
+            platform.join("service_local.sh").display()
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "health = \"http://127.0.0.1:8081/manage/health\"  # guessed: management.server.port"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("health = \"http://127.0.0.1:9090/actuator/health\""),
+        "{text}"
+    );
+    assert!(text.contains("pdms/logs/pdms.log\"  # guessed"), "{text}");
+    assert!(
+        text.contains("target = \"rsync://rsync_backup@127.0.0.1/pdms/pdms\""),
+        "{text}"
+    );
+    // What runner will read: it passes the check, with both apps and the sync row.
+    let c = Command::new(RUNNER)
+        .args(["-c", out.to_str().unwrap(), "--json", "config", "check"])
+        .output()
+        .unwrap();
+    assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&c.stdout).unwrap();
+    assert_eq!(doc["config"]["apps"].as_object().unwrap().len(), 2);
+    assert_eq!(doc["config"]["sync"].as_array().unwrap().len(), 1);
+
+    // Never over an existing file, unless asked.
+    fs::write(&out, "# mine\n").unwrap();
+    let r = run(args(&[])).code_is(2);
+    assert!(r.stderr().contains("--force"), "{}", r.stderr());
+    assert_eq!(fs::read_to_string(&out).unwrap(), "# mine\n");
+    run(args(&["--force"])).success();
+    assert!(fs::read_to_string(&out).unwrap().contains("[apps.pdms]"));
 }
