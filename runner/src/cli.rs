@@ -134,6 +134,9 @@ pub enum Command {
     Status {
         /// Apps to show (default: all configured apps)
         apps: Vec<String>,
+        /// Only the sync service: per target, last sync, pending, failing since, last error
+        #[arg(long, conflicts_with = "apps")]
+        sync: bool,
     },
     /// Push staging dirs to their [[sync]] targets once
     #[command(after_long_help = EX_SYNC)]

@@ -108,7 +108,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Restart { apps, flags, fleet } => restart::run(&g, &apps, flags, &fleet),
         Command::Rollback { app, to, flags } => rollback::run(&g, &app, to.as_deref(), flags),
         Command::History { app, limit } => history::run(&g, app.as_deref(), limit as usize),
-        Command::Status { apps } => status::run(&g, &apps),
+        Command::Status { apps, sync } => status::run(&g, &apps, sync),
         Command::Sync {
             targets,
             jobs,

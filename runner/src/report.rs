@@ -69,12 +69,16 @@ pub fn emit(ev: &Event) {
 
 /// A `--json` document on stdout: `{"schema": 1, "<key>": value}`.
 pub fn print_json<T: Serialize + ?Sized>(key: &str, v: &T) {
+    print_json_doc(&[(key, serde_json::to_value(v).unwrap_or_default())]);
+}
+
+/// A `--json` document of several keys: `{"schema": 1, "<key>": value, …}`.
+pub fn print_json_doc(fields: &[(&str, serde_json::Value)]) {
     let mut doc = serde_json::Map::new();
     doc.insert("schema".into(), SCHEMA.into());
-    doc.insert(
-        key.into(),
-        serde_json::to_value(v).unwrap_or(serde_json::Value::Null),
-    );
+    for (k, v) in fields {
+        doc.insert(k.to_string(), v.clone());
+    }
     println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
 }
 
@@ -483,6 +487,51 @@ pub fn status_table(apps: &[crate::cmd::status::AppStatus], verbose: bool) {
     for n in notes {
         println!("{}", wrapped(&n, 2));
     }
+}
+
+/// The sync service's status file as `runner status` shows it.
+pub fn watch_table(w: &crate::watch::WatchStatus) {
+    println!(
+        "{}",
+        wrapped(
+            &format!(
+                "sync service (runner watch): pid {}, running since {}, last change {}",
+                w.pid,
+                local_time(&w.started),
+                local_time(&w.updated)
+            ),
+            0
+        )
+    );
+    let mut t = table(vec![
+        "target",
+        "state",
+        "last synced",
+        "pending",
+        "failing since",
+        "error",
+    ]);
+    for x in &w.targets {
+        let state = match x.state.as_str() {
+            "ok" => paint(Cell::new("ok"), Color::Green),
+            "failing" | "waiting" => paint(Cell::new(&x.state), Color::Red),
+            other => Cell::new(other),
+        };
+        t.add_row(vec![
+            Cell::new(&x.target),
+            state,
+            Cell::new(x.last_ok.as_deref().map(local_time).unwrap_or_default()),
+            Cell::new(x.pending),
+            Cell::new(
+                x.failing_since
+                    .as_deref()
+                    .map(local_time)
+                    .unwrap_or_default(),
+            ),
+            Cell::new(x.last_error.as_deref().map(first_line).unwrap_or_default()),
+        ]);
+    }
+    show(&t);
 }
 
 fn kind_name(k: Kind) -> &'static str {

@@ -5,10 +5,14 @@
 //! at start, after a queue overflow or a new directory, and every `reconcile_every`. A target
 //! that is down is retried with back-off without holding up the others.
 
+mod board;
+
+pub use board::{Board, TargetStatus, WatchStatus, read_live};
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -49,12 +53,12 @@ impl Default for WatchOptions {
     }
 }
 
-/// What the service is told from outside (signals): stop, or reconcile every target now.
-/// Either wakes every worker at once.
+/// What the service is told from outside (signals): stop. It wakes every worker at once. (A
+/// SIGHUP stops the workers of one config and starts those of the config re-read, each with a
+/// full reconcile: `cmd/watch.rs`.)
 #[derive(Debug, Default)]
 pub struct Control {
     shutdown: AtomicBool,
-    reconcile: AtomicUsize,
     wakers: std::sync::Mutex<Vec<mpsc::Sender<notify::Result<Event>>>>,
 }
 
@@ -62,12 +66,6 @@ impl Control {
     /// SIGTERM/SIGINT: each worker finishes the batch in hand and stops.
     pub fn stop(&self) {
         self.shutdown.store(true, Ordering::SeqCst);
-        self.wake();
-    }
-
-    /// SIGHUP: each worker runs a full reconcile (drift repair) now.
-    pub fn reconcile_now(&self) {
-        self.reconcile.fetch_add(1, Ordering::SeqCst);
         self.wake();
     }
 
@@ -104,6 +102,7 @@ pub fn run(
     control: Arc<Control>,
     hook: Option<sync::SyncHook>,
     release: Release,
+    board: &Board,
 ) -> Result<()> {
     let auto: Vec<&App> = cfg.apps.values().filter(|a| a.auto_release).collect();
     if cfg.sync.is_empty() && auto.is_empty() {
@@ -115,7 +114,7 @@ pub fn run(
         for row in &cfg.sync {
             let control = control.clone();
             s.spawn(move || {
-                if let Err(e) = worker(cfg, row, opts, &control, hook) {
+                if let Err(e) = worker(cfg, row, opts, &control, hook, board) {
                     tracing::error!(target = %row.target, "watcher stopped: {e}");
                 }
             });
@@ -123,7 +122,7 @@ pub fn run(
         for app in auto {
             let control = control.clone();
             s.spawn(move || {
-                if let Err(e) = release_worker(app, opts, &control, release) {
+                if let Err(e) = release_worker(app, opts, &control, release, board) {
                     tracing::error!(app = %app.name, "auto-release watcher stopped: {e}");
                 }
             });
@@ -145,18 +144,21 @@ fn worker(
     opts: WatchOptions,
     control: &Control,
     hook: Option<sync::SyncHook>,
+    board: &Board,
 ) -> Result<()> {
     let mut session: Option<Session> = None;
     let label = row.target.as_str();
+    board.set(label, &row.source, |_| {});
     // A missing source is never created here: it may be a share not mounted yet, and an
     // empty dir pushed with deletions would wipe the target.
-    if opts.guard == sync::Guard::KeepTarget && !wait_for(&row.source, label, opts, control) {
+    if opts.guard == sync::Guard::KeepTarget && !wait_for(&row.source, label, opts, control, board)
+    {
         return Ok(());
     }
     if opts.guard == sync::Guard::AllowDeleteAll {
         std::fs::create_dir_all(&row.source).map_err(Error::io("create", &row.source))?;
     }
-    let res = settle_loop(&row.source, label, opts, control, |full| {
+    let res = settle_loop(&row.source, label, opts, control, board, |full| {
         let t = Instant::now();
         match push(cfg, row, &mut session, hook, opts.guard) {
             Ok(r) => {
@@ -196,31 +198,46 @@ fn release_worker(
     opts: WatchOptions,
     control: &Control,
     release: Release,
+    board: &Board,
 ) -> Result<()> {
     let label = format!("release {}", app.name);
+    board.set(&label, &app.staging, |_| {});
     // The app's staging dir is the agent's root on this host: made by the first sync anyway.
     std::fs::create_dir_all(&app.staging).map_err(Error::io("create", &app.staging))?;
-    settle_loop(&app.staging, &label, opts, control, |_| {
-        match release(app) {
+    settle_loop(
+        &app.staging,
+        &label,
+        opts,
+        control,
+        board,
+        |_| match release(app) {
             Ok(r) if r.outcome == Outcome::NoChange => Ok(()),
             Ok(r) => {
                 tracing::info!(app = %app.name, id = r.id.as_deref().unwrap_or(""), outcome = %r.outcome, "auto release");
                 Ok(())
             }
             Err(e) => Err(BatchError::Release(e)),
-        }
-    })
+        },
+    )
 }
 
 /// Waits, with back-off, until `dir` exists; false when the service stops first. Each try that
 /// finds it missing is an error in the log.
-fn wait_for(dir: &Path, label: &str, opts: WatchOptions, control: &Control) -> bool {
+fn wait_for(dir: &Path, label: &str, opts: WatchOptions, control: &Control, board: &Board) -> bool {
     let (_, rx) = control.subscribe();
     let mut backoff = Duration::from_secs(1);
     while !control.shutdown.load(Ordering::Relaxed) {
         if dir.is_dir() {
             return true;
         }
+        board.waiting(
+            label,
+            dir,
+            &format!(
+                "the source {} does not exist (an unmounted share?)",
+                dir.display()
+            ),
+        );
         tracing::error!(
             target = %label,
             retry_in_s = backoff.as_secs(),
@@ -250,6 +267,7 @@ fn settle_loop(
     label: &str,
     opts: WatchOptions,
     control: &Control,
+    board: &Board,
     mut batch: impl FnMut(bool) -> std::result::Result<(), BatchError>,
 ) -> Result<()> {
     let (tx, rx) = control.subscribe();
@@ -269,7 +287,6 @@ fn settle_loop(
     let mut backoff = Duration::from_secs(1);
     let mut retry_at: Option<Instant> = None;
     let mut wait = Duration::ZERO;
-    let mut reconcile_seen = control.reconcile.load(Ordering::Relaxed);
     while !control.shutdown.load(Ordering::Relaxed) {
         match rx.recv_timeout(wait) {
             // Reads (open, close-nowrite, access) are not changes: a reader of the staging
@@ -277,7 +294,11 @@ fn settle_loop(
             Ok(Ok(ev)) if is_change(&ev) => {
                 tracing::trace!(kind = ?ev.kind, paths = ?ev.paths, "event");
                 last_event = Instant::now();
+                let was = pending.len();
                 full |= note(root, &ev, &mut pending);
+                if was == 0 && !pending.is_empty() {
+                    board.pending(label, root, pending.len());
+                }
             }
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {
@@ -290,9 +311,7 @@ fn settle_loop(
         // Sleep until the next thing can happen (a quiet period ends, a file settles, a retry
         // or reconcile is due); signals wake the loop through `Control`.
         let now = Instant::now();
-        let asked = control.reconcile.load(Ordering::Relaxed);
-        if now >= next_full || asked != reconcile_seen {
-            reconcile_seen = asked;
+        if now >= next_full {
             full = true;
         }
         let mut until = now + Duration::from_secs(5);
@@ -321,6 +340,7 @@ fn settle_loop(
                 // A held-back (incomplete) jar needs no retry timer: the rest of its upload
                 // raises new events, and the batch after those takes it.
                 pending.clear();
+                board.ok(label, root);
                 full = false;
                 next_full = Instant::now() + opts.reconcile_every;
                 backoff = Duration::from_secs(1);
@@ -328,6 +348,7 @@ fn settle_loop(
             }
             Err(e) => {
                 tracing::warn!(target = %label, retry_in_s = backoff.as_secs(), "{e}");
+                board.failing(label, root, &e.to_string(), backoff);
                 retry_at = Some(Instant::now() + backoff);
                 backoff = (backoff * 2).min(opts.max_backoff);
                 full = true;

@@ -171,6 +171,8 @@ fn every_json_document_is_as_documented() {
     conforms("HistoryDoc", &history.json(), &types);
     let status = sb.run(&["--json", "status"]).code_is(1);
     conforms("StatusDoc", &status.json(), &types);
+    let service = sb.run(&["--json", "status", "--sync"]).code_is(1);
+    conforms("WatchDoc", &service.json(), &types);
     let sync = sb.run(&["--json", "sync"]).success();
     conforms("SyncDoc", &sync.json(), &types);
     let plugins = sb.run(&["--json", "plugin", "list"]).success();

@@ -338,3 +338,113 @@ fn a_missing_source_is_waited_for_and_the_target_is_kept() {
     });
     assert!(w.stop().success());
 }
+
+/// The service keeps a status file `runner status` shows: per target its last sync, a failing
+/// target with since when and why. SIGHUP re-reads the config: an added row is synced, a
+/// removed one leaves the status.
+#[test]
+fn the_service_status_and_a_reload_that_adds_and_removes_targets() {
+    let (sb, src, dst) = file_world("wstatus");
+    fs::write(src.join("a.jar"), jar(&[("A", b"a")])).unwrap();
+    // A second row whose target cannot be reached (nothing listens on that port).
+    let dead = format!("ssh://nobody@127.0.0.1:{}/x", free_port());
+    let base = fs::read_to_string(&sb.config).unwrap();
+    fs::write(
+        &sb.config,
+        format!(
+            "{base}\n[[sync]]\nsource = \"{}\"\ntarget = \"{dead}\"\n",
+            src.display()
+        ),
+    )
+    .unwrap();
+    let w = Watch::start(&sb);
+    started(&w);
+    let sync = || {
+        let out = Command::new(RUNNER)
+            .args([
+                "-c",
+                sb.config.to_str().unwrap(),
+                "--json",
+                "status",
+                "--sync",
+            ])
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["sync"].clone()
+    };
+    let target = |s: &serde_json::Value, t: &str| {
+        s["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["target"] == t)
+            .cloned()
+    };
+    let file_target = format!("file://{}", dst.display());
+    wait_until(
+        "the dead target failing in the status",
+        Duration::from_secs(20),
+        || {
+            let s = sync();
+            target(&s, &dead).is_some_and(|t| t["state"] == "failing")
+                && target(&s, &file_target).is_some_and(|t| t["state"] == "ok")
+        },
+    );
+    let s = sync();
+    let failing = target(&s, &dead).unwrap();
+    assert!(failing["failing_since"].is_string(), "{failing}");
+    assert!(
+        failing["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1"),
+        "{failing}"
+    );
+    assert!(target(&s, &file_target).unwrap()["last_ok"].is_string());
+    let types = crate::json::documented();
+    crate::json::conforms("WatchStatus", &s, &types);
+    let text = Command::new(RUNNER)
+        .args(["-c", sb.config.to_str().unwrap(), "status", "--sync"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout).to_string();
+    assert!(
+        text.contains("sync service (runner watch)") && text.contains("failing"),
+        "{text}"
+    );
+
+    // Reload: the dead row goes, a new row comes.
+    let dst2 = sb.root.join("remote2");
+    fs::write(
+        &sb.config,
+        format!(
+            "{base}\n[[sync]]\nsource = \"{}\"\ntarget = \"file://{}\"\n",
+            src.display(),
+            dst2.display()
+        ),
+    )
+    .unwrap();
+    w.hup();
+    wait_until("the added target synced", Duration::from_secs(20), || {
+        dst2.join("a.jar").exists()
+    });
+    wait_until(
+        "the removed target gone from the status",
+        Duration::from_secs(20),
+        || {
+            let s = sync();
+            target(&s, &dead).is_none()
+                && target(&s, &format!("file://{}", dst2.display())).is_some()
+        },
+    );
+    assert!(w.log().contains("config re-read"), "{}", w.log());
+    assert!(w.stop().success());
+    // The service is gone: status says so, and exits 1.
+    let out = Command::new(RUNNER)
+        .args(["-c", sb.config.to_str().unwrap(), "status", "--sync"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("not running"));
+}

@@ -85,8 +85,29 @@ impl AppStatus {
     }
 }
 
-pub fn run(g: &Globals, apps: &[String]) -> Result<ExitCode> {
+pub fn run(g: &Globals, apps: &[String], sync_only: bool) -> Result<ExitCode> {
     let (_, cfg) = g.load()?;
+    let service = crate::watch::read_live(&cfg.state_dir);
+    if sync_only {
+        let failing = service.as_ref().is_some_and(|w| {
+            w.targets
+                .iter()
+                .any(|t| t.state == "failing" || t.state == "waiting")
+        });
+        if g.ui.json {
+            report::print_json("sync", &service);
+        } else {
+            match &service {
+                Some(w) => report::watch_table(w),
+                None => g.ui.line("the sync service (runner watch) is not running"),
+            }
+        }
+        return Ok(if failing || service.is_none() {
+            ExitCode::FAILED
+        } else {
+            ExitCode::DONE
+        });
+    }
     let chosen: Vec<&App> = if apps.is_empty() {
         cfg.apps.values().collect()
     } else {
@@ -105,9 +126,16 @@ pub fn run(g: &Globals, apps: &[String]) -> Result<ExitCode> {
             .collect()
     });
     if g.ui.json {
-        report::print_json("apps", &statuses);
+        report::print_json_doc(&[
+            ("apps", serde_json::to_value(&statuses).unwrap_or_default()),
+            ("sync", serde_json::to_value(&service).unwrap_or_default()),
+        ]);
     } else {
         report::status_table(&statuses, g.ui.verbose);
+        if let Some(w) = &service {
+            println!();
+            report::watch_table(w);
+        }
     }
     Ok(if statuses.iter().any(AppStatus::troubled) {
         ExitCode::FAILED

@@ -1,7 +1,9 @@
-//! `runner watch`: the service. Signals: SIGTERM/SIGINT stop it, SIGHUP reconciles every
-//! target now.
+//! `runner watch`: the service. Signals: SIGTERM/SIGINT stop it; SIGHUP (`systemctl reload`)
+//! re-reads the config — added, changed and removed `[[sync]]` rows and apps are picked up —
+//! and reconciles every target.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
@@ -12,9 +14,27 @@ use crate::hook::Hook;
 use crate::plan::Change;
 use crate::release::{self, Options};
 use crate::sync::Guard;
-use crate::watch::{self, Control, WatchOptions};
+use crate::watch::{self, Board, Control, WatchOptions};
 
-use super::Globals;
+use super::{Globals, Loaded};
+
+/// What the signal thread tells the service: stop for good, or stop to re-read the config.
+#[derive(Default)]
+struct Asked {
+    quit: AtomicBool,
+    reload: AtomicBool,
+    /// The running generation's control: stopping it ends that generation's workers.
+    current: Mutex<Arc<Control>>,
+}
+
+impl Asked {
+    fn stop_current(&self) {
+        self.current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .stop();
+    }
+}
 
 pub fn run(
     g: &Globals,
@@ -22,19 +42,19 @@ pub fn run(
     reconcile_every: Duration,
     guard: Guard,
 ) -> Result<ExitCode> {
-    let loaded = g.load_with_plugins()?;
-    let ctx = loaded.ctx(g.ui);
-    let control = Arc::new(Control::default());
+    let mut loaded = g.load_with_plugins()?;
+    let asked = Arc::new(Asked::default());
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
         .map_err(Error::internal("the signal handler"))?;
-    let c = control.clone();
+    let a = asked.clone();
     std::thread::spawn(move || {
         for sig in signals.forever() {
             if sig == SIGHUP {
-                c.reconcile_now();
+                a.reload.store(true, Ordering::SeqCst);
             } else {
-                c.stop();
+                a.quit.store(true, Ordering::SeqCst);
             }
+            a.stop_current();
         }
     });
     let opts = WatchOptions {
@@ -43,6 +63,46 @@ pub fn run(
         guard,
         ..WatchOptions::default()
     };
+    let started = jiff::Timestamp::now().to_string();
+    loop {
+        let control = Arc::new(Control::default());
+        *asked.current.lock().unwrap_or_else(|e| e.into_inner()) = control.clone();
+        // A signal between two generations stopped the old one: this one ends at once.
+        if asked.quit.load(Ordering::SeqCst) || asked.reload.load(Ordering::SeqCst) {
+            control.stop();
+        }
+        generation(g, &loaded, opts, control, &started)?;
+        if asked.quit.load(Ordering::SeqCst) {
+            break;
+        }
+        if !asked.reload.swap(false, Ordering::SeqCst) {
+            break;
+        }
+        // Workers start with a full reconcile: a reload reconciles every target.
+        match g.load_with_plugins() {
+            Ok(new) => {
+                tracing::info!(
+                    sync = new.cfg.sync.len(),
+                    apps = new.cfg.apps.len(),
+                    "config re-read"
+                );
+                loaded = new;
+            }
+            Err(e) => tracing::error!("config not re-read, the one running stays: {e}"),
+        }
+    }
+    Ok(ExitCode::DONE)
+}
+
+/// The workers of one config, until `control` stops them.
+fn generation(
+    g: &Globals,
+    loaded: &Loaded,
+    opts: WatchOptions,
+    control: Arc<Control>,
+    started: &str,
+) -> Result<()> {
+    let ctx = loaded.ctx(g.ui);
     let hook = |hook: Hook, app: &str, target: &str, changes: &[Change], error: Option<&str>| {
         super::sync::sync_hook(&ctx, hook, app, target, changes, error)
     };
@@ -55,6 +115,6 @@ pub fn run(
         entries: false,
     };
     let release = |app: &App| release::release(&ctx, app, ropts);
-    watch::run(&loaded.cfg, opts, control, Some(&hook), &release)?;
-    Ok(ExitCode::DONE)
+    let board = Board::new(&loaded.cfg.state_dir, started);
+    watch::run(&loaded.cfg, opts, control, Some(&hook), &release, &board)
 }
