@@ -89,6 +89,9 @@ pub enum Command {
         entries: bool,
         #[command(flatten)]
         fleet: FleetFlags,
+        /// Apps released at once, each in its own runner process (own lock, journal, record)
+        #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: u16,
     },
     /// Install staged common libs into every app that already has a jar of that name
     #[command(after_long_help = EX_COMMON)]
@@ -118,6 +121,9 @@ pub enum Command {
         flags: ReleaseFlags,
         #[command(flatten)]
         fleet: FleetFlags,
+        /// Apps restarted at once, each in its own runner process
+        #[arg(short, long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: u16,
     },
     /// Past releases: id, time, user, files, outcome, duration
     #[command(after_long_help = EX_HISTORY)]
@@ -344,6 +350,7 @@ const EX_RELEASE: &str =
     "Examples:\n  runner release pdms            # plan, ask, back up, install, restart, verify
   runner release                 # in a terminal: pick from the apps with changes
   runner release --all --yes     # every app with something staged, no questions
+  runner release --all -j 4      # four apps at once, a summary table at the end
   runner release pdms --dry-run  # the plan, and the plugins' dry run; nothing changes
   runner release pdms --batch 1,25%,100% --rollback-on-failure   # an app with hosts";
 

@@ -8,6 +8,7 @@ pub mod config;
 pub mod fleet;
 pub mod history;
 pub mod init;
+pub mod parallel;
 pub mod plan;
 pub mod plugin;
 pub mod release;
@@ -103,9 +104,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             flags,
             entries,
             fleet,
-        } => release::run(&g, &apps, all, flags, entries, &fleet),
+            jobs,
+        } => release::run(&g, &apps, all, flags, entries, &fleet, jobs.into()),
         Command::Common { apps, flags } => common::run(&g, &apps, flags),
-        Command::Restart { apps, flags, fleet } => restart::run(&g, &apps, flags, &fleet),
+        Command::Restart {
+            apps,
+            flags,
+            fleet,
+            jobs,
+        } => restart::run(&g, &apps, flags, &fleet, jobs.into()),
         Command::Rollback { app, to, flags } => rollback::run(&g, &app, to.as_deref(), flags),
         Command::History { app, limit } => history::run(&g, app.as_deref(), limit as usize),
         Command::Status { apps, sync } => status::run(&g, &apps, sync),

@@ -592,3 +592,70 @@ fn help_is_short_and_long_with_examples_and_a_man_page() {
         assert!(man.contains(sub), "the man page lists {sub}");
     }
 }
+
+/// `release --all -j 3`: three apps at once (each restart waits until all three have started:
+/// one at a time, the first would never see the others), lines prefixed by the app, a summary
+/// table, a record each; one failing app makes the exit 1.
+#[test]
+fn several_apps_at_once_with_jobs() {
+    let marks = Sandbox::new("jobs-marks");
+    let dir = marks.root.clone();
+    fs::create_dir_all(&dir).unwrap();
+    let d = dir.display();
+    let barrier = |app: &str| {
+        format!(
+            "restart = [\"sh\", \"-c\", \"touch {d}/started-{app}; for i in $(seq 100); do [ -e {d}/started-a ] && [ -e {d}/started-b ] && [ -e {d}/started-c ] && exit 0; sleep 0.1; done; exit 1\"]"
+        )
+    };
+    let sb = Sandbox::new("jobs")
+        .app("a", &barrier("a"))
+        .app("b", &barrier("b"))
+        .app("c", &barrier("c"))
+        .app("d", "restart = [\"false\"]")
+        .app("e", "restart = [\"true\"]")
+        .write_config();
+    for app in ["a", "b", "c"] {
+        sb.stage(app, "x.jar", &jar(&[("X", app.as_bytes())]));
+    }
+    let r = sb
+        .run(&["release", "a", "b", "c", "-j", "3", "--yes"])
+        .success();
+    let out = r.stdout();
+    for app in ["a", "b", "c"] {
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with(&format!("{app} ✓ restart"))),
+            "{app}'s lines are prefixed:\n{out}"
+        );
+        let h = sb.run(&["--json", "history", app]).success().doc("records");
+        assert_eq!(h[0]["outcome"], "success", "{app}: {h}");
+    }
+    let table: Vec<&str> = out.lines().rev().take(3).collect();
+    assert!(table.iter().all(|l| l.contains("success")), "{out}");
+
+    // One that fails: the others go through, the exit is 1.
+    for f in ["started-a", "started-b", "started-c"] {
+        let _ = fs::remove_file(dir.join(f));
+    }
+    sb.stage("d", "y.jar", &jar(&[("Y", b"1")]));
+    sb.stage("c", "x.jar", &jar(&[("X", b"2")]));
+    let r = sb
+        .run(&["--json", "release", "c", "d", "-j", "2", "--yes"])
+        .code_is(1);
+    let reports = r.doc("reports");
+    let outcome = |app: &str| {
+        reports
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["app"] == app)
+            .map(|x| x["outcome"].as_str().unwrap().to_string())
+    };
+    assert_eq!(
+        outcome("d").as_deref(),
+        Some("rollback-failed"),
+        "{reports}"
+    );
+    // c waits for a and b, which are not released this time: its restart fails after 10 s.
+    assert!(outcome("c").is_some(), "{reports}");
+}

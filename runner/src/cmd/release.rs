@@ -21,6 +21,7 @@ pub fn run(
     flags: ReleaseFlags,
     entries: bool,
     fleet_flags: &FleetFlags,
+    jobs: usize,
 ) -> Result<ExitCode> {
     let loaded = g.load_with_plugins()?;
     let ctx = loaded.ctx(g.ui);
@@ -31,7 +32,28 @@ pub fn run(
         super::staged(g.ui, super::select(cfg, names, all)?, all)?
     };
     let opts = super::options(flags, entries);
-    carry_out(g, &ctx, &apps, flags, opts, fleet_flags, RunKind::Release)
+    carry_out(
+        g,
+        &ctx,
+        &apps,
+        Work {
+            task: RunKind::Release,
+            flags,
+            opts,
+            fleet: fleet_flags,
+            jobs,
+        },
+    )
+}
+
+/// What to do to the apps, and how.
+pub(super) struct Work<'a> {
+    pub task: RunKind,
+    pub flags: ReleaseFlags,
+    pub opts: release::Options,
+    pub fleet: &'a FleetFlags,
+    /// Local apps at once (`-j`).
+    pub jobs: usize,
 }
 
 /// Releases (or restarts) `apps`: those with `hosts` roll over them from here (unless
@@ -40,11 +62,15 @@ pub(super) fn carry_out(
     g: &Globals,
     ctx: &release::Ctx,
     apps: &[&App],
-    flags: ReleaseFlags,
-    opts: release::Options,
-    fleet_flags: &FleetFlags,
-    task: RunKind,
+    work: Work,
 ) -> Result<ExitCode> {
+    let Work {
+        task,
+        flags,
+        opts,
+        fleet: fleet_flags,
+        jobs,
+    } = work;
     let (remote, local): (Vec<&App>, Vec<&App>) = apps
         .iter()
         .partition(|a| !a.hosts.is_empty() && !flags.local);
@@ -65,7 +91,27 @@ pub(super) fn carry_out(
         crate::interrupt::install()?;
     }
     let mut code = ExitCode::DONE;
-    if !local.is_empty() {
+    if jobs > 1 && local.len() > 1 {
+        // Asked once for them all; each app's process then runs without asking.
+        let names: Vec<&str> = local.iter().map(|a| a.name.as_str()).collect();
+        if opts.confirm
+            && !release::confirm(&format!(
+                "{} {} apps, {jobs} at once ({})?",
+                task.command(),
+                local.len(),
+                names.join(", ")
+            ))?
+        {
+            return Err(Error::Cancelled);
+        }
+        let config = crate::config::locate(g.config.as_deref())?;
+        let options = crate::agent::protocol::RunOptions {
+            dry_run: opts.dry_run,
+            no_restart: opts.no_restart,
+            no_rollback: opts.no_rollback,
+        };
+        code = super::parallel::run(&config, &local, task, options, jobs, g.ui)?;
+    } else if !local.is_empty() {
         code = super::each(ctx, &local, flags, |app| match task {
             RunKind::Restart => release::restart(ctx, app, opts),
             _ => release::release(ctx, app, opts),

@@ -16,6 +16,7 @@ pub fn run(
     names: &[String],
     flags: ReleaseFlags,
     fleet_flags: &FleetFlags,
+    jobs: usize,
 ) -> Result<ExitCode> {
     if flags.no_restart || flags.no_rollback {
         return Err(Error::Usage(
@@ -30,7 +31,18 @@ pub fn run(
         super::select(&loaded.cfg, names, false)?
     };
     let opts = super::options(flags, false);
-    super::release::carry_out(g, &ctx, &apps, flags, opts, fleet_flags, RunKind::Restart)
+    super::release::carry_out(
+        g,
+        &ctx,
+        &apps,
+        super::release::Work {
+            task: RunKind::Restart,
+            flags,
+            opts,
+            fleet: fleet_flags,
+            jobs,
+        },
+    )
 }
 
 /// The old scripts looped on "app to restart:"; in a terminal, runner offers every app.
