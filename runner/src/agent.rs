@@ -268,7 +268,8 @@ fn refused(path: &str, why: Refusal) -> Msg {
     }
 }
 
-/// Runs `runner <kind> <app> --local --yes --events [options]` with this agent's config,
+/// Runs `runner <kind> <app> --local --yes --events [options]` (for a status, `runner --json
+/// status <app>`) with this agent's config,
 /// passing each line it prints to `event`. Ok(Err) is a refusal (runner cannot start);
 /// Err is the client gone.
 fn run_command(
@@ -282,11 +283,16 @@ fn run_command(
         Ok(e) => e,
         Err(e) => return Ok(Err(Refusal::NoRunner(e))),
     };
-    let mut child = match std::process::Command::new(exe)
-        .arg("-c")
-        .arg(&app.config)
-        .args([command, &app.app, "--local", "--yes", "--events"])
-        .args(options.flags())
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("-c").arg(&app.config);
+    match kind {
+        // Read-only, no options: the host's status document.
+        RunKind::Status => cmd.args(["--json", command, &app.app]),
+        _ => cmd
+            .args([command, &app.app, "--local", "--yes", "--events"])
+            .args(options.flags()),
+    };
+    let mut child = match cmd
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

@@ -741,6 +741,7 @@ impl Roll<'_> {
         state(match task {
             RunKind::Release => "releasing",
             RunKind::Restart => "restarting",
+            RunKind::Status => "asking",
             RunKind::Rollback => "rolling back",
         });
         let mut follow = Follow::default();

@@ -24,7 +24,7 @@ pub struct Manifest {
 }
 
 /// How the deploy dir differs from its manifest.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Drift {
     /// Content differs.
     pub changed: Vec<String>,

@@ -397,54 +397,9 @@ pub fn status_table(apps: &[crate::cmd::status::AppStatus], verbose: bool) {
     ]);
     let mut notes = Vec::new();
     for a in apps {
-        let (id, at, by) = match &a.deployed {
-            Some(d) => {
-                let id = match d.kind {
-                    Kind::Release => d.id.clone(),
-                    other => format!("{} ({})", d.id, kind_name(other)),
-                };
-                (id, local_time(&d.finished), d.user.clone())
-            }
-            None => (none().into(), String::new(), String::new()),
-        };
-        let drift = match &a.drift {
-            None => Cell::new("unknown"),
-            Some(d) if d.count() == 0 => Cell::new("none"),
-            Some(d) => paint(Cell::new(format!("{} files", d.count())), Color::Red),
-        };
-        let state = match &a.busy {
-            None => Cell::new(""),
-            Some(b) if b.state == "running" => Cell::new(format!(
-                "releasing (pid {}, {})",
-                b.pid.unwrap_or_default(),
-                b.user
-            )),
-            Some(_) => paint(Cell::new("interrupted"), Color::Red),
-        };
-        let health = match &a.health {
-            None => Cell::new(none()),
-            Some(h) if h.up => paint(
-                Cell::new(match &h.build {
-                    Some(b) => format!("up ({b})"),
-                    None => "up".to_string(),
-                }),
-                Color::Green,
-            ),
-            Some(h) => paint(
-                Cell::new(format!("down: {}", first_line(&h.answer))),
-                Color::Red,
-            ),
-        };
-        t.add_row(vec![
-            Cell::new(&a.app),
-            Cell::new(id),
-            Cell::new(at),
-            Cell::new(by),
-            drift,
-            Cell::new(a.pending.map_or("?".to_string(), |n| n.to_string())),
-            state,
-            health,
-        ]);
+        let mut row = vec![Cell::new(&a.app)];
+        row.extend(status_cells(a));
+        t.add_row(row);
         if let Some(l) = &a.last {
             notes.push(format!(
                 "{}: the last release, {} at {}, ended {}",
@@ -487,6 +442,108 @@ pub fn status_table(apps: &[crate::cmd::status::AppStatus], verbose: bool) {
     for n in notes {
         println!("{}", wrapped(&n, 2));
     }
+    for a in apps.iter().filter(|a| !a.hosts.is_empty()) {
+        println!();
+        hosts_status_table(a);
+    }
+}
+
+/// The cells of one status row after its name: deployed, at, by, drift, pending, state, health.
+fn status_cells(a: &crate::cmd::status::AppStatus) -> Vec<Cell> {
+    let (id, at, by) = match &a.deployed {
+        Some(d) => {
+            let id = match d.kind {
+                Kind::Release => d.id.clone(),
+                other => format!("{} ({})", d.id, kind_name(other)),
+            };
+            (id, local_time(&d.finished), d.user.clone())
+        }
+        None => (none().into(), String::new(), String::new()),
+    };
+    let fleet = !a.hosts.is_empty();
+    let drift = match &a.drift {
+        None if fleet => Cell::new(none()),
+        None => Cell::new("unknown"),
+        Some(d) if d.count() == 0 => Cell::new("none"),
+        Some(d) => paint(Cell::new(format!("{} files", d.count())), Color::Red),
+    };
+    let state = match &a.busy {
+        None => Cell::new(""),
+        Some(b) if b.state == "running" => Cell::new(format!(
+            "releasing (pid {}, {})",
+            b.pid.unwrap_or_default(),
+            b.user
+        )),
+        Some(_) => paint(Cell::new("interrupted"), Color::Red),
+    };
+    let health = match &a.health {
+        None if fleet => {
+            let up = a
+                .hosts
+                .iter()
+                .filter(|h| {
+                    h.status
+                        .as_ref()
+                        .and_then(|s| s.health.as_ref())
+                        .is_some_and(|x| x.up)
+                })
+                .count();
+            let cell = Cell::new(format!("{up} of {} hosts up", a.hosts.len()));
+            if up == a.hosts.len() {
+                paint(cell, Color::Green)
+            } else {
+                paint(cell, Color::Red)
+            }
+        }
+        None => Cell::new(none()),
+        Some(h) if h.up => paint(
+            Cell::new(match &h.build {
+                Some(b) => format!("up ({b})"),
+                None => "up".to_string(),
+            }),
+            Color::Green,
+        ),
+        Some(h) => paint(
+            Cell::new(format!("down: {}", first_line(&h.answer))),
+            Color::Red,
+        ),
+    };
+    vec![
+        Cell::new(id),
+        Cell::new(at),
+        Cell::new(by),
+        drift,
+        Cell::new(match a.pending {
+            Some(n) => n.to_string(),
+            None if fleet => none().to_string(),
+            None => "?".to_string(),
+        }),
+        state,
+        health,
+    ]
+}
+
+/// An app with `hosts`: a row per host, as each host's own `runner status` tells it.
+fn hosts_status_table(a: &crate::cmd::status::AppStatus) {
+    println!("{} on its hosts:", a.app);
+    let mut t = table(vec![
+        "host", "deployed", "at", "by", "drift", "pending", "state", "health",
+    ]);
+    for h in &a.hosts {
+        let mut row = vec![Cell::new(&h.host)];
+        match (&h.status, &h.error) {
+            (Some(s), _) => row.extend(status_cells(s)),
+            (None, e) => {
+                row.push(paint(
+                    Cell::new(first_line(e.as_deref().unwrap_or("no status"))),
+                    Color::Red,
+                ));
+                row.extend((0..6).map(|_| Cell::new("")));
+            }
+        }
+        t.add_row(row);
+    }
+    show(&t);
 }
 
 /// The sync service's status file as `runner status` shows it.

@@ -868,3 +868,53 @@ fn a_rolling_restart_drains_and_loses_no_request() {
         assert_eq!(local.as_array().unwrap().last().unwrap()["kind"], "restart");
     }
 }
+
+/// `runner status` on the central box asks each host over its agent session, at once: a row
+/// per host with what it runs and its health; an unreachable host is named and makes exit 1.
+#[test]
+fn status_of_a_fleet_app_asks_every_host() {
+    let keys = Sandbox::new("fleetstatus-keys");
+    let h1 = host(&keys.root, "fleetstatus-h1", "");
+    let h2 = host(&keys.root, "fleetstatus-h2", "");
+    let dead = format!("root@127.0.0.1:{}", free_port());
+    let c = central(
+        "fleetstatus-central",
+        &keys.root,
+        &[&h1.addr, &h2.addr, &dead],
+        "",
+    );
+    c.run(&[
+        "release",
+        "demo",
+        "--batch",
+        "100%",
+        "--max-fail",
+        "1",
+        "--yes",
+    ])
+    .code_is(1);
+    let r = c.run(&["--json", "status", "demo"]).code_is(1);
+    let doc = r.json();
+    crate::json::conforms("StatusDoc", &doc, &crate::json::documented());
+    let hosts = doc["apps"][0]["hosts"].as_array().unwrap().clone();
+    assert_eq!(hosts.len(), 3, "{doc}");
+    for (h, x) in [&h1, &h2].iter().zip(&hosts) {
+        assert_eq!(x["host"], h.addr.as_str());
+        let s = &x["status"];
+        assert_eq!(s["health"]["up"], true, "{x}");
+        assert_eq!(s["deployed"]["kind"], "release", "{x}");
+        assert_eq!(s["drift"]["changed"].as_array().unwrap().len(), 0, "{x}");
+    }
+    assert!(
+        hosts[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("cannot connect"),
+        "{}",
+        hosts[2]
+    );
+    assert_eq!(doc["apps"][0]["last"]["outcome"], "failed", "{doc}");
+    let text = c.run(&["status", "demo"]).code_is(1).stdout();
+    assert!(text.contains("demo on its hosts:"), "{text}");
+    assert!(text.contains("2 of 3 hosts up"), "{text}");
+}

@@ -91,6 +91,8 @@ pub enum RunKind {
     Rollback,
     /// Since protocol 4.
     Restart,
+    /// `runner --json status <app>` there (since protocol 4): its document, line by line.
+    Status,
 }
 
 impl RunKind {
@@ -100,6 +102,7 @@ impl RunKind {
             RunKind::Release => "release",
             RunKind::Rollback => "rollback",
             RunKind::Restart => "restart",
+            RunKind::Status => "status",
         }
     }
 }

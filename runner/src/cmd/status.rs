@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{App, Config};
 use crate::error::{ExitCode, Result};
@@ -19,7 +19,7 @@ use crate::report;
 use super::Globals;
 
 /// One app's status, as `--json` prints it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct AppStatus {
     pub app: String,
     /// The release that left the deploy dir as it is (its last successful release, rollback
@@ -38,11 +38,25 @@ pub struct AppStatus {
     pub busy: Option<Busy>,
     pub health: Option<Health>,
     /// What could not be found out (an unreadable dir, say).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// An app with `hosts`, on the central box: each host's own status.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosts: Vec<HostStatus>,
 }
 
-#[derive(Debug, Serialize)]
+/// One host of an app with `hosts`, as its own `runner status` tells it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct HostStatus {
+    pub host: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<AppStatus>,
+    /// Why there is no status: it could not be reached, or its runner could not tell.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Deployed {
     pub id: String,
     pub kind: Kind,
@@ -51,11 +65,11 @@ pub struct Deployed {
     pub user: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Busy {
     /// `running` (its lock is held) or `interrupted` (a journal without a live holder:
     /// `runner release <app>` finishes it, `runner rollback <app>` undoes it).
-    pub state: &'static str,
+    pub state: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     pub user: String,
@@ -64,7 +78,7 @@ pub struct Busy {
     pub since: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Health {
     pub url: String,
     pub up: bool,
@@ -82,6 +96,10 @@ impl AppStatus {
             || self.drift.as_ref().is_some_and(|d| d.count() > 0)
             || self.busy.as_ref().is_some_and(|b| b.state == "interrupted")
             || !self.errors.is_empty()
+            || self
+                .hosts
+                .iter()
+                .any(|h| h.error.is_some() || h.status.as_ref().is_some_and(AppStatus::troubled))
     }
 }
 
@@ -118,7 +136,15 @@ pub fn run(g: &Globals, apps: &[String], sync_only: bool) -> Result<ExitCode> {
     let statuses: Vec<AppStatus> = std::thread::scope(|s| {
         let handles: Vec<_> = chosen
             .iter()
-            .map(|app| s.spawn(|| status(&cfg, app)))
+            .map(|app| {
+                s.spawn(|| {
+                    if app.hosts.is_empty() {
+                        status(&cfg, app)
+                    } else {
+                        fleet_status(&cfg, app)
+                    }
+                })
+            })
             .collect();
         handles
             .into_iter()
@@ -173,6 +199,106 @@ pub fn status(cfg: &Config, app: &App) -> AppStatus {
         busy: busy(cfg, app),
         health: app.health.as_deref().map(health),
         errors,
+        hosts: Vec::new(),
+    }
+}
+
+/// An app with `hosts`, on the central box: each host's own `runner status`, asked over its
+/// agent session (all hosts at once, up to the fleet's limit); the central box adds its last
+/// roll and whether a roll holds the fleet lock.
+pub fn fleet_status(cfg: &Config, app: &App) -> AppStatus {
+    let names = crate::address::names(&app.hosts);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let found: std::sync::Mutex<Vec<(usize, HostStatus)>> = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..app.hosts.len().min(crate::fleet::PARALLEL) {
+            s.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(to) = app.hosts.get(i) else { break };
+                    let h = host_status(cfg, app, to, &names[i]);
+                    found.lock().unwrap_or_else(|e| e.into_inner()).push((i, h));
+                }
+            });
+        }
+    });
+    let mut found = found.into_inner().unwrap_or_else(|e| e.into_inner());
+    found.sort_by_key(|(i, _)| *i);
+    let records = history::load(&cfg.state_dir, Some(&app.name)).unwrap_or_default();
+    let rolls: Vec<&Record> = records.iter().filter(|r| !r.hosts.is_empty()).collect();
+    let deployed = rolls
+        .iter()
+        .rev()
+        .find(|r| r.outcome == Outcome::Success)
+        .copied();
+    let last = rolls
+        .last()
+        .copied()
+        .filter(|r| deployed.is_none_or(|d| d.id != r.id));
+    let busy = lock::live_holder(&cfg.state_dir, lock::Scope::Fleet(&app.name)).map(|h| Busy {
+        state: "running".into(),
+        id: None,
+        user: h.user,
+        pid: Some(h.pid),
+        since: h.since,
+    });
+    AppStatus {
+        app: app.name.clone(),
+        deployed: deployed.map(to_deployed),
+        last: last.map(to_deployed),
+        drift: None,
+        pending: None,
+        busy,
+        health: None,
+        errors: Vec::new(),
+        hosts: found.into_iter().map(|(_, h)| h).collect(),
+    }
+}
+
+fn host_status(cfg: &Config, app: &App, to: &crate::address::SshTarget, name: &str) -> HostStatus {
+    let failed = |error: String| HostStatus {
+        host: name.to_string(),
+        status: None,
+        error: Some(error),
+    };
+    let mut session = match crate::sync::Session::open_app(to, &cfg.fleet, &app.name) {
+        Ok(s) => s,
+        Err(e) => return failed(format!("cannot connect to {name}: {e}")),
+    };
+    let mut doc = String::new();
+    let ran = session.run(
+        crate::agent::protocol::RunKind::Status,
+        crate::agent::protocol::RunOptions::default(),
+        &mut |line| {
+            doc.push_str(line);
+            doc.push('\n');
+        },
+    );
+    session.close(ran.is_ok());
+    let (_, stderr) = match ran {
+        Ok(r) => r,
+        Err(e) => return failed(e.to_string()),
+    };
+    let status = serde_json::from_str::<serde_json::Value>(&doc)
+        .ok()
+        .and_then(|d| d["apps"].get(0).cloned())
+        .and_then(|a| serde_json::from_value::<AppStatus>(a).ok());
+    match status {
+        Some(s) => HostStatus {
+            host: name.to_string(),
+            status: Some(s),
+            error: None,
+        },
+        None => failed(
+            stderr
+                .lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("its runner gave no status")
+                .trim_start_matches("runner:")
+                .trim()
+                .to_string(),
+        ),
     }
 }
 
@@ -199,7 +325,7 @@ fn busy(cfg: &Config, app: &App) -> Option<Busy> {
             .flatten()
             .map(|j| j.id);
         return Some(Busy {
-            state: "running",
+            state: "running".into(),
             id,
             user: h.user,
             pid: Some(h.pid),
@@ -208,7 +334,7 @@ fn busy(cfg: &Config, app: &App) -> Option<Busy> {
     }
     let j = journal::load(&cfg.state_dir, &app.name).ok().flatten()?;
     Some(Busy {
-        state: "interrupted",
+        state: "interrupted".into(),
         id: Some(j.id),
         user: j.user,
         pid: None,
