@@ -2,6 +2,23 @@
 //! their shape: one macro, expanded in each `since_v*` module against that version's generated
 //! types (which are distinct Rust types per version, with the same names).
 
+/// The bindings of the WIT version at `$path` (one `bindgen!` per version, alike but for the
+/// path): async host imports and exports, and the event lowered straight from runner's own
+/// strings (no copy per file change).
+macro_rules! bindings {
+    ($path:literal) => {
+        wasmtime::component::bindgen!({
+            path: $path,
+            world: "plugin",
+            imports: { default: async },
+            exports: { default: async },
+            ownership: Borrowing { duplicate_if_necessary: false },
+        });
+    };
+}
+
+pub(super) use bindings;
+
 /// Expands, in a `since_v*` module, the conversions and the `impl Host` that are the same as in
 /// 0.1.0. The module imports the generated types (`FileChange`, `Level`, `Output`, ...) and
 /// runner's (`Change`, `Action`, `Needs`, `sandbox`, `types`, `State`) under these names.

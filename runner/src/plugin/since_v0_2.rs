@@ -14,14 +14,7 @@ use crate::hook;
 use crate::outcome::Outcome;
 use crate::plan::{Action, Change};
 
-wasmtime::component::bindgen!({
-    path: "../wit/0.2.0",
-    world: "plugin",
-    imports: { default: async },
-    exports: { default: async },
-    // The event is lowered straight from runner's own strings: no copy per file change.
-    ownership: Borrowing { duplicate_if_necessary: false },
-});
+super::glue::bindings!("../wit/0.2.0");
 
 use runner::plugin::host::{Level, Output, Request, Response};
 use runner::plugin::types::{Batch, Capabilities, ChangeAction, FileChange, Phase};
