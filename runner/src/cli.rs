@@ -46,6 +46,15 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto, help_heading = "Global options")]
     pub color: Color,
 
+    /// Language of messages: zh-CN or en (default: from LC_ALL / LC_MESSAGES / LANG)
+    #[arg(
+        long,
+        global = true,
+        value_name = "LANG",
+        help_heading = "Global options"
+    )]
+    pub lang: Option<String>,
+
     #[command(subcommand)]
     pub command: Command,
 }

@@ -55,6 +55,7 @@ pub mod fsutil;
 pub mod history;
 pub mod hook;
 pub mod host;
+pub mod i18n;
 pub mod init;
 pub mod install;
 pub mod interrupt;

@@ -5,6 +5,12 @@ use runner::cli::{Cli, Color, Command, LogFormat};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    runner::i18n::set(
+        cli.lang
+            .as_deref()
+            .and_then(runner::i18n::Lang::parse)
+            .unwrap_or_else(runner::i18n::Lang::from_env),
+    );
     // Auto: each stream by itself (stderr redirected to a file gets no escapes).
     let forced = match cli.color {
         Color::Always => Some(true),

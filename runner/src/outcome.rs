@@ -98,6 +98,23 @@ impl HostOutcome {
     }
 }
 
+impl Outcome {
+    /// As a person reads it, in the chosen language (`name` is what JSON says).
+    pub fn shown(self) -> String {
+        match self {
+            Outcome::Success => crate::t!("outcome-success"),
+            Outcome::RolledBack => crate::t!("outcome-rolled-back"),
+            Outcome::RollbackFailed => crate::t!("outcome-rollback-failed"),
+            Outcome::Failed => crate::t!("outcome-failed"),
+            Outcome::Undone => crate::t!("outcome-undone"),
+            Outcome::NoChange => crate::t!("outcome-no-change"),
+            Outcome::DryRun => crate::t!("outcome-dry-run"),
+            Outcome::Cancelled => crate::t!("outcome-cancelled"),
+            Outcome::Interrupted => crate::t!("outcome-interrupted"),
+        }
+    }
+}
+
 impl std::fmt::Display for HostOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

@@ -215,10 +215,10 @@ fn start(
         return Ok(Report::quiet(&app.name, Outcome::DryRun, Some(plan)));
     }
     if opts.confirm
-        && !confirm(&format!(
-            "release {} file(s) to {}?",
-            changes.len(),
-            app.name
+        && !confirm(&crate::t!(
+            "confirm-release",
+            n = changes.len(),
+            app = app.name.as_str()
         ))?
     {
         return Ok(Report::quiet(&app.name, Outcome::Cancelled, None));
@@ -763,12 +763,12 @@ fn kind_name(k: Kind) -> &'static str {
     }
 }
 
-fn done_word(k: Option<Kind>) -> &'static str {
+fn done_word(k: Option<Kind>) -> String {
     match k {
-        Some(Kind::Rollback) => "rolled back",
-        Some(Kind::Common) => "installed common libs",
-        Some(Kind::Restart) => "restarted",
-        _ => "released",
+        Some(Kind::Rollback) => crate::t!("done-rolled-back"),
+        Some(Kind::Common) => crate::t!("done-common"),
+        Some(Kind::Restart) => crate::t!("done-restarted"),
+        _ => crate::t!("done-released"),
     }
 }
 
@@ -783,12 +783,12 @@ fn summary(ctx: &Ctx, r: &Report) {
         )),
         Outcome::Undone => ctx.ui.line(format!(
             "{app}  {} {}",
-            console::style("undone").green().bold(),
+            console::style(crate::t!("done-undone")).green().bold(),
             r.id.as_deref().unwrap_or("")
         )),
         other => ctx.ui.line(format!(
             "{app}  {} {}: {}",
-            console::style(other.name()).red().bold(),
+            console::style(other.shown()).red().bold(),
             r.id.as_deref().unwrap_or(""),
             r.error.as_deref().unwrap_or("")
         )),
@@ -824,7 +824,7 @@ pub fn restart(ctx: &Ctx, app: &App, opts: Options) -> Result<Report> {
         ));
         return Ok(Report::quiet(&app.name, Outcome::DryRun, None));
     }
-    if opts.confirm && !confirm(&format!("restart {}?", app.name))? {
+    if opts.confirm && !confirm(&crate::t!("confirm-restart", app = app.name.as_str()))? {
         return Ok(Report::quiet(&app.name, Outcome::Cancelled, None));
     }
     let id = new_id(ctx.cfg, &app.name);

@@ -180,7 +180,13 @@ impl Ui {
         } else {
             style("✗").red().bold()
         };
-        self.line(format!("  {mark} {:<9} {}", step, detail.as_ref()));
+        let width = 9usize.saturating_sub(console::measure_text_width(&step_name(step)));
+        self.line(format!(
+            "  {mark} {}{} {}",
+            step_name(step),
+            " ".repeat(width),
+            detail.as_ref()
+        ));
     }
 
     /// A line of the app's start-up log, shown live while verifying.
@@ -205,12 +211,15 @@ impl Ui {
             return;
         }
         let header = format!(
-            "{}  {} added, {} modified, {} removed, {} unchanged",
+            "{}  {}",
             style(&plan.app).bold(),
-            plan.count(Action::Added),
-            plan.count(Action::Modified),
-            plan.count(Action::Removed),
-            plan.count(Action::Unchanged),
+            crate::t!(
+                "plan-header",
+                added = plan.count(Action::Added),
+                modified = plan.count(Action::Modified),
+                removed = plan.count(Action::Removed),
+                unchanged = plan.count(Action::Unchanged)
+            )
         );
         println!("{header}");
         for p in &plan.problems {
@@ -303,7 +312,7 @@ fn paint(cell: Cell, color: Color) -> Cell {
 /// A table for stdout: in a terminal, boxed (UTF-8 lines when the locale is UTF-8, ASCII
 /// otherwise) and wrapped to its width; piped or in a file, plain aligned columns, one line per
 /// row, for grep and awk.
-fn table(header: Vec<&str>) -> Table {
+fn table<S: Into<String>>(header: Vec<S>) -> Table {
     let mut t = Table::new();
     if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         t.load_style(if utf8_locale() {
@@ -316,7 +325,7 @@ fn table(header: Vec<&str>) -> Table {
         t.load_style(NOTHING);
         t.set_content_arrangement(ContentArrangement::Disabled);
     }
-    t.set_header(header);
+    t.set_header(header.into_iter().map(Into::into).collect::<Vec<String>>());
     t
 }
 
@@ -393,7 +402,14 @@ pub fn local_time(ts: &str) -> String {
 /// `runner status`: a row per app, then what needs saying at more length.
 pub fn status_table(apps: &[crate::cmd::status::AppStatus], verbose: bool) {
     let mut t = table(vec![
-        "app", "deployed", "at", "by", "drift", "pending", "state", "health",
+        crate::t!("col-app"),
+        crate::t!("col-deployed"),
+        crate::t!("col-at"),
+        crate::t!("col-by"),
+        crate::t!("col-drift"),
+        crate::t!("col-pending"),
+        crate::t!("col-state"),
+        crate::t!("col-health"),
     ]);
     let mut notes = Vec::new();
     for a in apps {
@@ -401,23 +417,21 @@ pub fn status_table(apps: &[crate::cmd::status::AppStatus], verbose: bool) {
         row.extend(status_cells(a));
         t.add_row(row);
         if let Some(l) = &a.last {
-            notes.push(format!(
-                "{}: the last release, {} at {}, ended {}",
-                a.app,
-                l.id,
-                local_time(&l.finished),
-                l.outcome
+            notes.push(crate::t!(
+                "status-note-last",
+                app = a.app.as_str(),
+                id = l.id.as_str(),
+                at = local_time(&l.finished),
+                outcome = l.outcome.shown()
             ));
         }
         if let Some(b) = a.busy.as_ref().filter(|b| b.state == "interrupted") {
-            notes.push(format!(
-                "{}: release {} was interrupted ({}, {}): `runner release {}` finishes it, `runner rollback {}` undoes it",
-                a.app,
-                b.id.as_deref().unwrap_or("?"),
-                b.user,
-                local_time(&b.since),
-                a.app,
-                a.app
+            notes.push(crate::t!(
+                "status-note-interrupted",
+                app = a.app.as_str(),
+                id = b.id.as_deref().unwrap_or("?"),
+                user = b.user.as_str(),
+                since = local_time(&b.since)
             ));
         }
         match &a.drift {
@@ -426,11 +440,10 @@ pub fn status_table(apps: &[crate::cmd::status::AppStatus], verbose: bool) {
                     notes.push(format!("{}: {line}", a.app));
                 }
             }
-            Some(d) if d.count() > 0 => notes.push(format!(
-                "{}: {} files differ from what runner left (`runner status -v {}` names them)",
-                a.app,
-                d.count(),
-                a.app
+            Some(d) if d.count() > 0 => notes.push(crate::t!(
+                "status-note-drift",
+                app = a.app.as_str(),
+                n = d.count()
             )),
             _ => {}
         }
@@ -463,18 +476,21 @@ fn status_cells(a: &crate::cmd::status::AppStatus) -> Vec<Cell> {
     let fleet = !a.hosts.is_empty();
     let drift = match &a.drift {
         None if fleet => Cell::new(none()),
-        None => Cell::new("unknown"),
-        Some(d) if d.count() == 0 => Cell::new("none"),
-        Some(d) => paint(Cell::new(format!("{} files", d.count())), Color::Red),
+        None => Cell::new(crate::t!("status-drift-unknown")),
+        Some(d) if d.count() == 0 => Cell::new(crate::t!("status-drift-none")),
+        Some(d) => paint(
+            Cell::new(crate::t!("status-drift-files", n = d.count())),
+            Color::Red,
+        ),
     };
     let state = match &a.busy {
         None => Cell::new(""),
-        Some(b) if b.state == "running" => Cell::new(format!(
-            "releasing (pid {}, {})",
-            b.pid.unwrap_or_default(),
-            b.user
+        Some(b) if b.state == "running" => Cell::new(crate::t!(
+            "status-releasing",
+            pid = b.pid.unwrap_or_default(),
+            user = b.user.as_str()
         )),
-        Some(_) => paint(Cell::new("interrupted"), Color::Red),
+        Some(_) => paint(Cell::new(crate::t!("status-interrupted")), Color::Red),
     };
     let health = match &a.health {
         None if fleet => {
@@ -488,7 +504,7 @@ fn status_cells(a: &crate::cmd::status::AppStatus) -> Vec<Cell> {
                         .is_some_and(|x| x.up)
                 })
                 .count();
-            let cell = Cell::new(format!("{up} of {} hosts up", a.hosts.len()));
+            let cell = Cell::new(crate::t!("status-hosts-up", up = up, n = a.hosts.len()));
             if up == a.hosts.len() {
                 paint(cell, Color::Green)
             } else {
@@ -498,13 +514,13 @@ fn status_cells(a: &crate::cmd::status::AppStatus) -> Vec<Cell> {
         None => Cell::new(none()),
         Some(h) if h.up => paint(
             Cell::new(match &h.build {
-                Some(b) => format!("up ({b})"),
-                None => "up".to_string(),
+                Some(b) => crate::t!("status-up-build", build = b.as_str()),
+                None => crate::t!("status-up"),
             }),
             Color::Green,
         ),
         Some(h) => paint(
-            Cell::new(format!("down: {}", first_line(&h.answer))),
+            Cell::new(crate::t!("status-down", why = first_line(&h.answer))),
             Color::Red,
         ),
     };
@@ -525,9 +541,16 @@ fn status_cells(a: &crate::cmd::status::AppStatus) -> Vec<Cell> {
 
 /// An app with `hosts`: a row per host, as each host's own `runner status` tells it.
 fn hosts_status_table(a: &crate::cmd::status::AppStatus) {
-    println!("{} on its hosts:", a.app);
+    println!("{}", crate::t!("status-on-hosts", app = a.app.as_str()));
     let mut t = table(vec![
-        "host", "deployed", "at", "by", "drift", "pending", "state", "health",
+        crate::t!("col-host"),
+        crate::t!("col-deployed"),
+        crate::t!("col-at"),
+        crate::t!("col-by"),
+        crate::t!("col-drift"),
+        crate::t!("col-pending"),
+        crate::t!("col-state"),
+        crate::t!("col-health"),
     ]);
     for h in &a.hosts {
         let mut row = vec![Cell::new(&h.host)];
@@ -535,7 +558,10 @@ fn hosts_status_table(a: &crate::cmd::status::AppStatus) {
             (Some(s), _) => row.extend(status_cells(s)),
             (None, e) => {
                 row.push(paint(
-                    Cell::new(first_line(e.as_deref().unwrap_or("no status"))),
+                    Cell::new(match e {
+                        Some(e) => first_line(e).to_string(),
+                        None => crate::t!("status-no-status"),
+                    }),
                     Color::Red,
                 ));
                 row.extend((0..6).map(|_| Cell::new("")));
@@ -551,28 +577,36 @@ pub fn watch_table(w: &crate::watch::WatchStatus) {
     println!(
         "{}",
         wrapped(
-            &format!(
-                "sync service (runner watch): pid {}, running since {}, last change {}",
-                w.pid,
-                local_time(&w.started),
-                local_time(&w.updated)
+            &crate::t!(
+                "status-service",
+                pid = w.pid,
+                since = local_time(&w.started),
+                updated = local_time(&w.updated)
             ),
             0
         )
     );
     let mut t = table(vec![
-        "target",
-        "state",
-        "last synced",
-        "pending",
-        "failing since",
-        "error",
+        crate::t!("col-target"),
+        crate::t!("col-state"),
+        crate::t!("col-last-synced"),
+        crate::t!("col-pending"),
+        crate::t!("col-failing-since"),
+        crate::t!("col-error"),
     ]);
     for x in &w.targets {
+        let shown = match x.state.as_str() {
+            "ok" => crate::t!("watch-ok"),
+            "pending" => crate::t!("watch-pending"),
+            "failing" => crate::t!("watch-failing"),
+            "waiting" => crate::t!("watch-waiting"),
+            "starting" => crate::t!("watch-starting"),
+            other => other.to_string(),
+        };
         let state = match x.state.as_str() {
-            "ok" => paint(Cell::new("ok"), Color::Green),
-            "failing" | "waiting" => paint(Cell::new(&x.state), Color::Red),
-            other => Cell::new(other),
+            "ok" => paint(Cell::new(shown), Color::Green),
+            "failing" | "waiting" => paint(Cell::new(shown), Color::Red),
+            _ => Cell::new(shown),
         };
         t.add_row(vec![
             Cell::new(&x.target),
@@ -591,12 +625,12 @@ pub fn watch_table(w: &crate::watch::WatchStatus) {
     show(&t);
 }
 
-fn kind_name(k: Kind) -> &'static str {
+fn kind_name(k: Kind) -> String {
     match k {
-        Kind::Release => "release",
-        Kind::Common => "common",
-        Kind::Rollback => "rollback",
-        Kind::Restart => "restart",
+        Kind::Release => crate::t!("kind-release"),
+        Kind::Common => crate::t!("kind-common"),
+        Kind::Rollback => crate::t!("kind-rollback"),
+        Kind::Restart => crate::t!("kind-restart"),
     }
 }
 
@@ -606,20 +640,25 @@ pub fn history_table(records: &[Record]) {
         return;
     }
     let mut t = table(vec![
-        "app", "id", "time", "user", "kind", "files", "outcome", "duration",
+        crate::t!("col-app"),
+        crate::t!("col-id"),
+        crate::t!("col-time"),
+        crate::t!("col-user"),
+        crate::t!("col-kind"),
+        crate::t!("col-files"),
+        crate::t!("col-outcome"),
+        crate::t!("col-duration"),
     ]);
     for r in records {
         let time = local_time(&r.started);
-        let kind = match r.kind {
-            Kind::Release => "release".to_string(),
-            Kind::Common => "common".to_string(),
-            Kind::Restart => "restart".to_string(),
-            Kind::Rollback => match &r.back_to {
-                Some(x) => format!("rollback to after {x}"),
-                None => format!("rollback of {}", r.reverts.as_deref().unwrap_or("?")),
-            },
+        let kind = match (r.kind, &r.back_to) {
+            (Kind::Rollback, Some(x)) => crate::t!("kind-rollback-to", id = x.as_str()),
+            (Kind::Rollback, None) => {
+                crate::t!("kind-rollback-of", id = r.reverts.as_deref().unwrap_or("?"))
+            }
+            (k, _) => kind_name(k),
         };
-        let outcome = r.outcome.name();
+        let outcome = r.outcome.shown();
         t.add_row(vec![
             r.app.clone(),
             r.id.clone(),
@@ -628,9 +667,9 @@ pub fn history_table(records: &[Record]) {
             kind,
             r.files.len().to_string(),
             if r.resumed {
-                format!("{outcome} (resumed)")
+                crate::t!("outcome-resumed", outcome = outcome)
             } else {
-                outcome.to_string()
+                outcome
             },
             secs(Duration::from_millis(r.duration_ms)),
         ]);
@@ -640,7 +679,12 @@ pub fn history_table(records: &[Record]) {
 
 /// The end of a command over several apps: one row each, so a failed one does not scroll away.
 pub fn apps_table(rows: &[(String, String, String, String)]) {
-    let mut t = table(vec!["app", "outcome", "release", "error"]);
+    let mut t = table(vec![
+        crate::t!("col-app"),
+        crate::t!("col-outcome"),
+        crate::t!("col-release"),
+        crate::t!("col-error"),
+    ]);
     for (app, outcome, id, error) in rows {
         t.add_row(vec![app, outcome, id, error]);
     }
@@ -728,6 +772,18 @@ pub fn plugin_table(rows: &[PluginRow]) {
     show(&t);
 }
 
+/// A step's name as a person reads it (an `--events` line keeps the English one).
+fn step_name(step: &str) -> String {
+    match step {
+        "backup" => crate::t!("step-backup"),
+        "install" => crate::t!("step-install"),
+        "restart" => crate::t!("step-restart"),
+        "verify" => crate::t!("step-verify"),
+        "restore" => crate::t!("step-restore"),
+        other => other.to_string(),
+    }
+}
+
 /// The first line of a (possibly multi-line) message.
 pub fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or_default()
@@ -739,9 +795,20 @@ pub fn fleet_table(r: &FleetReport) {
     // them), and each error is a wrapped line under the table instead of a squeezed column.
     let wide = width().is_none_or(|w| w >= 100);
     let mut t = table(if wide {
-        vec!["host", "outcome", "release", "files", "time", "error"]
+        vec![
+            crate::t!("col-host"),
+            crate::t!("col-outcome"),
+            crate::t!("col-release"),
+            crate::t!("col-files"),
+            crate::t!("col-time"),
+            crate::t!("col-error"),
+        ]
     } else {
-        vec!["host", "outcome", "time"]
+        vec![
+            crate::t!("col-host"),
+            crate::t!("col-outcome"),
+            crate::t!("col-time"),
+        ]
     });
     for h in &r.hosts {
         let error = h.error.as_deref().map(first_line).unwrap_or_default();

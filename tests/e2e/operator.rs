@@ -263,3 +263,41 @@ fn init_writes_a_checked_config_from_the_machine_and_the_old_scripts() {
     run(args(&["--force"])).success();
     assert!(fs::read_to_string(&out).unwrap().contains("[apps.pdms]"));
 }
+
+/// In Chinese: with LANG=zh_CN.UTF-8 (or --lang zh-CN) the release summary, the tables and
+/// `status` speak Chinese; LANG=C.UTF-8 English; JSON stays English either way.
+#[test]
+fn messages_follow_the_locale() {
+    let sb = Sandbox::new("zh")
+        .app("svc", "restart = [\"true\"]")
+        .write_config();
+    fs::write(sb.deploy("svc").join("a.jar"), jar(&[("A", b"1")])).unwrap();
+    sb.stage("svc", "a.jar", &jar(&[("A", b"2")]));
+    let zh = [("LANG", "zh_CN.UTF-8")];
+    let r = sb.run_env(&["release", "svc", "--yes"], &zh).success();
+    assert!(r.stdout().contains("发布成功"), "{}", r.stdout());
+    assert!(
+        r.stdout().contains("备份"),
+        "the step names: {}",
+        r.stdout()
+    );
+    let h = sb.run_env(&["history", "svc"], &zh).success().stdout();
+    assert!(h.contains("发布号") && h.contains("成功"), "{h}");
+    let s = sb.run_env(&["status"], &zh).success().stdout();
+    assert!(s.contains("应用") && s.contains("健康检查"), "{s}");
+    // --lang wins over the locale; JSON keeps its English names and values.
+    let en = sb
+        .run_env(&["--lang", "en", "status"], &zh)
+        .success()
+        .stdout();
+    assert!(en.contains("deployed") && !en.contains("应用"), "{en}");
+    let j = sb.run_env(&["--json", "history", "svc"], &zh).success();
+    assert_eq!(j.doc("records")[0]["outcome"], "success");
+    let c = sb.run(&["history", "svc"]).success().stdout();
+    assert!(c.contains("outcome") && !c.contains("结果"), "{c}");
+    let forced = sb
+        .run(&["--lang", "zh-CN", "history", "svc"])
+        .success()
+        .stdout();
+    assert!(forced.contains("结果"), "{forced}");
+}

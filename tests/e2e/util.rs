@@ -374,6 +374,10 @@ ready_timeout = "60s"
         let mut c = Command::new(RUNNER);
         c.arg("-c").arg(&self.config).arg("--color").arg("never");
         c.env_remove("RUNNER_FAULT");
+        // English, UTF-8, whatever the machine's locale (a test of Chinese sets its own).
+        c.env_remove("LC_ALL")
+            .env_remove("LC_MESSAGES")
+            .env("LANG", "C.UTF-8");
         c.env("RUNNER_PLUGIN_CACHE", plugin_cache());
         c.stdin(Stdio::null());
         c

@@ -117,7 +117,7 @@ pub fn run(g: &Globals, apps: &[String], sync_only: bool) -> Result<ExitCode> {
         } else {
             match &service {
                 Some(w) => report::watch_table(w),
-                None => g.ui.line("the sync service (runner watch) is not running"),
+                None => g.ui.line(crate::t!("status-service-off")),
             }
         }
         return Ok(if failing || service.is_none() {
