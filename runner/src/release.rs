@@ -118,10 +118,13 @@ pub fn release(ctx: &Ctx, app: &App, opts: Options) -> Result<Report> {
             });
         }
         ctx.ui.line(format!(
-            "{}  resuming interrupted release {} (it got to: {:?})",
+            "{}  {}",
             console::style(&app.name).bold(),
-            j.id,
-            j.phase
+            crate::t!(
+                "release-resuming",
+                id = j.id.as_str(),
+                phase = format!("{:?}", j.phase)
+            )
         ));
         return execute(ctx, app, j, opts, true, Vec::new());
     }
@@ -397,16 +400,18 @@ impl<'a> Run<'a> {
     }
 
     fn announce(&self) {
-        let files = match self.j.kind {
-            Kind::Restart => String::new(),
-            _ => format!(" ({} files)", self.j.changes.len()),
+        let what = match self.j.kind {
+            Kind::Restart => crate::t!("announce-restart", id = self.j.id.as_str()),
+            k => crate::t!(
+                "announce",
+                kind = kind_name(k),
+                id = self.j.id.as_str(),
+                n = self.j.changes.len()
+            ),
         };
-        self.ctx.ui.line(format!(
-            "{}  {} {}{files}",
-            console::style(&self.app.name).bold(),
-            kind_name(self.j.kind),
-            self.j.id,
-        ));
+        self.ctx
+            .ui
+            .line(format!("{}  {what}", console::style(&self.app.name).bold()));
     }
 
     /// A hook point of this release.
@@ -476,7 +481,7 @@ impl<'a> Run<'a> {
     fn ignored(&self, reason: &str) {
         self.ctx
             .ui
-            .warn(format!("{reason} (ignored: the rollback goes on)"));
+            .warn(crate::t!("ignored-rollback-goes-on", reason = reason));
     }
 
     /// A step with no hook points of its own (the restore of a rollback).
@@ -633,8 +638,9 @@ impl<'a> Run<'a> {
         self.rolling_back = true;
         interrupt::mask();
         ctx.ui.line(format!(
-            "{}  rolling back to the previous build, after:\n  {}",
+            "{}  {}\n  {}",
             console::style(&self.app.name).bold(),
+            crate::t!("rolling-back-after"),
             console::style(&failure).red()
         ));
         if let Some(reason) = aborted(self.hook(Hook::BeforeRollback, Some(&failure), None)) {
@@ -651,7 +657,7 @@ impl<'a> Run<'a> {
         };
         if let Some(reason) = aborted(self.hook(Hook::AfterRollback, Some(&failure), None)) {
             ctx.ui
-                .warn(format!("{reason} (ignored: the rollback is done)"));
+                .warn(crate::t!("ignored-rollback-done", reason = reason));
         }
         let msg = match outcome {
             Outcome::RolledBack if !self.j.restart => format!(
@@ -680,7 +686,7 @@ impl<'a> Run<'a> {
         if let Some(reason) = aborted(self.hook(Hook::ReleaseEnd, error.as_deref(), Some(outcome)))
         {
             ctx.ui
-                .warn(format!("{reason} (ignored: the release has ended)"));
+                .warn(crate::t!("ignored-release-ended", reason = reason));
         }
         let hooks = ctx.plugins.map(|p| p.take_calls()).unwrap_or_default();
         if let Some(p) = ctx.plugins {
@@ -754,12 +760,12 @@ fn restart_shown(r: &Restart) -> String {
     }
 }
 
-fn kind_name(k: Kind) -> &'static str {
+fn kind_name(k: Kind) -> String {
     match k {
-        Kind::Release => "release",
-        Kind::Common => "common libs",
-        Kind::Rollback => "rollback",
-        Kind::Restart => "restart",
+        Kind::Release => crate::t!("kind-release"),
+        Kind::Common => crate::t!("kind-common"),
+        Kind::Rollback => crate::t!("kind-rollback"),
+        Kind::Restart => crate::t!("kind-restart"),
     }
 }
 
@@ -917,8 +923,16 @@ pub fn rollback(ctx: &Ctx, app: &App, to: Option<&str>, opts: Options) -> Result
         return Ok(Report::quiet(&app.name, Outcome::DryRun, Some(plan)));
     }
     let question = match to {
-        Some(_) => format!("return {} to right after {}?", app.name, target.id),
-        None => format!("roll {} back to before {}?", app.name, target.id),
+        Some(_) => crate::t!(
+            "confirm-rollback-to",
+            app = app.name.as_str(),
+            id = target.id.as_str()
+        ),
+        None => crate::t!(
+            "confirm-rollback",
+            app = app.name.as_str(),
+            id = target.id.as_str()
+        ),
     };
     if opts.confirm && !confirm(&question)? {
         return Ok(Report::quiet(&app.name, Outcome::Cancelled, None));

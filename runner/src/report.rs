@@ -636,7 +636,7 @@ fn kind_name(k: Kind) -> String {
 
 pub fn history_table(records: &[Record]) {
     if records.is_empty() {
-        println!("no releases yet");
+        println!("{}", crate::t!("history-empty"));
         return;
     }
     let mut t = table(vec![

@@ -90,3 +90,18 @@ watch-pending = pending
 watch-failing = failing
 watch-waiting = waiting for its source
 watch-starting = starting
+
+## A release as it goes
+release-resuming = resuming interrupted release { $id } (it got to: { $phase })
+announce = { $kind } { $id } ({ $n ->
+    [one] 1 file
+   *[other] { $n } files
+  })
+announce-restart = restart { $id }
+rolling-back-after = rolling back to the previous build, after:
+ignored-rollback-goes-on = { $reason } (ignored: the rollback goes on)
+ignored-rollback-done = { $reason } (ignored: the rollback is done)
+ignored-release-ended = { $reason } (ignored: the release has ended)
+confirm-rollback = roll { $app } back to before { $id }?
+confirm-rollback-to = return { $app } to right after { $id }?
+history-empty = no releases yet

@@ -85,3 +85,15 @@ watch-pending = 等待文件稳定
 watch-failing = 失败重试中
 watch-waiting = 等待源目录
 watch-starting = 启动中
+
+## 发布进行中
+release-resuming = 继续被中断的发布 { $id }（已到：{ $phase }）
+announce = { $kind } { $id }（{ $n } 个文件）
+announce-restart = 重启 { $id }
+rolling-back-after = 正在回滚到上一个版本，原因：
+ignored-rollback-goes-on = { $reason }（已忽略：回滚继续进行）
+ignored-rollback-done = { $reason }（已忽略：回滚已完成）
+ignored-release-ended = { $reason }（已忽略：发布已结束）
+confirm-rollback = 将 { $app } 回滚到 { $id } 之前？
+confirm-rollback-to = 将 { $app } 恢复到 { $id } 刚发布后的状态？
+history-empty = 还没有发布记录
