@@ -783,9 +783,10 @@ fn summary(ctx: &Ctx, r: &Report) {
     let app = console::style(&r.app).bold();
     match r.outcome {
         Outcome::Success => ctx.ui.line(format!(
-            "{app}  {} {} in {took}",
+            "{app}  {} {} {}",
             console::style(done_word(r.kind)).green().bold(),
-            r.id.as_deref().unwrap_or("")
+            r.id.as_deref().unwrap_or(""),
+            crate::t!("took", time = took)
         )),
         Outcome::Undone => ctx.ui.line(format!(
             "{app}  {} {}",
@@ -908,9 +909,9 @@ pub fn rollback(ctx: &Ctx, app: &App, to: Option<&str>, opts: Options) -> Result
             }
         ),
         None => format!(
-            "{}  rolling back {}",
+            "{}  {}",
             console::style(&app.name).bold(),
-            target.id
+            crate::t!("rolling-back", id = target.id.as_str())
         ),
     });
     ctx.ui.plan(&plan);

@@ -238,14 +238,21 @@ impl Ui {
         if rows.is_empty() {
             return;
         }
-        let mut t = table(vec!["", "path", "size", "sha256"]);
+        let mut t = table(vec![
+            String::new(),
+            crate::t!("col-path"),
+            crate::t!("col-size"),
+            "sha256".to_string(),
+        ]);
         for c in rows {
             let (label, color) = match c.action {
-                Action::Added if c.upgrade_of.is_some() => ("upgraded", Color::Cyan),
-                Action::Added => ("added", Color::Green),
-                Action::Modified => ("modified", Color::Yellow),
-                Action::Removed => ("removed", Color::Red),
-                Action::Unchanged => ("unchanged", Color::DarkGrey),
+                Action::Added if c.upgrade_of.is_some() => {
+                    (crate::t!("action-upgraded"), Color::Cyan)
+                }
+                Action::Added => (crate::t!("action-added"), Color::Green),
+                Action::Modified => (crate::t!("action-modified"), Color::Yellow),
+                Action::Removed => (crate::t!("action-removed"), Color::Red),
+                Action::Unchanged => (crate::t!("action-unchanged"), Color::DarkGrey),
             };
             let sizes = match (&c.old, &c.new) {
                 (Some(o), Some(n)) if o.size != n.size => {
@@ -282,10 +289,10 @@ impl Ui {
                     path.push_str(&l);
                 }
                 if n > limit {
-                    path.push_str(&format!("\n  … {} more (-v)", n - limit));
+                    path.push_str(&format!("\n  {}", crate::t!("entries-more", n = n - limit)));
                 }
                 if n == 0 {
-                    path.push_str("\n  (same entries; metadata only)");
+                    path.push_str(&format!("\n  {}", crate::t!("entries-same")));
                 }
             }
             t.add_row(vec![
