@@ -134,7 +134,7 @@ impl View {
                     let b = m.add(ProgressBar::new_spinner());
                     b.set_style(style.clone());
                     b.set_prefix(h.clone());
-                    b.set_message("waiting");
+                    b.set_message(shown_state("waiting"));
                     b
                 })
                 .collect();
@@ -150,7 +150,7 @@ impl View {
 
     fn state(&self, i: usize, state: &str) {
         if let Some((_, bars)) = &self.bars {
-            bars[i].set_message(state.to_string());
+            bars[i].set_message(shown_state(state));
             bars[i].enable_steady_tick(Duration::from_millis(120));
         } else if self.json {
             report::emit(&Event::Host {
@@ -158,14 +158,14 @@ impl View {
                 state: state.to_string(),
             });
         } else if !self.quiet {
-            eprintln!("  {}: {state}", self.hosts[i]);
+            eprintln!("  {}: {}", self.hosts[i], shown_state(state));
         }
     }
 
     fn done(&self, i: usize, r: &HostReport) {
         let word = match &r.error {
-            Some(e) => format!("{}: {}", r.outcome, first_line(e)),
-            None => r.outcome.to_string(),
+            Some(e) => format!("{}: {}", r.outcome.shown(), first_line(e)),
+            None => r.outcome.shown(),
         };
         if let Some((_, bars)) = &self.bars {
             bars[i].finish_with_message(word);
@@ -180,6 +180,24 @@ impl View {
         if let Some((m, _)) = &self.bars {
             let _ = m.clear();
         }
+    }
+}
+
+/// A host's state as the terminal shows it (`--json` keeps the English name).
+fn shown_state(state: &str) -> String {
+    match state {
+        "waiting" => crate::t!("host-waiting"),
+        "connecting" => crate::t!("host-connecting"),
+        "draining" => crate::t!("host-draining"),
+        "syncing" => crate::t!("host-syncing"),
+        "releasing" => crate::t!("host-releasing"),
+        "backing up" => crate::t!("host-backing-up"),
+        "installing" => crate::t!("host-installing"),
+        "restarting" => crate::t!("host-restarting"),
+        "verifying" => crate::t!("host-verifying"),
+        "rolling back" => crate::t!("host-rolling-back"),
+        "restoring" => crate::t!("host-restoring"),
+        other => other.to_string(),
     }
 }
 

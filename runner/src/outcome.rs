@@ -89,6 +89,19 @@ impl HostOutcome {
         }
     }
 
+    /// As a person reads it, in the chosen language (`name` is what JSON says).
+    pub fn shown(self) -> String {
+        match self {
+            HostOutcome::Verified => crate::t!("host-verified"),
+            HostOutcome::NoChange => crate::t!("outcome-no-change"),
+            HostOutcome::DryRun => crate::t!("outcome-dry-run"),
+            HostOutcome::Failed => crate::t!("outcome-failed"),
+            HostOutcome::RolledBack => crate::t!("outcome-rolled-back"),
+            HostOutcome::RollbackFailed => crate::t!("outcome-rollback-failed"),
+            HostOutcome::Skipped => crate::t!("host-skipped"),
+        }
+    }
+
     /// Whether the host counts as done (not against `--max-fail`).
     pub fn ok(self) -> bool {
         matches!(

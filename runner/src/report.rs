@@ -823,14 +823,14 @@ pub fn fleet_table(r: &FleetReport) {
         t.add_row(if wide {
             vec![
                 h.host.clone(),
-                h.outcome.to_string(),
+                h.outcome.shown(),
                 h.id.clone().unwrap_or_default(),
                 h.files.to_string(),
                 time,
                 error.to_string(),
             ]
         } else {
-            vec![h.host.clone(), h.outcome.to_string(), time]
+            vec![h.host.clone(), h.outcome.shown(), time]
         });
     }
     show(&t);

@@ -116,3 +116,18 @@ action-removed = removed
 action-unchanged = unchanged
 entries-more = … { $n } more (-v)
 entries-same = (same entries; metadata only)
+
+## A fleet roll, per host
+host-verified = verified
+host-skipped = skipped
+host-waiting = waiting
+host-connecting = connecting
+host-draining = draining
+host-syncing = syncing
+host-releasing = releasing
+host-backing-up = backing up
+host-installing = installing
+host-restarting = restarting
+host-verifying = verifying
+host-rolling-back = rolling back
+host-restoring = restoring

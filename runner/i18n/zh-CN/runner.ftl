@@ -108,3 +108,18 @@ action-removed = 删除
 action-unchanged = 未变
 entries-more = … 还有 { $n } 项（-v 查看）
 entries-same = （条目相同，仅元数据不同）
+
+## 批量发布，每台主机
+host-verified = 校验通过
+host-skipped = 已跳过
+host-waiting = 等待中
+host-connecting = 连接中
+host-draining = 摘流中
+host-syncing = 同步中
+host-releasing = 发布中
+host-backing-up = 备份中
+host-installing = 安装中
+host-restarting = 重启中
+host-verifying = 校验中
+host-rolling-back = 回滚中
+host-restoring = 恢复流量
