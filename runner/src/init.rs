@@ -403,13 +403,12 @@ struct Rsync {
     dest: String,
     password_file: Option<String>,
     port: Option<String>,
-    over_ssh: bool,
 }
 
 fn read_rsync(words: &[String]) -> Option<Rsync> {
     let mut it = words.iter().skip(1);
     let mut positional = Vec::new();
-    let (mut password_file, mut port, mut over_ssh) = (None, None, false);
+    let (mut password_file, mut port) = (None, None);
     while let Some(w) = it.next() {
         if let Some(v) = w.strip_prefix("--password-file=") {
             password_file = Some(v.to_string());
@@ -418,9 +417,8 @@ fn read_rsync(words: &[String]) -> Option<Rsync> {
         } else if let Some(v) = w.strip_prefix("--port=") {
             port = Some(v.to_string());
         } else if w == "-e" || w == "--rsh" {
-            over_ssh |= it.next().is_some_and(|v| v.contains("ssh"));
-        } else if let Some(v) = w.strip_prefix("--rsh=") {
-            over_ssh |= v.contains("ssh");
+            // `host:/path` is over ssh whatever the remote shell: its argument is no path.
+            it.next();
         } else if !w.starts_with('-') {
             positional.push(w.clone());
         }
@@ -432,7 +430,6 @@ fn read_rsync(words: &[String]) -> Option<Rsync> {
         dest,
         password_file,
         port,
-        over_ssh,
     })
 }
 
@@ -470,7 +467,6 @@ fn target(r: &Rsync) -> Option<(String, String)> {
     if let Some((host, path)) = r.dest.split_once(':')
         && !host.contains('/')
     {
-        let _ = r.over_ssh;
         let (path, note) = into(path);
         let path = if path.starts_with('/') {
             path
