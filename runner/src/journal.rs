@@ -38,6 +38,18 @@ pub enum Kind {
     Restart,
 }
 
+impl Kind {
+    /// As a person reads it, in the chosen language (JSON says the lowercase name).
+    pub fn shown(self) -> String {
+        match self {
+            Kind::Release => crate::t!("kind-release"),
+            Kind::Common => crate::t!("kind-common"),
+            Kind::Rollback => crate::t!("kind-rollback"),
+            Kind::Restart => crate::t!("kind-restart"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Journal {
     pub id: String,

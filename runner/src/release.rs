@@ -404,7 +404,7 @@ impl<'a> Run<'a> {
             Kind::Restart => crate::t!("announce-restart", id = self.j.id.as_str()),
             k => crate::t!(
                 "announce",
-                kind = kind_name(k),
+                kind = k.shown(),
                 id = self.j.id.as_str(),
                 n = self.j.changes.len()
             ),
@@ -760,15 +760,6 @@ fn restart_shown(r: &Restart) -> String {
     }
 }
 
-fn kind_name(k: Kind) -> String {
-    match k {
-        Kind::Release => crate::t!("kind-release"),
-        Kind::Common => crate::t!("kind-common"),
-        Kind::Rollback => crate::t!("kind-rollback"),
-        Kind::Restart => crate::t!("kind-restart"),
-    }
-}
-
 fn done_word(k: Option<Kind>) -> String {
     match k {
         Some(Kind::Rollback) => crate::t!("done-rolled-back"),
@@ -998,7 +989,7 @@ fn undo_interrupted(ctx: &Ctx, app: &App, j: Journal) -> Result<Report> {
     ctx.ui.line(format!(
         "{}  undoing interrupted {} {} (it got to: {:?})",
         console::style(&app.name).bold(),
-        kind_name(j.kind),
+        j.kind.shown(),
         j.id,
         j.phase
     ));

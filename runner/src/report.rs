@@ -474,7 +474,7 @@ fn status_cells(a: &crate::cmd::status::AppStatus) -> Vec<Cell> {
         Some(d) => {
             let id = match d.kind {
                 Kind::Release => d.id.clone(),
-                other => format!("{} ({})", d.id, kind_name(other)),
+                other => format!("{} ({})", d.id, other.shown()),
             };
             (id, local_time(&d.finished), d.user.clone())
         }
@@ -632,15 +632,6 @@ pub fn watch_table(w: &crate::watch::WatchStatus) {
     show(&t);
 }
 
-fn kind_name(k: Kind) -> String {
-    match k {
-        Kind::Release => crate::t!("kind-release"),
-        Kind::Common => crate::t!("kind-common"),
-        Kind::Rollback => crate::t!("kind-rollback"),
-        Kind::Restart => crate::t!("kind-restart"),
-    }
-}
-
 pub fn history_table(records: &[Record]) {
     if records.is_empty() {
         println!("{}", crate::t!("history-empty"));
@@ -663,7 +654,7 @@ pub fn history_table(records: &[Record]) {
             (Kind::Rollback, None) => {
                 crate::t!("kind-rollback-of", id = r.reverts.as_deref().unwrap_or("?"))
             }
-            (k, _) => kind_name(k),
+            (k, _) => k.shown(),
         };
         let outcome = r.outcome.shown();
         t.add_row(vec![
