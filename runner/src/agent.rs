@@ -269,7 +269,7 @@ fn refused(path: &str, why: Refusal) -> Msg {
 }
 
 /// Runs `runner <kind> <app> --local --yes --events [options]` (for a status, `runner --json
-/// status <app>`) with this agent's config,
+/// status <app> --local`) with this agent's config,
 /// passing each line it prints to `event`. Ok(Err) is a refusal (runner cannot start);
 /// Err is the client gone.
 fn run_command(
@@ -287,7 +287,7 @@ fn run_command(
     cmd.arg("-c").arg(&app.config);
     match kind {
         // Read-only, no options: the host's status document.
-        RunKind::Status => cmd.args(["--json", command, &app.app]),
+        RunKind::Status => cmd.args(["--json", command, &app.app, "--local"]),
         _ => cmd
             .args([command, &app.app, "--local", "--yes", "--events"])
             .args(options.flags()),

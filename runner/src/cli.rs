@@ -152,6 +152,9 @@ pub enum Command {
         /// Only the sync service: per target, last sync, pending, failing since, last error
         #[arg(long, conflicts_with = "apps")]
         sync: bool,
+        /// This host's view even of an app with `hosts` (what the central box asks each host)
+        #[arg(long, help_heading = FLEET_HOST)]
+        local: bool,
     },
     /// Push staging dirs to their [[sync]] targets once
     #[command(after_long_help = EX_SYNC)]

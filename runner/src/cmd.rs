@@ -115,7 +115,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } => restart::run(&g, &apps, flags, &fleet, jobs.into()),
         Command::Rollback { app, to, flags } => rollback::run(&g, &app, to.as_deref(), flags),
         Command::History { app, limit } => history::run(&g, app.as_deref(), limit as usize),
-        Command::Status { apps, sync } => status::run(&g, &apps, sync),
+        Command::Status { apps, sync, local } => status::run(&g, &apps, sync, local),
         Command::Sync {
             targets,
             jobs,

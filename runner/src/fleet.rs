@@ -702,7 +702,6 @@ impl Roll<'_> {
         r.connect_ms = connect_ms;
         if self.subscribed(Hook::BeforeHost) {
             state("draining");
-            r.drained = true;
         }
         // How the host ended, for the after-host hooks: `rolled-back` is a failed release whose
         // previous build is back and verified, `cancelled` a host nothing was done on; both
@@ -714,6 +713,8 @@ impl Roll<'_> {
                 Some(Outcome::Cancelled)
             }
             None => {
+                // Its before-host hooks went through: a drain plugin took it out.
+                r.drained = self.subscribed(Hook::BeforeHost);
                 if let Err(e) = self.on_host(session, task, &state, &mut r) {
                     r.error = Some(format!("{host}: {e}"));
                     if r.outcome == HostOutcome::Verified {

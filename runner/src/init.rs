@@ -51,7 +51,8 @@ pub fn apps(root: &Path) -> Vec<FoundApp> {
         .filter_map(|e| e.ok())
         .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .filter_map(|e| e.file_name().into_string().ok())
-        .filter(|n| !n.starts_with('.') && is_app_name(n))
+        // `common` is the staged common libs' dir, not an app.
+        .filter(|n| !n.starts_with('.') && n != "common" && is_app_name(n))
         .filter(|n| has_jar(&root.join(n)))
         .collect();
     names.sort();
@@ -247,10 +248,18 @@ pub fn syncs_from_scripts(scripts: &[(PathBuf, String)]) -> (Vec<FoundSync>, Vec
                 }
                 all
             });
-    let (mut rows, mut unread) = (Vec::new(), Vec::new());
+    let (mut rows, mut unread): (Vec<FoundSync>, Vec<String>) = (Vec::new(), Vec::new());
     for (path, text) in scripts {
         let (r, u) = from_script(path, text, &csv);
-        rows.extend(r);
+        // The same rsync twice (once before the loop, once in it) is one row.
+        for row in r {
+            if !rows
+                .iter()
+                .any(|x| x.source == row.source && x.target == row.target)
+            {
+                rows.push(row);
+            }
+        }
         unread.extend(u);
     }
     (rows, unread)

@@ -697,9 +697,12 @@ impl<'a> Run<'a> {
         let rec = Record::from_journal(j, outcome, error.clone(), self.resumed, duration_ms)
             .with_steps(self.steps, hooks);
         rec.save(&cfg.state_dir)?;
-        // What the deploy dir holds now, for `runner status` to tell drift by. Not after a
-        // rollback that failed or a stop half-way: runner does not know then.
-        if !matches!(outcome, Outcome::RollbackFailed | Outcome::Interrupted)
+        // What the deploy dir holds now, for `runner status` to tell drift by: after a release,
+        // common install or rollback that went through. Not after a restart or a release put
+        // back (the tree is as it was, drift and all), nor a failed rollback or a stop
+        // half-way (runner does not know the tree then).
+        if outcome == Outcome::Success
+            && j.kind != Kind::Restart
             && let Err(e) = crate::manifest::record(&cfg.state_dir, self.app, &j.id)
         {
             ctx.ui.warn(format!(

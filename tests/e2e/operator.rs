@@ -173,6 +173,9 @@ fn init_writes_a_checked_config_from_the_machine_and_the_old_scripts() {
             b"server:\n  port: 8080\nmanagement:\n  server:\n    port: 8081\n  endpoints:\n    web:\n      base-path: /manage\n",
         ),
         ("gis/gis.jar", &jar(&[("G", b"1")])),
+        // A dotted name is one app; `common` is the common libs' dir, no app.
+        ("pdms.v2/app.jar", &jar(&[("V", b"2")])),
+        ("common/lib.jar", &jar(&[("C", b"1")])),
         ("gis/application.properties", b"server.port=9090\n"),
         ("docs/readme.txt", b"no jars here"),
         ("service_local.sh", b"#!/bin/sh\n"),
@@ -216,9 +219,12 @@ fn init_writes_a_checked_config_from_the_machine_and_the_old_scripts() {
     run(args(&[])).success();
     let text = fs::read_to_string(&out).unwrap();
     assert!(
-        text.contains("[apps.pdms]") && text.contains("[apps.gis]"),
+        text.contains("[apps.\"pdms\"]")
+            && text.contains("[apps.\"gis\"]")
+            && text.contains("[apps.\"pdms.v2\"]"),
         "{text}"
     );
+    assert!(!text.contains("[apps.\"common\"]"), "{text}");
     assert!(
         !text.contains("[apps.docs]"),
         "a dir without jars is no app:\n{text}"
@@ -252,7 +258,7 @@ fn init_writes_a_checked_config_from_the_machine_and_the_old_scripts() {
         .unwrap();
     assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
     let doc: serde_json::Value = serde_json::from_slice(&c.stdout).unwrap();
-    assert_eq!(doc["config"]["apps"].as_object().unwrap().len(), 2);
+    assert_eq!(doc["config"]["apps"].as_object().unwrap().len(), 3);
     assert_eq!(doc["config"]["sync"].as_array().unwrap().len(), 1);
 
     // Never over an existing file, unless asked.
@@ -261,7 +267,11 @@ fn init_writes_a_checked_config_from_the_machine_and_the_old_scripts() {
     assert!(r.stderr().contains("--force"), "{}", r.stderr());
     assert_eq!(fs::read_to_string(&out).unwrap(), "# mine\n");
     run(args(&["--force"])).success();
-    assert!(fs::read_to_string(&out).unwrap().contains("[apps.pdms]"));
+    assert!(
+        fs::read_to_string(&out)
+            .unwrap()
+            .contains("[apps.\"pdms\"]")
+    );
 }
 
 /// In Chinese: with LANG=zh_CN.UTF-8 (or --lang zh-CN) the release summary, the tables and

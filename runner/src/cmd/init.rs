@@ -141,7 +141,8 @@ fn render(a: &InitArgs, apps: &[FoundApp], syncs: &[FoundSync], unread: &[String
         );
     }
     for app in apps {
-        let _ = writeln!(out, "\n[apps.{}]", app.name);
+        // Quoted: a dir named `pdms.v2` is one app, not a nested table.
+        let _ = writeln!(out, "\n[apps.{}]", q(&app.name));
         match &app.restart {
             Some(r) => line(&mut out, "restart", r, |v| argv(v)),
             None => {

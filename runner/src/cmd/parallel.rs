@@ -57,9 +57,9 @@ pub fn run(
     // In the order the apps were named.
     done.sort_by_key(|d| apps.iter().position(|a| a.name == d.app));
     let reports: Vec<Report> = done.iter().filter_map(|d| d.report.clone()).collect();
-    if ui.json {
+    if ui.json && !ui.events {
         report::print_json("reports", &reports);
-    } else if !ui.quiet {
+    } else if !ui.quiet && !ui.events {
         let rows: Vec<(String, String, String, String)> = done
             .iter()
             .map(|d| match &d.report {
@@ -142,7 +142,7 @@ fn one(
     };
     let prefix = format!("{:<width$}", app.name);
     let say = |line: &str| {
-        if !ui.json && !ui.quiet {
+        if !ui.json && !ui.quiet && !ui.events {
             println!("{} {line}", console::style(&prefix).bold());
         }
     };
@@ -164,6 +164,10 @@ fn one(
         .lines()
         .map_while(std::result::Result::ok)
     {
+        // With --events the apps' lines go out as they are (each names its release).
+        if ui.events {
+            println!("{line}");
+        }
         match serde_json::from_str::<Event>(&line) {
             Ok(Event::Step { step, ok, detail }) => say(&format!(
                 "{} {step:<8} {detail}",

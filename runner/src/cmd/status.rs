@@ -103,7 +103,7 @@ impl AppStatus {
     }
 }
 
-pub fn run(g: &Globals, apps: &[String], sync_only: bool) -> Result<ExitCode> {
+pub fn run(g: &Globals, apps: &[String], sync_only: bool, local: bool) -> Result<ExitCode> {
     let (_, cfg) = g.load()?;
     let service = crate::watch::read_live(&cfg.state_dir);
     if sync_only {
@@ -138,7 +138,7 @@ pub fn run(g: &Globals, apps: &[String], sync_only: bool) -> Result<ExitCode> {
             .iter()
             .map(|app| {
                 s.spawn(|| {
-                    if app.hosts.is_empty() {
+                    if app.hosts.is_empty() || local {
                         status(&cfg, app)
                     } else {
                         fleet_status(&cfg, app)
@@ -229,7 +229,7 @@ pub fn fleet_status(cfg: &Config, app: &App) -> AppStatus {
     let deployed = rolls
         .iter()
         .rev()
-        .find(|r| r.outcome == Outcome::Success)
+        .find(|r| r.outcome == Outcome::Success && r.kind != Kind::Restart)
         .copied();
     let last = rolls
         .last()

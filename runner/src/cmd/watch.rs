@@ -80,6 +80,13 @@ pub fn run(
         }
         // Workers start with a full reconcile: a reload reconciles every target.
         match g.load_with_plugins() {
+            Ok(new)
+                if new.cfg.sync.is_empty() && !new.cfg.apps.values().any(|a| a.auto_release) =>
+            {
+                tracing::error!(
+                    "config not re-read, the one running stays: it has no [[sync]] rows and no app with auto_release"
+                )
+            }
             Ok(new) => {
                 tracing::info!(
                     sync = new.cfg.sync.len(),

@@ -84,7 +84,7 @@ impl Board {
             updated: now(),
             targets: targets.values().cloned().collect(),
         };
-        drop(targets);
+        // Written under the lock: one temp file, renamed in the order of the changes.
         if let Err(e) = write(&self.path, &file) {
             tracing::warn!(path = %self.path.display(), "cannot write the status file: {e}");
         }
