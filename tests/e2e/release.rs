@@ -659,3 +659,54 @@ fn several_apps_at_once_with_jobs() {
     // c waits for a and b, which are not released this time: its restart fails after 10 s.
     assert!(outcome("c").is_some(), "{reports}");
 }
+
+/// A SIGTERM to `release -j` reaches every app's process (they run in process groups of their
+/// own): each stops at its next safe point and puts its old build back; the exit is 143.
+#[test]
+fn a_signal_to_a_parallel_release_reaches_every_app() {
+    let marks = Sandbox::new("jobsig-marks");
+    fs::create_dir_all(&marks.root).unwrap();
+    let d = marks.root.display();
+    let slow =
+        |app: &str| format!("restart = [\"sh\", \"-c\", \"touch {d}/started-{app}; sleep 2\"]");
+    let sb = Sandbox::new("jobsig")
+        .app("a", &slow("a"))
+        .app("b", &slow("b"))
+        .write_config();
+    for app in ["a", "b"] {
+        fs::write(sb.deploy(app).join("x.jar"), jar(&[("X", b"old")])).unwrap();
+        sb.stage(app, "x.jar", &jar(&[("X", b"new")]));
+    }
+    let child = sb
+        .cmd()
+        .args(["release", "a", "b", "-j", "2", "--yes"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !(marks.root.join("started-a").exists() && marks.root.join("started-b").exists()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "both restarts never began"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    // To this process alone, as `kill <pid>` or a CI timeout would send it.
+    let st = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(out.status.code(), Some(143), "{text}");
+    for app in ["a", "b"] {
+        assert_eq!(
+            fs::read(sb.deploy(app).join("x.jar")).unwrap(),
+            jar(&[("X", b"old")]),
+            "{app} is back on its old build:\n{text}"
+        );
+        let h = sb.run(&["--json", "history", app]).success().doc("records");
+        assert_eq!(h[0]["outcome"], "interrupted", "{app}: {h}");
+    }
+}

@@ -2,8 +2,14 @@
 //! runner process of its own (`runner release <app> --local --yes --events`), so each keeps its
 //! own lock, journal, record and signal handling, exactly as when run alone. Their event lines
 //! come back here and are printed prefixed by the app; a table sums them up at the end.
+//!
+//! Signals: each app's process runs in a process group of its own, and this one passes every
+//! SIGINT/SIGTERM it gets on to each of them — a terminal's Ctrl-C and a `kill` of this pid
+//! alike reach every app once (a first asks each to stop at its next safe point, a second to
+//! stop at once), and this process waits for them and prints the table.
 
 use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -34,24 +40,51 @@ pub fn run(
     ui: Ui,
 ) -> Result<ExitCode> {
     let exe = std::env::current_exe().map_err(Error::internal("runner (its own path)"))?;
-    // The apps' processes get a terminal's Ctrl-C themselves and stop at their safe points;
-    // this one waits for them (a second Ctrl-C ends it).
-    let names: Vec<&str> = apps.iter().map(|a| a.name.as_str()).collect();
-    let _in_flight = crate::interrupt::InFlight::new(&names.join(", "));
     let width = apps.iter().map(|a| a.name.len()).max().unwrap_or(0);
     let next = AtomicUsize::new(0);
     let done: Mutex<Vec<Done>> = Mutex::new(Vec::new());
+    let running: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+    let received = std::sync::atomic::AtomicI32::new(0);
+    let mut signals = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+    ])
+    .map_err(Error::internal("the signal handler"))?;
+    let signals_handle = signals.handle();
+    let spawn = Spawn {
+        exe: &exe,
+        config,
+        task,
+        options,
+        width,
+        ui,
+        running: &running,
+    };
     std::thread::scope(|s| {
-        for _ in 0..jobs.min(apps.len()) {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(app) = apps.get(i) else { break };
-                    let d = one(&exe, config, app, task, options, width, ui);
-                    done.lock().unwrap_or_else(|e| e.into_inner()).push(d);
-                }
-            });
-        }
+        s.spawn(|| {
+            for sig in signals.forever() {
+                let _ = received.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
+                forward(sig, &running);
+            }
+        });
+        std::thread::scope(|w| {
+            for _ in 0..jobs.min(apps.len()) {
+                w.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(app) = apps.get(i) else { break };
+                        // No new app once a signal came.
+                        if received.load(Ordering::SeqCst) != 0 {
+                            break;
+                        }
+                        let d = one(&spawn, app);
+                        done.lock().unwrap_or_else(|e| e.into_inner()).push(d);
+                    }
+                });
+            }
+        });
+        // Every app is done: the signal thread may end.
+        signals_handle.close();
     });
     let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
     // In the order the apps were named.
@@ -84,7 +117,7 @@ pub fn run(
         println!();
         report::apps_table(&rows);
     }
-    if let Some(sig) = crate::interrupt::received() {
+    if let sig @ 1.. = received.load(Ordering::SeqCst) {
         return Ok(crate::interrupt::code(sig));
     }
     // Not started (usage, lock) keeps its own code; a failed release is 1.
@@ -101,15 +134,29 @@ pub fn run(
 }
 
 /// One app's process, its lines printed as they come, prefixed by the app.
-fn one(
-    exe: &Path,
-    config: &Path,
-    app: &App,
+/// What every app's process is started with.
+struct Spawn<'a> {
+    exe: &'a Path,
+    config: &'a Path,
     task: RunKind,
     options: RunOptions,
+    /// The longest app name: the prefix's width.
     width: usize,
     ui: Ui,
-) -> Done {
+    /// The apps' processes running now, for `forward`.
+    running: &'a Mutex<Vec<u32>>,
+}
+
+fn one(sp: &Spawn, app: &App) -> Done {
+    let Spawn {
+        exe,
+        config,
+        task,
+        options,
+        width,
+        ui,
+        running,
+    } = *sp;
     let mut done = Done {
         app: app.name.clone(),
         report: None,
@@ -132,6 +179,8 @@ fn one(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // Its own process group: a terminal's Ctrl-C reaches it through `forward`, once.
+        .process_group(0)
         .spawn();
     let mut child = match spawned {
         Ok(c) => c,
@@ -140,6 +189,8 @@ fn one(
             return done;
         }
     };
+    let pid = child.id();
+    running.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
     let prefix = format!("{:<width$}", app.name);
     let say = |line: &str| {
         if !ui.json && !ui.quiet && !ui.events {
@@ -186,6 +237,10 @@ fn one(
         }
     }
     let status = child.wait();
+    running
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|p| *p != pid);
     let stderr = stderr.join().unwrap_or_default();
     if let Ok(s) = status {
         done.code = s.code().unwrap_or(1);
@@ -197,6 +252,18 @@ fn one(
             .map(|l| l.trim_start_matches("runner:").trim().to_string());
     }
     done
+}
+
+/// Passes `sig` on to every app's process still running.
+fn forward(sig: i32, running: &Mutex<Vec<u32>>) {
+    let Some(signal) = rustix::process::Signal::from_named_raw(sig) else {
+        return;
+    };
+    for pid in running.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        if let Some(pid) = rustix::process::Pid::from_raw(*pid as i32) {
+            let _ = rustix::process::kill_process(pid, signal);
+        }
+    }
 }
 
 fn summary(r: &Report) -> String {

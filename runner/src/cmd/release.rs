@@ -86,12 +86,14 @@ pub(super) fn carry_out(
                 .join(", ")
         )));
     }
-    if remote.is_empty() {
-        // A fleet roll keeps the default: its ssh sessions stop with it.
+    let parallel = jobs > 1 && local.len() > 1;
+    // A fleet roll keeps the default: its ssh sessions stop with it. Apps run at once get
+    // the signals from `parallel`, which passes them on.
+    if remote.is_empty() && !parallel {
         crate::interrupt::install()?;
     }
     let mut code = ExitCode::DONE;
-    if jobs > 1 && local.len() > 1 {
+    if parallel {
         // Asked once for them all; each app's process then runs without asking.
         let names: Vec<&str> = local.iter().map(|a| a.name.as_str()).collect();
         if opts.confirm
