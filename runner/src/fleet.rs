@@ -8,7 +8,6 @@
 use std::io::IsTerminal;
 use std::ops::Range;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -778,7 +777,7 @@ impl Roll<'_> {
 }
 
 /// The options of the host's own release (or rollback).
-fn run_options(opts: Options) -> RunOptions {
+pub(crate) fn run_options(opts: Options) -> RunOptions {
     RunOptions {
         dry_run: opts.dry_run,
         no_restart: opts.no_restart,
@@ -888,20 +887,7 @@ enum Stop {
 
 /// Runs `f` for each of `items`, on up to PARALLEL threads at once; returns when all are done.
 fn in_parallel(items: Range<usize>, f: impl Fn(usize) + Sync) {
-    let next = AtomicUsize::new(items.start);
-    std::thread::scope(|s| {
-        for _ in 0..items.len().min(PARALLEL) {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= items.end {
-                        break;
-                    }
-                    f(i);
-                }
-            });
-        }
-    });
+    crate::threads::map_at_once(items.len(), PARALLEL, |k| f(items.start + k));
 }
 
 /// Opens the agent session on `to` for `app` (ssh, batch mode). A host without this

@@ -155,14 +155,6 @@ impl Hook {
             _ => "0.1.0",
         }
     }
-
-    /// The hooks a fleet release calls on the central box.
-    pub fn is_central(self) -> bool {
-        matches!(
-            self,
-            Hook::BeforeBatch | Hook::AfterBatch | Hook::BeforeHost | Hook::AfterHost
-        )
-    }
 }
 
 impl std::fmt::Display for Hook {

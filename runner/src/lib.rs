@@ -73,6 +73,7 @@ pub mod release;
 pub mod report;
 pub mod restart;
 pub mod sync;
+pub mod threads;
 pub mod verify;
 pub mod watch;
 

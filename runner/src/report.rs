@@ -408,16 +408,7 @@ pub fn local_time(ts: &str) -> String {
 
 /// `runner status`: a row per app, then what needs saying at more length.
 pub fn status_table(apps: &[crate::cmd::status::AppStatus], verbose: bool) {
-    let mut t = table(vec![
-        crate::t!("col-app"),
-        crate::t!("col-deployed"),
-        crate::t!("col-at"),
-        crate::t!("col-by"),
-        crate::t!("col-drift"),
-        crate::t!("col-pending"),
-        crate::t!("col-state"),
-        crate::t!("col-health"),
-    ]);
+    let mut t = table(status_headers(crate::t!("col-app")));
     let mut notes = Vec::new();
     for a in apps {
         let mut row = vec![Cell::new(&a.app)];
@@ -466,6 +457,20 @@ pub fn status_table(apps: &[crate::cmd::status::AppStatus], verbose: bool) {
         println!();
         hosts_status_table(a);
     }
+}
+
+/// The headers of a status table: `first` (app or host), then those of [`status_cells`].
+fn status_headers(first: String) -> Vec<String> {
+    vec![
+        first,
+        crate::t!("col-deployed"),
+        crate::t!("col-at"),
+        crate::t!("col-by"),
+        crate::t!("col-drift"),
+        crate::t!("col-pending"),
+        crate::t!("col-state"),
+        crate::t!("col-health"),
+    ]
 }
 
 /// The cells of one status row after its name: deployed, at, by, drift, pending, state, health.
@@ -549,16 +554,7 @@ fn status_cells(a: &crate::cmd::status::AppStatus) -> Vec<Cell> {
 /// An app with `hosts`: a row per host, as each host's own `runner status` tells it.
 fn hosts_status_table(a: &crate::cmd::status::AppStatus) {
     println!("{}", crate::t!("status-on-hosts", app = a.app.as_str()));
-    let mut t = table(vec![
-        crate::t!("col-host"),
-        crate::t!("col-deployed"),
-        crate::t!("col-at"),
-        crate::t!("col-by"),
-        crate::t!("col-drift"),
-        crate::t!("col-pending"),
-        crate::t!("col-state"),
-        crate::t!("col-health"),
-    ]);
+    let mut t = table(status_headers(crate::t!("col-host")));
     for h in &a.hosts {
         let mut row = vec![Cell::new(&h.host)];
         match (&h.status, &h.error) {

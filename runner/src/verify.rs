@@ -145,12 +145,17 @@ fn follow(
     }
 }
 
-fn health(url: &str, deadline: Instant) -> Result<u16, VerifyError> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
+/// The HTTP client of a health check: 2 s per request at most, any status an answer.
+pub fn health_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(2)))
         .http_status_as_error(false)
         .build()
-        .into();
+        .into()
+}
+
+fn health(url: &str, deadline: Instant) -> Result<u16, VerifyError> {
+    let agent = health_agent();
     loop {
         let last = match agent.get(url).call() {
             Ok(r) if r.status().is_success() => return Ok(r.status().as_u16()),

@@ -13,7 +13,7 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use crate::agent::protocol::{RunKind, RunOptions};
 use crate::config::App;
@@ -41,8 +41,6 @@ pub fn run(
 ) -> Result<ExitCode> {
     let exe = std::env::current_exe().map_err(Error::internal("runner (its own path)"))?;
     let width = apps.iter().map(|a| a.name.len()).max().unwrap_or(0);
-    let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<Done>> = Mutex::new(Vec::new());
     let running: Mutex<Vec<u32>> = Mutex::new(Vec::new());
     let received = std::sync::atomic::AtomicI32::new(0);
     let mut signals = signal_hook::iterator::Signals::new([
@@ -60,35 +58,22 @@ pub fn run(
         ui,
         running: &running,
     };
-    std::thread::scope(|s| {
+    // In the order the apps were named.
+    let done: Vec<Done> = std::thread::scope(|s| {
         s.spawn(|| {
             for sig in signals.forever() {
                 let _ = received.compare_exchange(0, sig, Ordering::SeqCst, Ordering::SeqCst);
                 forward(sig, &running);
             }
         });
-        std::thread::scope(|w| {
-            for _ in 0..jobs.min(apps.len()) {
-                w.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(app) = apps.get(i) else { break };
-                        // No new app once a signal came.
-                        if received.load(Ordering::SeqCst) != 0 {
-                            break;
-                        }
-                        let d = one(&spawn, app);
-                        done.lock().unwrap_or_else(|e| e.into_inner()).push(d);
-                    }
-                });
-            }
+        let ran = crate::threads::map_at_once(apps.len(), jobs, |i| {
+            // No new app once a signal came.
+            (received.load(Ordering::SeqCst) == 0).then(|| one(&spawn, apps[i]))
         });
         // Every app is done: the signal thread may end.
         signals_handle.close();
+        ran.into_iter().flatten().collect()
     });
-    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
-    // In the order the apps were named.
-    done.sort_by_key(|d| apps.iter().position(|a| a.name == d.app));
     let reports: Vec<Report> = done.iter().filter_map(|d| d.report.clone()).collect();
     if ui.json && !ui.events {
         report::print_json("reports", &reports);

@@ -107,12 +107,7 @@ pub(super) fn carry_out(
             return Err(Error::Cancelled);
         }
         let config = crate::config::locate(g.config.as_deref())?;
-        let options = crate::agent::protocol::RunOptions {
-            dry_run: opts.dry_run,
-            no_restart: opts.no_restart,
-            no_rollback: opts.no_rollback,
-        };
-        code = super::parallel::run(&config, &local, task, options, jobs, g.ui)?;
+        code = super::parallel::run(&config, &local, task, fleet::run_options(opts), jobs, g.ui)?;
     } else if !local.is_empty() {
         code = super::each(ctx, &local, flags, |app| match task {
             RunKind::Restart => release::restart(ctx, app, opts),

@@ -2,8 +2,6 @@
 //! dir in a known state), drift since (files changed, added or gone behind runner's back),
 //! staged changes waiting, a release in progress or interrupted, and health.
 
-use std::time::Duration;
-
 use serde::{Deserialize, Serialize};
 
 use crate::config::{App, Config};
@@ -208,22 +206,9 @@ pub fn status(cfg: &Config, app: &App) -> AppStatus {
 /// roll and whether a roll holds the fleet lock.
 pub fn fleet_status(cfg: &Config, app: &App) -> AppStatus {
     let names = crate::address::names(&app.hosts);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let found: std::sync::Mutex<Vec<(usize, HostStatus)>> = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..app.hosts.len().min(crate::fleet::PARALLEL) {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(to) = app.hosts.get(i) else { break };
-                    let h = host_status(cfg, app, to, &names[i]);
-                    found.lock().unwrap_or_else(|e| e.into_inner()).push((i, h));
-                }
-            });
-        }
+    let hosts = crate::threads::map_at_once(app.hosts.len(), crate::fleet::PARALLEL, |i| {
+        host_status(cfg, app, &app.hosts[i], &names[i])
     });
-    let mut found = found.into_inner().unwrap_or_else(|e| e.into_inner());
-    found.sort_by_key(|(i, _)| *i);
     let records = history::load(&cfg.state_dir, Some(&app.name)).unwrap_or_default();
     let rolls: Vec<&Record> = records.iter().filter(|r| !r.hosts.is_empty()).collect();
     let deployed = rolls
@@ -251,7 +236,7 @@ pub fn fleet_status(cfg: &Config, app: &App) -> AppStatus {
         busy,
         health: None,
         errors: Vec::new(),
-        hosts: found.into_iter().map(|(_, h)| h).collect(),
+        hosts,
     }
 }
 
@@ -344,12 +329,7 @@ fn busy(cfg: &Config, app: &App) -> Option<Busy> {
 
 /// One GET of the health URL (2 s at most).
 fn health(url: &str) -> Health {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(2)))
-        .http_status_as_error(false)
-        .build()
-        .into();
-    match agent.get(url).call() {
+    match crate::verify::health_agent().get(url).call() {
         Ok(mut r) => {
             let status = r.status();
             let body = r

@@ -1,8 +1,6 @@
 //! `runner sync [<target>…]`: every (or the named) `[[sync]]` target pushed once, in parallel.
 
 use std::path::Path;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use crate::config::{Config, SyncTarget};
@@ -74,29 +72,9 @@ fn in_parallel(
     hook: SyncHook,
     guard: Guard,
 ) -> Vec<Result<SyncReport>> {
-    let next = AtomicUsize::new(0);
-    let results: Vec<Mutex<Option<Result<SyncReport>>>> =
-        rows.iter().map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|s| {
-        for _ in 0..jobs.min(rows.len()) {
-            s.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(row) = rows.get(i) else { break };
-                    let r = sync::run(cfg, row, Some(hook), guard);
-                    *results[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-                }
-            });
-        }
-    });
-    results
-        .into_iter()
-        .map(|m| {
-            m.into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .expect("every row is synced")
-        })
-        .collect()
+    crate::threads::map_at_once(rows.len(), jobs, |i| {
+        sync::run(cfg, rows[i], Some(hook), guard)
+    })
 }
 
 /// A sync hook call: `app` is the source dir's name, `host` the target URL. The reason to stop
