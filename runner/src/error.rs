@@ -74,10 +74,10 @@ pub enum Error {
         message: String,
     },
 
-    #[error("config {} is a directory, not a file", .path.display())]
+    #[error("{}", crate::t!("error-config-is-dir", path = .path))]
     ConfigIsDir { path: PathBuf },
 
-    #[error("config {}: not UTF-8 text (from line {line}, column {column})", .path.display())]
+    #[error("{}", crate::t!("error-config-not-utf8", path = .path, line = .line, column = .column))]
     ConfigNotUtf8 {
         path: PathBuf,
         line: usize,

@@ -7,6 +7,9 @@
 //! which a translator may reorder (Chinese puts them elsewhere), and English plurals are
 //! selectors in the catalogue, not `if n == 1` in the code.
 
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use fluent_bundle::concurrent::FluentBundle;
@@ -19,10 +22,32 @@ pub enum Lang {
     ZhCn,
 }
 
-pub const EN: &str = include_str!("../i18n/en/runner.ftl");
-pub const ZH_CN: &str = include_str!("../i18n/zh-CN/runner.ftl");
+/// The catalogue of a language, one file per part of runner (each id in exactly one).
+macro_rules! catalogue {
+    ($lang:literal) => {
+        &[
+            include_str!(concat!("../i18n/", $lang, "/runner.ftl")),
+            include_str!(concat!("../i18n/", $lang, "/errors.ftl")),
+            include_str!(concat!("../i18n/", $lang, "/config.ftl")),
+            include_str!(concat!("../i18n/", $lang, "/release.ftl")),
+            include_str!(concat!("../i18n/", $lang, "/plugin.ftl")),
+            include_str!(concat!("../i18n/", $lang, "/fleet.ftl")),
+            include_str!(concat!("../i18n/", $lang, "/sync.ftl")),
+        ]
+    };
+}
+
+pub const EN: &[&str] = catalogue!("en");
+pub const ZH_CN: &[&str] = catalogue!("zh-CN");
+/// The Chinese of `--help`: the English is the doc comments of `cli.rs` (which clap, the man
+/// page and the completions read), keyed here by command path and argument id.
+pub const HELP_ZH_CN: &str = include_str!("../i18n/zh-CN/help.ftl");
 
 static LANG: OnceLock<Lang> = OnceLock::new();
+thread_local! {
+    /// Set while [`english`] runs: what is recorded (history, journal) stays English.
+    static FORCED: Cell<Option<Lang>> = const { Cell::new(None) };
+}
 static BUNDLES: OnceLock<(FluentBundle<FluentResource>, FluentBundle<FluentResource>)> =
     OnceLock::new();
 
@@ -55,21 +80,44 @@ pub fn set(lang: Lang) {
 }
 
 pub fn lang() -> Lang {
-    *LANG.get_or_init(Lang::from_env)
+    FORCED
+        .get()
+        .unwrap_or_else(|| *LANG.get_or_init(Lang::from_env))
 }
 
-fn bundle(lang: &str, text: &'static str) -> FluentBundle<FluentResource> {
+/// `f` with every message in English, whatever the language: for what is recorded rather
+/// than shown (a history's step details and errors), which a later reader of any language and
+/// `--json` get alike.
+pub fn english<T>(f: impl FnOnce() -> T) -> T {
+    let before = FORCED.replace(Some(Lang::En));
+    let r = f();
+    FORCED.set(before);
+    r
+}
+
+fn bundle(lang: &str, files: &[&'static str]) -> FluentBundle<FluentResource> {
     let id: unic_langid::LanguageIdentifier = lang.parse().expect("a valid language id");
     let mut b = FluentBundle::new_concurrent(vec![id]);
     // No Unicode isolation marks around arguments: they would land in files and terminals.
     b.set_use_isolating(false);
-    let res = FluentResource::try_new(text.to_string()).expect("the catalogue parses");
-    b.add_resource(res).expect("no message is defined twice");
+    for text in files {
+        let res = FluentResource::try_new(text.to_string()).expect("the catalogue parses");
+        b.add_resource(res).expect("no message is defined twice");
+    }
     b
 }
 
 fn bundles() -> &'static (FluentBundle<FluentResource>, FluentBundle<FluentResource>) {
     BUNDLES.get_or_init(|| (bundle("en", EN), bundle("zh-CN", ZH_CN)))
+}
+
+/// The Chinese help texts (see [`HELP_ZH_CN`]).
+pub fn help_zh(id: &str) -> Option<String> {
+    static HELP: OnceLock<FluentBundle<FluentResource>> = OnceLock::new();
+    let b = HELP.get_or_init(|| bundle("zh-CN", &[HELP_ZH_CN]));
+    let pattern = b.get_message(id)?.value()?;
+    let mut errors = Vec::new();
+    Some(b.format_pattern(pattern, None, &mut errors).into_owned())
 }
 
 /// Message `id` with `args`, in the chosen language (English when the Chinese catalogue lacks
@@ -95,21 +143,106 @@ pub fn message(id: &str, args: &[(&str, FluentValue)]) -> String {
     id.to_string()
 }
 
-/// `t!(<id>)` or `t!(<id>, name = value, …)`: a message of the catalogue.
+/// A value a message takes: text, a number (which plurals select on), a path (shown as
+/// text). References too, so that `t!` takes an error's fields as they are.
+pub trait Arg {
+    fn arg(self) -> FluentValue<'static>;
+}
+
+macro_rules! text_args {
+    ($($t:ty => $f:expr),* $(,)?) => {$(
+        impl Arg for $t {
+            fn arg(self) -> FluentValue<'static> {
+                #[allow(clippy::redundant_closure_call)]
+                FluentValue::String(Cow::Owned(($f)(self)))
+            }
+        }
+    )*};
+}
+
+text_args! {
+    &str => |s: &str| s.to_string(),
+    &&str => |s: &&str| s.to_string(),
+    &&&str => |s: &&&str| s.to_string(),
+    String => |s| s,
+    &String => |s: &String| s.clone(),
+    &&String => |s: &&String| s.to_string(),
+    &Path => |p: &Path| p.display().to_string(),
+    &PathBuf => |p: &PathBuf| p.display().to_string(),
+    &&Path => |p: &&Path| p.display().to_string(),
+    &&PathBuf => |p: &&PathBuf| p.display().to_string(),
+    PathBuf => |p: PathBuf| p.display().to_string(),
+    Cow<'_, str> => |s: Cow<'_, str>| s.into_owned(),
+}
+
+macro_rules! number_args {
+    ($($t:ty),*) => {$(
+        impl Arg for $t {
+            fn arg(self) -> FluentValue<'static> {
+                FluentValue::from(self)
+            }
+        }
+        impl Arg for &$t {
+            fn arg(self) -> FluentValue<'static> {
+                FluentValue::from(*self)
+            }
+        }
+    )*};
+}
+
+number_args!(u8, u16, u32, u64, usize, i32, i64, f64);
+
+/// `t!(<id>)` or `t!(<id>, name = value, …)`: a message of the catalogue, in the language
+/// chosen (see [`Arg`] for the values).
 #[macro_export]
 macro_rules! t {
     ($id:literal) => {
         $crate::i18n::message($id, &[])
     };
     ($id:literal, $($k:ident = $v:expr),+ $(,)?) => {
-        $crate::i18n::message($id, &[$((stringify!($k), ::fluent_bundle::FluentValue::from($v))),+])
+        $crate::i18n::message($id, &[$((stringify!($k), $crate::i18n::Arg::arg($v))),+])
     };
 }
 
-/// The message ids a catalogue defines.
-pub fn ids(catalogue: &str) -> Vec<String> {
-    catalogue
-        .lines()
+/// A message not yet put into words: shown in the chosen language, recorded in English
+/// (`text!` builds one as `t!` does).
+#[derive(Debug, Clone)]
+pub struct Text {
+    pub id: &'static str,
+    pub args: Vec<(&'static str, FluentValue<'static>)>,
+}
+
+impl Text {
+    /// In English, for a record.
+    pub fn english(&self) -> String {
+        english(|| self.to_string())
+    }
+}
+
+impl std::fmt::Display for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let args: Vec<(&str, FluentValue)> =
+            self.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+        f.write_str(&message(self.id, &args))
+    }
+}
+
+/// `text!(<id>, name = value, …)`: a [`Text`].
+#[macro_export]
+macro_rules! text {
+    ($id:literal $(, $k:ident = $v:expr)* $(,)?) => {
+        $crate::i18n::Text {
+            id: $id,
+            args: vec![$((stringify!($k), $crate::i18n::Arg::arg($v))),*],
+        }
+    };
+}
+
+/// The message ids the catalogue files define.
+pub fn ids(files: &[&str]) -> Vec<String> {
+    files
+        .iter()
+        .flat_map(|f| f.lines())
         .filter(|l| !l.starts_with([' ', '#', '\t', '*', '[', '}']) && l.contains(" ="))
         .filter_map(|l| l.split_once(" =").map(|(id, _)| id.trim().to_string()))
         .collect()
@@ -162,6 +295,195 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The string literals of a Rust source, outside comments and before its tests: the line
+    /// each starts on, its text, and the code just before it (to tell whose argument it is).
+    fn literals(src: &str) -> Vec<(usize, String, String)> {
+        let src = match src.find("#[cfg(test)]\nmod tests") {
+            Some(i) => &src[..i],
+            None => src,
+        };
+        let b = src.as_bytes();
+        let (mut i, mut line, mut out) = (0, 1, Vec::new());
+        while i < b.len() {
+            match b[i] {
+                b'\n' => line += 1,
+                b'/' if b.get(i + 1) == Some(&b'/') => {
+                    while i < b.len() && b[i] != b'\n' {
+                        i += 1;
+                    }
+                    continue;
+                }
+                // A char literal ('"', '\'', 'x'), not a lifetime.
+                b'\'' if b.get(i + 1) == Some(&b'\\') => i += 3,
+                b'\'' if b.get(i + 2) == Some(&b'\'') => i += 2,
+                b'"' => {
+                    let (start, at) = (line, i);
+                    let mut text = String::new();
+                    i += 1;
+                    while i < b.len() && b[i] != b'"' {
+                        if b[i] == b'\n' {
+                            line += 1;
+                        }
+                        if b[i] == b'\\' {
+                            i += 1;
+                        }
+                        text.push(b[i] as char);
+                        i += 1;
+                    }
+                    let before = &src[at.saturating_sub(160)..at];
+                    let before = before.rsplit([';', '{', '}']).next().unwrap_or("");
+                    out.push((start, text, before.to_string()));
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// Does this literal read like words for a person (two words in a row, placeholders aside)?
+    fn is_prose(text: &str) -> bool {
+        let mut plain = String::new();
+        let mut depth = 0;
+        for c in text.chars() {
+            match c {
+                '{' => depth += 1,
+                '}' => depth -= 1,
+                _ if depth == 0 => plain.push(c),
+                _ => {}
+            }
+        }
+        let words: Vec<&str> = plain
+            .split([' ', ',', ':', ';'])
+            .filter(|w| !w.is_empty())
+            .collect();
+        words.windows(2).any(|w| {
+            w.iter()
+                .all(|w| w.chars().filter(|c| c.is_ascii_alphabetic()).count() >= 2)
+        })
+    }
+
+    /// Files whose prose is not for a person's eyes, and why.
+    const NOT_FOR_PEOPLE: &[(&str, &str)] = &[
+        ("i18n.rs", "the catalogue machinery"),
+        (
+            "cli.rs",
+            "the English help, which help.ftl translates (see help_is_all_translated)",
+        ),
+    ];
+
+    /// Files not through the catalogue yet.
+    const NOT_YET: &[&str] = &[
+        "address.rs",
+        "agent.rs",
+        "agent/protocol.rs",
+        "backup.rs",
+        "cmd.rs",
+        "cmd/agent.rs",
+        "cmd/common.rs",
+        "cmd/config.rs",
+        "cmd/fleet.rs",
+        "cmd/init.rs",
+        "cmd/parallel.rs",
+        "cmd/plan.rs",
+        "cmd/plugin.rs",
+        "cmd/release.rs",
+        "cmd/restart.rs",
+        "cmd/status.rs",
+        "cmd/sync.rs",
+        "cmd/watch.rs",
+        "config.rs",
+        "config/overlap.rs",
+        "error.rs",
+        "fault.rs",
+        "fleet.rs",
+        "history.rs",
+        "init.rs",
+        "install.rs",
+        "interrupt.rs",
+        "inventory.rs",
+        "jar.rs",
+        "journal.rs",
+        "lock.rs",
+        "outcome.rs",
+        "plan.rs",
+        "plugin/engine.rs",
+        "plugin/error.rs",
+        "plugin/host.rs",
+        "plugin/sandbox.rs",
+        "plugin/wit.rs",
+        "preflight.rs",
+        "release.rs",
+        "report.rs",
+        "restart.rs",
+        "sync.rs",
+        "sync/rsync.rs",
+        "sync/session.rs",
+        "sync/ssh.rs",
+        "verify.rs",
+        "watch.rs",
+        "watch/board.rs",
+    ];
+
+    /// No sentence a person reads is formatted outside the catalogue: every literal in
+    /// `runner/src` with words in it is a message id, is in a file of [`NOT_FOR_PEOPLE`], is an
+    /// argument of a developer's check (`expect`, `debug!`, `unreachable!`), or carries an
+    /// `// en: <why>` comment on its line or the line above.
+    #[test]
+    fn every_sentence_is_in_the_catalogue() {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut found = Vec::new();
+        for entry in walkdir::WalkDir::new(&src)
+            .into_iter()
+            .filter_map(|e| e.ok())
+        {
+            let path = entry.path();
+            if path.extension().is_none_or(|x| x != "rs") {
+                continue;
+            }
+            let rel = path
+                .strip_prefix(&src)
+                .unwrap()
+                .to_string_lossy()
+                .to_string();
+            if NOT_FOR_PEOPLE.iter().any(|(f, _)| *f == rel) || NOT_YET.contains(&rel.as_str()) {
+                continue;
+            }
+            let text = std::fs::read_to_string(path).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            let marked = |line: usize| {
+                lines[line - 1].contains("// en: ")
+                    || (line >= 2 && lines[line - 2].trim_start().starts_with("// en: "))
+            };
+            for (line, lit, before) in literals(&text) {
+                let developer = ["expect(", "debug!(", "trace!(", "unreachable!(", "panic!("]
+                    .iter()
+                    .any(|m| before.contains(m));
+                if is_prose(&lit) && !developer && !marked(line) {
+                    found.push(format!("{rel}:{line}: \"{lit}\""));
+                }
+            }
+        }
+        assert!(
+            found.is_empty(),
+            "{} sentences outside the catalogue (a t! message, or `// en: <why>`):\n{}",
+            found.len(),
+            found.join("\n")
+        );
+    }
+
+    #[test]
+    fn prose_is_told_from_code() {
+        assert!(is_prose("{app}: no such file"));
+        assert!(is_prose("stopped by {}"));
+        assert!(!is_prose("{}/{}.jar"));
+        assert!(!is_prose("--password-file={}"));
+        assert!(!is_prose("release"));
+        let lits = literals("let c = '\"'; f(\"a b\"); // \"c d\"\nlet x: &'a str = \"e\\\"f\";");
+        let texts: Vec<&str> = lits.iter().map(|l| l.1.as_str()).collect();
+        assert_eq!(texts, ["a b", "e\"f"]);
     }
 
     #[test]
