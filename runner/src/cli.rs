@@ -398,3 +398,225 @@ const EX_COMPLETIONS: &str = "Examples:\n  runner completions bash > /etc/bash_c
   runner completions zsh > \"${fpath[1]}/_runner\"";
 
 const EX_INIT: &str = "Examples:\n  runner init                                   # ./runner.toml from /opt/platform\n  runner init -o /etc/runner/runner.toml --from-script /home/ops/sync/*.sh\n  runner init --deploy-root /data/apps --staging /data/update --force";
+
+/// The language `--lang` asks for, read before clap parses (the help must be in it).
+pub fn lang_arg(args: &[std::ffi::OsString]) -> Option<crate::i18n::Lang> {
+    let args: Vec<&str> = args.iter().filter_map(|a| a.to_str()).collect();
+    args.iter()
+        .enumerate()
+        .find_map(|(i, a)| match a.strip_prefix("--lang") {
+            Some(v) if v.starts_with('=') => crate::i18n::Lang::parse(&v[1..]),
+            Some("") => args.get(i + 1).and_then(|v| crate::i18n::Lang::parse(v)),
+            _ => None,
+        })
+}
+
+/// The command line, its help in the chosen language: in Chinese every about, argument help,
+/// heading and example from `i18n/zh-CN/help.ftl` (the English is this file's doc comments).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let cmd = Cli::command();
+    if crate::i18n::lang() != crate::i18n::Lang::ZhCn {
+        return cmd;
+    }
+    let mut cmd = cmd;
+    cmd.build();
+    localize(cmd, "runner")
+}
+
+/// Every help text of `cmd` and its subcommands, translated; ids as in help.ftl.
+fn localize(mut cmd: clap::Command, path: &str) -> clap::Command {
+    use crate::i18n::help_zh;
+    let t = |suffix: &str| help_zh(&format!("{}-{suffix}", help_key(path)));
+    if let Some(s) = t("about") {
+        cmd = cmd.about(s);
+    }
+    if let Some(s) = t("long") {
+        cmd = cmd.long_about(s);
+    }
+    if cmd.get_after_long_help().is_some() {
+        cmd = cmd.after_long_help(t("examples").unwrap_or_default());
+    }
+    let ids: Vec<(String, String, Option<String>, bool)> = cmd
+        .get_arguments()
+        .map(|a| {
+            let id = a.get_id().to_string();
+            // Global ones (and clap's own --help, --version) once, under the top command.
+            let key = match a.is_global_set() || id == "help" || id == "version" {
+                true => format!("runner--{id}"),
+                false => format!("{}--{id}", help_key(path)),
+            };
+            let heading = a.get_help_heading().map(heading_id);
+            (id, key, heading, a.is_positional())
+        })
+        .collect();
+    for (id, key, heading, positional) in ids {
+        let help = help_zh(&key);
+        let long = help_zh(&format!("{key}-long"));
+        let heading = match heading {
+            Some(h) => help_zh(&h),
+            None if positional => help_zh("heading-arguments"),
+            None => help_zh("heading-options"),
+        };
+        cmd = cmd.mut_arg(&id, |mut a| {
+            if let Some(h) = help {
+                a = a.help(h);
+            }
+            if let Some(l) = long {
+                a = a.long_help(l);
+            }
+            match heading {
+                Some(h) => a.help_heading(h),
+                None => a,
+            }
+        });
+    }
+    cmd = cmd
+        .subcommand_help_heading(help_zh("heading-commands").unwrap_or_default())
+        .help_template(format!(
+            "{{about-with-newline}}\n{}{{usage}}\n\n{{all-args}}{{after-help}}",
+            help_zh("usage").unwrap_or_default()
+        ));
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in names {
+        let sub = format!("{path}-{name}");
+        cmd = cmd.mut_subcommand(&name, |s| localize(s, &sub));
+    }
+    cmd
+}
+
+/// The help.ftl name of a command path: clap's own `help` subcommand and what it lists share
+/// the texts of the commands they describe (`runner-help-config-check` → `runner-config-check`).
+fn help_key(path: &str) -> String {
+    let parts: Vec<&str> = path.split('-').collect();
+    if parts.last() == Some(&"help") {
+        return "help".to_string();
+    }
+    parts
+        .into_iter()
+        .filter(|p| *p != "help")
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The id of a help heading: `heading-` and its words (before any parenthesis), lower case.
+fn heading_id(h: &str) -> String {
+    let word: String = h
+        .split('(')
+        .next()
+        .unwrap_or(h)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join("-")
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    format!("heading-{word}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every (sub)command, argument and heading of the command line, as help.ftl names it.
+    fn help_ids() -> Vec<(String, String)> {
+        use clap::CommandFactory;
+        fn walk(cmd: &clap::Command, path: &str, out: &mut Vec<(String, String)>) {
+            let raw = path;
+            let path = &help_key(path);
+            let text =
+                |s: Option<&clap::builder::StyledStr>| s.map(|s| s.to_string()).unwrap_or_default();
+            out.push((format!("{path}-about"), text(cmd.get_about())));
+            if cmd.get_long_about().is_some() {
+                out.push((format!("{path}-long"), text(cmd.get_long_about())));
+            }
+            if cmd.get_after_long_help().is_some() {
+                out.push((format!("{path}-examples"), text(cmd.get_after_long_help())));
+            }
+            for a in cmd.get_arguments() {
+                if a.is_hide_set() || a.get_help().is_none() {
+                    continue;
+                }
+                let id = a.get_id().as_str();
+                if a.is_global_set() && path != "runner" {
+                    continue;
+                }
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                out.push((format!("{path}--{id}"), text(a.get_help())));
+                if a.get_long_help().is_some() {
+                    out.push((format!("{path}--{id}-long"), text(a.get_long_help())));
+                }
+                if let Some(h) = a.get_help_heading() {
+                    out.push((heading_id(h), h.to_string()));
+                }
+            }
+            for s in cmd.get_subcommands() {
+                if s.is_hide_set() {
+                    continue;
+                }
+                walk(s, &format!("{raw}-{}", s.get_name()), out);
+            }
+        }
+        let mut out = Vec::new();
+        let mut cmd = Cli::command();
+        cmd.build();
+        walk(&cmd, "runner", &mut out);
+        for fixed in [
+            "heading-arguments",
+            "heading-options",
+            "heading-commands",
+            "usage",
+            "runner--help",
+            "runner--help-long",
+            "runner--version",
+        ] {
+            out.push((fixed.to_string(), String::new()));
+        }
+        out.sort();
+        out.dedup_by(|a, b| a.0 == b.0);
+        out
+    }
+
+    /// `--help` in Chinese misses nothing, and help.ftl holds nothing the command line lost.
+    #[test]
+    fn help_is_all_translated() {
+        let want = help_ids();
+        let have = crate::i18n::ids(&[crate::i18n::HELP_ZH_CN]);
+        let missing: Vec<String> = want
+            .iter()
+            .filter(|(id, _)| !have.contains(id))
+            .map(|(id, en)| format!("{id} = {}", en.replace('\n', "\n    ")))
+            .collect();
+        let stale: Vec<&String> = have
+            .iter()
+            .filter(|i| !want.iter().any(|(id, _)| id == *i))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "not in i18n/zh-CN/help.ftl (the English beside each id):\n{}",
+            missing.join("\n")
+        );
+        assert!(stale.is_empty(), "in help.ftl but no such help: {stale:?}");
+    }
+
+    #[test]
+    fn lang_is_read_before_parsing() {
+        let args = |v: &[&str]| v.iter().map(|s| s.into()).collect::<Vec<_>>();
+        use crate::i18n::Lang;
+        assert_eq!(
+            lang_arg(&args(&["runner", "--lang", "zh-CN"])),
+            Some(Lang::ZhCn)
+        );
+        assert_eq!(
+            lang_arg(&args(&["runner", "--lang=en", "status"])),
+            Some(Lang::En)
+        );
+        assert_eq!(lang_arg(&args(&["runner", "status"])), None);
+    }
+}

@@ -179,7 +179,7 @@ pub fn load(state_dir: &Path, app: Option<&str>) -> Result<Vec<Record>> {
                 .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
             {
                 Some(r) => out.push(r),
-                None => tracing::warn!(path = %p.display(), "skipping unreadable history record"),
+                None => tracing::warn!(path = %p.display(), "{}", crate::t!("history-unreadable")),
             }
         }
     }

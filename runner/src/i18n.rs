@@ -205,37 +205,86 @@ macro_rules! t {
 }
 
 /// A message not yet put into words: shown in the chosen language, recorded in English
-/// (`text!` builds one as `t!` does).
-#[derive(Debug, Clone)]
-pub struct Text {
-    pub id: &'static str,
-    pub args: Vec<(&'static str, FluentValue<'static>)>,
-}
+/// (`text!` builds one as `t!` does; [`Text::new`] from any closure of `t!`s).
+#[derive(Clone)]
+pub struct Text(std::sync::Arc<dyn Fn() -> String + Send + Sync>);
 
 impl Text {
+    pub fn new(f: impl Fn() -> String + Send + Sync + 'static) -> Text {
+        Text(std::sync::Arc::new(f))
+    }
+
     /// In English, for a record.
     pub fn english(&self) -> String {
-        english(|| self.to_string())
+        english(|| (self.0)())
     }
 }
 
 impl std::fmt::Display for Text {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let args: Vec<(&str, FluentValue)> =
-            self.args.iter().map(|(k, v)| (*k, v.clone())).collect();
-        f.write_str(&message(self.id, &args))
+        f.write_str(&(self.0)())
     }
 }
 
-/// `text!(<id>, name = value, …)`: a [`Text`].
+/// In a JSON document: English.
+impl serde::Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.english())
+    }
+}
+
+/// Read back from a document: the text as it was written.
+impl<'de> serde::Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(Text::new(move || s.clone()))
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.english())
+    }
+}
+
+/// A message's argument as a [`Text`] keeps it (a `FluentValue` may not cross threads).
+#[derive(Clone)]
+pub enum Kept {
+    Text(String),
+    Number(f64),
+}
+
+impl Kept {
+    pub fn all(args: Vec<(&'static str, FluentValue<'static>)>) -> Vec<(&'static str, Kept)> {
+        args.into_iter()
+            .map(|(k, v)| {
+                let kept = match v {
+                    FluentValue::Number(n) => Kept::Number(n.value),
+                    FluentValue::String(s) => Kept::Text(s.into_owned()),
+                    _ => Kept::Text(String::new()),
+                };
+                (k, kept)
+            })
+            .collect()
+    }
+
+    pub fn values(args: &[(&'static str, Kept)]) -> Vec<(&'static str, FluentValue<'static>)> {
+        args.iter()
+            .map(|(k, v)| match v {
+                Kept::Text(s) => (*k, FluentValue::from(s.clone())),
+                Kept::Number(n) => (*k, FluentValue::from(*n)),
+            })
+            .collect()
+    }
+}
+
+/// `text!(<id>, name = value, …)`: a [`Text`] of one message.
 #[macro_export]
 macro_rules! text {
-    ($id:literal $(, $k:ident = $v:expr)* $(,)?) => {
-        $crate::i18n::Text {
-            id: $id,
-            args: vec![$((stringify!($k), $crate::i18n::Arg::arg($v))),*],
-        }
-    };
+    ($id:literal $(, $k:ident = $v:expr)* $(,)?) => {{
+        let args = $crate::i18n::Kept::all(vec![$((stringify!($k), $crate::i18n::Arg::arg($v))),*]);
+        $crate::i18n::Text::new(move || $crate::i18n::message($id, &$crate::i18n::Kept::values(&args)))
+    }};
 }
 
 /// The message ids the catalogue files define.
@@ -356,7 +405,8 @@ mod tests {
             }
         }
         let words: Vec<&str> = plain
-            .split([' ', ',', ':', ';'])
+            .split_whitespace()
+            .map(|w| w.trim_matches([',', ':', ';', '(', ')']))
             .filter(|w| !w.is_empty())
             .collect();
         words.windows(2).any(|w| {
@@ -382,15 +432,10 @@ mod tests {
         "backup.rs",
         "cmd.rs",
         "cmd/agent.rs",
-        "cmd/common.rs",
         "cmd/config.rs",
         "cmd/fleet.rs",
         "cmd/init.rs",
-        "cmd/parallel.rs",
-        "cmd/plan.rs",
         "cmd/plugin.rs",
-        "cmd/release.rs",
-        "cmd/restart.rs",
         "cmd/status.rs",
         "cmd/sync.rs",
         "cmd/watch.rs",
@@ -399,7 +444,6 @@ mod tests {
         "error.rs",
         "fault.rs",
         "fleet.rs",
-        "history.rs",
         "init.rs",
         "install.rs",
         "interrupt.rs",
@@ -408,14 +452,12 @@ mod tests {
         "journal.rs",
         "lock.rs",
         "outcome.rs",
-        "plan.rs",
         "plugin/engine.rs",
         "plugin/error.rs",
         "plugin/host.rs",
         "plugin/sandbox.rs",
         "plugin/wit.rs",
         "preflight.rs",
-        "release.rs",
         "report.rs",
         "restart.rs",
         "sync.rs",
@@ -481,6 +523,7 @@ mod tests {
         assert!(!is_prose("{}/{}.jar"));
         assert!(!is_prose("--password-file={}"));
         assert!(!is_prose("release"));
+        assert!(!is_prose("Option::is_none"));
         let lits = literals("let c = '\"'; f(\"a b\"); // \"c d\"\nlet x: &'a str = \"e\\\"f\";");
         let texts: Vec<&str> = lits.iter().map(|l| l.1.as_str()).collect();
         assert_eq!(texts, ["a b", "e\"f"]);

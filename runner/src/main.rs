@@ -1,16 +1,13 @@
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 use runner::cli::{Cli, Color, Command, LogFormat};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    runner::i18n::set(
-        cli.lang
-            .as_deref()
-            .and_then(runner::i18n::Lang::parse)
-            .unwrap_or_else(runner::i18n::Lang::from_env),
-    );
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    runner::i18n::set(runner::cli::lang_arg(&args).unwrap_or_else(runner::i18n::Lang::from_env));
+    let matches = runner::cli::command().get_matches_from(args);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     // Auto: each stream by itself (stderr redirected to a file gets no escapes).
     let forced = match cli.color {
         Color::Always => Some(true),

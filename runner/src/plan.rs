@@ -5,6 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::i18n::Text;
+use crate::text;
+
 use crate::config::{App, Config};
 use crate::error::Result;
 use crate::inventory::{self, Entry, FileMeta, HashCache};
@@ -46,7 +49,7 @@ pub struct Change {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Problem {
     pub path: PathBuf,
-    pub reason: String,
+    pub reason: Text,
     /// The staged archive does not read as a zip (else: the plan itself is ambiguous).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub bad_zip: bool,
@@ -62,7 +65,7 @@ pub struct Plan {
     /// What the operator should know before releasing (a file added where nothing matched, a
     /// staged symlink left out).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Text>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -158,7 +161,7 @@ struct Matched {
     /// Deployed entries a staged file replaces, and which one.
     claimed: BTreeMap<usize, usize>,
     problems: Vec<Problem>,
-    warnings: Vec<String>,
+    warnings: Vec<Text>,
 }
 
 /// A staged file replaces the deployed file at its path; else every deployed file of its name
@@ -195,9 +198,11 @@ fn match_staged(app: &App, staged: &[Entry], deployed: &[Entry]) -> Matched {
             if let Some(&other) = m.claimed.get(&di) {
                 m.problems.push(Problem {
                     path: app.staging.join(&s.rel),
-                    reason: format!(
-                        "both {} and {} would replace {}; stage only one",
-                        staged[other].rel, s.rel, deployed[di].rel
+                    reason: text!(
+                        "plan-both-replace",
+                        one = &staged[other].rel,
+                        other = &s.rel,
+                        deployed = &deployed[di].rel
                     ),
                     bad_zip: false,
                 });
@@ -231,10 +236,10 @@ fn versioned(app: &App, s: &Entry, name: &str, deployed: &[Entry], m: &mut Match
     match dirs.len() {
         0 => {
             if !deployed.is_empty() {
-                m.warnings.push(format!(
-                    "{} matches no deployed file: it is added as {}",
-                    s.rel,
-                    app.deploy.join(&s.rel).display()
+                m.warnings.push(text!(
+                    "plan-added-as",
+                    staged = &s.rel,
+                    path = app.deploy.join(&s.rel)
                 ));
             }
             Target::Add
@@ -247,10 +252,7 @@ fn versioned(app: &App, s: &Entry, name: &str, deployed: &[Entry], m: &mut Match
             let found: Vec<&str> = old.iter().map(|&i| deployed[i].rel.as_str()).collect();
             m.problems.push(Problem {
                 path: app.staging.join(&s.rel),
-                reason: format!(
-                    "a new version of what is deployed in several dirs ({}): stage it at the path it replaces",
-                    found.join(", ")
-                ),
+                reason: text!("plan-several-dirs", found = found.join(", ")),
                 bad_zip: false,
             });
             Target::Add
@@ -268,9 +270,7 @@ pub fn plan_release(cfg: &Config, app: &App, opts: PlanOptions) -> Result<Plan> 
         mut warnings,
     } = match_staged(app, &staged, &deployed);
     for link in inventory::symlinks(&app.staging) {
-        warnings.push(format!(
-            "{link} in the staging dir is a symlink: not released (runner never follows one)"
-        ));
+        warnings.push(text!("plan-symlink", link = link));
     }
     let removed: Vec<usize> = if app.mirror {
         (0..deployed.len())
@@ -442,7 +442,7 @@ fn finish(
         {
             problems.push(Problem {
                 path: src.clone(),
-                reason: reason.to_string(),
+                reason: Text::new(move || reason.to_string()),
                 bad_zip: true,
             });
             continue;

@@ -14,6 +14,7 @@ use crate::config::{App, Config, Restart};
 use crate::error::{Error, Result};
 use crate::history::{self, Record, StepRecord};
 use crate::hook::Hook;
+use crate::i18n::Text;
 use crate::interrupt::{self, InFlight};
 use crate::inventory;
 use crate::journal::{self, Journal, Kind, Phase};
@@ -22,6 +23,7 @@ use crate::plan::{self, Action, Change, Plan, PlanOptions};
 use crate::plugin::{HookEvent, PluginHost, Verdict};
 use crate::preflight::{self, Work};
 use crate::report::{self, Event, Ui};
+use crate::text;
 use crate::{install, lock, restart, verify};
 
 /// Flags of `release`, `common` and `rollback`.
@@ -90,9 +92,13 @@ impl Ctx<'_> {
     fn lock(&self, app: &str, command: &str) -> Result<lock::Lock> {
         let acquired = lock::acquire(&self.cfg.state_dir, lock::Scope::App(app), command)?;
         if let Some(h) = acquired.stale {
-            self.ui.warn(format!(
-                "{app}: took over a lock left by pid {} ({}, {}, since {}), which is no longer running",
-                h.pid, h.user, h.command, h.since
+            self.ui.warn(crate::t!(
+                "release-lock-taken-over",
+                app = app,
+                pid = h.pid,
+                user = &h.user,
+                command = &h.command,
+                since = &h.since
             ));
         }
         Ok(acquired.lock)
@@ -145,7 +151,7 @@ pub fn release(ctx: &Ctx, app: &App, opts: Options) -> Result<Report> {
         match aborted(ctx.call(hook, &at, None, None)) {
             Some(reason) => Err(Error::Release {
                 app: app.name.clone(),
-                message: format!("{reason}; nothing was touched"),
+                message: crate::t!("release-nothing-touched", reason = reason),
             }),
             None => Ok(()),
         }
@@ -198,13 +204,13 @@ fn start(
             Error::BadJar {
                 app: app.name.clone(),
                 path: p.path.clone(),
-                reason: p.reason.clone(),
+                reason: p.reason.to_string(),
             }
         } else {
             Error::Plan {
                 app: app.name.clone(),
                 path: p.path.clone(),
-                reason: p.reason.clone(),
+                reason: p.reason.to_string(),
             }
         });
     }
@@ -299,7 +305,7 @@ fn execute(
     j: Journal,
     opts: Options,
     resumed: bool,
-    warnings: Vec<String>,
+    warnings: Vec<Text>,
 ) -> Result<Report> {
     let _in_flight = InFlight::new(&app.name);
     let mut run = Run::new(ctx, app, j, resumed);
@@ -314,7 +320,7 @@ fn execute(
     }
     if run.j.phase == Phase::RollingBack {
         let failure = run.j.failure.clone().unwrap_or_default();
-        return run.roll_back(failure);
+        return run.roll_back(Text::new(move || failure.clone()));
     }
     if run.j.phase <= Phase::Planned
         && let Err(stop) = run.around(Hook::BeforeBackup, "backup", Run::backup)
@@ -328,24 +334,24 @@ fn execute(
         return if run.j.phase < Phase::Committed {
             run.abandon(stop)
         } else {
-            run.roll_back(stop.to_string())
+            run.roll_back(said(stop))
         };
     }
     if run.j.restart {
         if let Err(stop) = run.restart_and_verify(true) {
             // A stop asked for by a signal always puts the old build back.
             if opts.no_rollback && interrupt::requested().is_none() {
-                let msg = format!("{stop}; the new files stay in place (--no-rollback)");
+                let msg =
+                    Text::new(move || crate::t!("release-no-rollback", stop = stop.to_string()));
                 return run.finish(Outcome::Failed, Some(msg));
             }
-            return run.roll_back(stop.to_string());
+            return run.roll_back(said(stop));
         }
     } else if matches!(app.restart, Restart::None) {
-        run.warnings.push(
-            "no `restart` is configured: the files are installed, the app was not restarted".into(),
-        );
+        run.warnings.push(text!("release-no-restart-configured"));
     } else {
-        ctx.ui.step(true, "restart", "skipped (--no-restart)");
+        ctx.ui
+            .step(true, "restart", crate::t!("release-restart-skipped"));
     }
     run.finish(Outcome::Success, None)
 }
@@ -365,7 +371,10 @@ impl std::fmt::Display for Stop {
         match self {
             Stop::Aborted(reason) => f.write_str(reason),
             Stop::Failed(e) => e.fmt(f),
-            Stop::Interrupted(sig) => write!(f, "stopped by {}", interrupt::name(*sig)),
+            Stop::Interrupted(sig) => f.write_str(&crate::t!(
+                "release-stopped-by",
+                signal = interrupt::name(*sig)
+            )),
         }
     }
 }
@@ -380,7 +389,7 @@ struct Run<'a> {
     /// a plugin could stop would leave the app half-released).
     rolling_back: bool,
     /// Said with the summary, and kept in the report.
-    warnings: Vec<String>,
+    warnings: Vec<Text>,
     t0: Instant,
     steps: Vec<StepRecord>,
 }
@@ -443,7 +452,7 @@ impl<'a> Run<'a> {
         &mut self,
         before: Hook,
         name: &str,
-        step: impl FnOnce(&mut Self, Option<&str>) -> Result<(T, String)>,
+        step: impl FnOnce(&mut Self, Option<&str>) -> Result<(T, Text)>,
     ) -> std::result::Result<T, Stop> {
         // The safe point before every step.
         if let Some(sig) = interrupt::requested() {
@@ -485,11 +494,7 @@ impl<'a> Run<'a> {
     }
 
     /// A step with no hook points of its own (the restore of a rollback).
-    fn step<T>(
-        &mut self,
-        name: &str,
-        f: impl FnOnce(&Journal) -> Result<(T, String)>,
-    ) -> Result<T> {
+    fn step<T>(&mut self, name: &str, f: impl FnOnce(&Journal) -> Result<(T, Text)>) -> Result<T> {
         self.timed(name, |run| f(&run.j))
     }
 
@@ -497,15 +502,21 @@ impl<'a> Run<'a> {
     fn timed<T>(
         &mut self,
         name: &str,
-        f: impl FnOnce(&mut Self) -> Result<(T, String)>,
+        f: impl FnOnce(&mut Self) -> Result<(T, Text)>,
     ) -> Result<T> {
         let t = Instant::now();
         let r = f(self);
-        let (ok, detail) = match &r {
-            Ok((_, d)) => (true, format!("{d}  {}", report::secs(t.elapsed()))),
-            Err(e) => (false, e.to_string()),
+        // Shown in the chosen language, recorded in English.
+        let took = report::secs(t.elapsed());
+        let (ok, shown, detail) = match &r {
+            Ok((_, d)) => (
+                true,
+                format!("{d}  {took}"),
+                format!("{}  {took}", d.english()),
+            ),
+            Err(e) => (false, e.to_string(), crate::i18n::english(|| e.to_string())),
         };
-        self.ctx.ui.step(ok, name, &detail);
+        self.ctx.ui.step(ok, name, &shown);
         self.steps.push(StepRecord {
             step: name.to_string(),
             ok,
@@ -516,7 +527,7 @@ impl<'a> Run<'a> {
     }
 
     /// Every file about to be replaced or removed, copied to the backup with its manifest.
-    fn backup(&mut self, _: Option<&str>) -> Result<(usize, String)> {
+    fn backup(&mut self, _: Option<&str>) -> Result<(usize, Text)> {
         let j = &mut self.j;
         let manifest = Manifest {
             id: j.id.clone(),
@@ -532,12 +543,12 @@ impl<'a> Run<'a> {
             .inspect_err(|_| {
                 let _ = std::fs::remove_dir_all(&j.backup);
             })?;
-        Ok((n, format!("{n} files → {}", j.backup.display())))
+        Ok((n, text!("release-backed-up", n = n, backup = &j.backup)))
     }
 
     /// New files written beside their targets, then renamed over them. A partial commit is
     /// put back (the backup is complete by now).
-    fn install(&mut self, _: Option<&str>) -> Result<(usize, String)> {
+    fn install(&mut self, _: Option<&str>) -> Result<(usize, Text)> {
         let state = &self.ctx.cfg.state_dir;
         let j = &mut self.j;
         let installed = (|| {
@@ -550,12 +561,13 @@ impl<'a> Run<'a> {
             Ok(n)
         })();
         match installed {
-            Ok(n) => Ok((n, format!("{n} files"))),
+            Ok(n) => Ok((n, text!("release-files", n = n))),
             Err(e) => {
                 if let Err(re) = install::restore(&j.deploy, &j.backup, &j.changes) {
-                    self.ctx.ui.warn(format!(
-                        "{}: restoring after a failed install: {re}",
-                        self.app.name
+                    self.ctx.ui.warn(crate::t!(
+                        "release-restore-failed",
+                        app = &self.app.name,
+                        error = re.to_string()
                     ));
                 }
                 Err(e)
@@ -576,7 +588,7 @@ impl<'a> Run<'a> {
                 run.j.set_phase(state, Phase::Restarted)?;
             }
             if let Some(plugin) = done_by {
-                return Ok(((), format!("done by plugin {plugin}")));
+                return Ok(((), text!("release-done-by-plugin", plugin = plugin)));
             }
             // runner restarts it: the mark moves up to now. Lines written since the first mark
             // came from the process being replaced — after a failed verify, the failed build
@@ -593,11 +605,12 @@ impl<'a> Run<'a> {
                     message: message.to_string(),
                 }
             })?;
-            Ok(((), restart_shown(&app.restart)))
+            let shown = restart_shown(&app.restart);
+            Ok(((), Text::new(move || shown.clone())))
         })?;
         self.around(Hook::BeforeVerify, "verify", |run, done_by| {
             if let Some(plugin) = done_by {
-                return Ok(((), format!("done by plugin {plugin}")));
+                return Ok(((), text!("release-done-by-plugin", plugin = plugin)));
             }
             let (app, ui) = (run.app, run.ctx.ui);
             let proof = verify::run(app, mark, app.ready_timeout, &mut |l| ui.log_line(l))
@@ -606,7 +619,7 @@ impl<'a> Run<'a> {
                     step: "verify",
                     message: message.to_string(),
                 })?;
-            Ok(((), proof))
+            Ok(((), Text::new(move || proof.clone())))
         })
     }
 
@@ -614,11 +627,11 @@ impl<'a> Run<'a> {
     fn abandon(self, stop: Stop) -> Result<Report> {
         install::clean_temps(&self.j.deploy, &self.j.changes);
         let msg = match stop {
-            Stop::Aborted(reason) => release_error(self.app, reason).to_string(),
-            Stop::Failed(e) => e.to_string(),
-            Stop::Interrupted(_) => {
-                format!("{stop} before anything was installed; nothing was touched")
-            }
+            Stop::Aborted(reason) => said(Stop::Failed(release_error(self.app, reason))),
+            Stop::Failed(_) => said(stop),
+            Stop::Interrupted(_) => Text::new(move || {
+                crate::t!("release-stopped-before-install", stop = stop.to_string())
+            }),
         };
         self.finish(Outcome::Failed, Some(msg))
     }
@@ -626,13 +639,13 @@ impl<'a> Run<'a> {
     /// The new build failed: put the backup back, restart the old build and verify it. When
     /// the restart never began (a hook aborted after the install or before the restart), the
     /// old process still runs the old build: the files are put back and nothing is restarted.
-    fn roll_back(mut self, failure: String) -> Result<Report> {
+    fn roll_back(mut self, failure: Text) -> Result<Report> {
         let ctx = self.ctx;
         if self.j.phase != Phase::RollingBack {
             if self.j.phase < Phase::Restarted {
                 self.j.restart = false;
             }
-            self.j.failure = Some(failure.clone());
+            self.j.failure = Some(failure.english());
             self.j.set_phase(&ctx.cfg.state_dir, Phase::RollingBack)?;
         }
         self.rolling_back = true;
@@ -641,9 +654,10 @@ impl<'a> Run<'a> {
             "{}  {}\n  {}",
             console::style(&self.app.name).bold(),
             crate::t!("rolling-back-after"),
-            console::style(&failure).red()
+            console::style(failure.to_string()).red()
         ));
-        if let Some(reason) = aborted(self.hook(Hook::BeforeRollback, Some(&failure), None)) {
+        let recorded = failure.english();
+        if let Some(reason) = aborted(self.hook(Hook::BeforeRollback, Some(&recorded), None)) {
             self.ignored(&reason);
         }
         let restored = self.step("restore", restore);
@@ -655,28 +669,34 @@ impl<'a> Run<'a> {
                 Err(_) => Outcome::RollbackFailed,
             },
         };
-        if let Some(reason) = aborted(self.hook(Hook::AfterRollback, Some(&failure), None)) {
+        if let Some(reason) = aborted(self.hook(Hook::AfterRollback, Some(&recorded), None)) {
             ctx.ui
                 .warn(crate::t!("ignored-rollback-done", reason = reason));
         }
-        let msg = match outcome {
-            Outcome::RolledBack if !self.j.restart => format!(
-                "{failure}; the previous files are back, and the app was not restarted (it still runs the previous build)"
-            ),
-            Outcome::RolledBack => {
-                format!("{failure}; rolled back to the previous build, which is up")
+        let backup = self.j.backup.clone();
+        let restarted = self.j.restart;
+        let msg = Text::new(move || {
+            let failure = failure.to_string();
+            match outcome {
+                Outcome::RolledBack if !restarted => {
+                    crate::t!("release-rolled-back-not-restarted", failure = failure)
+                }
+                Outcome::RolledBack => crate::t!("release-rolled-back-up", failure = failure),
+                _ => crate::t!(
+                    "release-rollback-failed",
+                    failure = failure,
+                    backup = &backup
+                ),
             }
-            _ => format!(
-                "{failure}; ROLLBACK FAILED too — the app needs a look (backup: {})",
-                self.j.backup.display()
-            ),
-        };
+        });
         self.finish(outcome, Some(msg))
     }
 
     /// The end: `release-end`, the history record, the journal removed, old backups pruned,
     /// the summary line.
-    fn finish(self, outcome: Outcome, error: Option<String>) -> Result<Report> {
+    fn finish(self, outcome: Outcome, said_error: Option<Text>) -> Result<Report> {
+        // Recorded, reported in JSON and told to plugins in English; shown as chosen.
+        let error = said_error.as_ref().map(Text::english);
         let ctx = self.ctx;
         let outcome = match (outcome, interrupt::received()) {
             (Outcome::Failed | Outcome::RolledBack, Some(_)) => Outcome::Interrupted,
@@ -705,9 +725,10 @@ impl<'a> Run<'a> {
             && j.kind != Kind::Restart
             && let Err(e) = crate::manifest::record(&cfg.state_dir, self.app, &j.id)
         {
-            ctx.ui.warn(format!(
-                "{}: cannot record the deploy dir for `runner status`: {e}",
-                j.app
+            ctx.ui.warn(crate::t!(
+                "release-manifest-failed",
+                app = &j.app,
+                error = e.to_string()
             ));
         }
         j.remove(&cfg.state_dir)?;
@@ -723,17 +744,17 @@ impl<'a> Run<'a> {
             duration_ms,
             error,
             plan: None,
-            warnings: self.warnings,
+            warnings: self.warnings.iter().map(Text::english).collect(),
         };
-        summary(ctx, &report);
+        summary(ctx, &report, said_error.as_ref(), &self.warnings);
         Ok(report)
     }
 }
 
 /// The rollback's restore step: the backup put back over the deploy dir.
-fn restore(j: &Journal) -> Result<(usize, String)> {
+fn restore(j: &Journal) -> Result<(usize, Text)> {
     let n = install::restore(&j.deploy, &j.backup, &j.changes)?;
-    Ok((n, format!("{n} files from {}", j.backup.display())))
+    Ok((n, text!("release-restored-from", n = n, backup = &j.backup)))
 }
 
 /// Removes backups beyond `keep_releases`, keeping the one a rollback would need.
@@ -744,8 +765,13 @@ fn prune(cfg: &Config, app: &str) {
         .into_iter()
         .collect();
     for id in backup::prune(&cfg.backup_root, app, cfg.keep_releases, &protect) {
-        tracing::info!(app, id, "pruned old backup");
+        tracing::info!(app, id, "{}", crate::t!("release-pruned"));
     }
+}
+
+/// A stop as a message: shown in the chosen language, recorded in English.
+fn said(stop: Stop) -> Text {
+    Text::new(move || stop.to_string())
 }
 
 fn release_error(app: &App, message: String) -> Error {
@@ -772,7 +798,7 @@ fn done_word(k: Option<Kind>) -> String {
     }
 }
 
-fn summary(ctx: &Ctx, r: &Report) {
+fn summary(ctx: &Ctx, r: &Report, error: Option<&Text>, warnings: &[Text]) {
     let took = report::secs(std::time::Duration::from_millis(r.duration_ms));
     let app = console::style(&r.app).bold();
     match r.outcome {
@@ -791,10 +817,10 @@ fn summary(ctx: &Ctx, r: &Report) {
             "{app}  {} {}: {}",
             console::style(other.shown()).red().bold(),
             r.id.as_deref().unwrap_or(""),
-            r.error.as_deref().unwrap_or("")
+            error.map(Text::to_string).unwrap_or_default()
         )),
     }
-    for w in &r.warnings {
+    for w in warnings {
         ctx.ui.warn(format!("{}: {w}", r.app));
     }
 }
@@ -811,17 +837,17 @@ pub fn restart(ctx: &Ctx, app: &App, opts: Options) -> Result<Report> {
         });
     }
     if matches!(app.restart, Restart::None) {
-        return Err(Error::Usage(format!(
-            "{}: no `restart` is configured, so there is nothing to restart it with",
-            app.name
+        return Err(Error::Usage(crate::t!(
+            "release-nothing-to-restart",
+            app = &app.name
         )));
     }
     preflight::check(app, Work::Other, true)?;
     if opts.dry_run {
-        ctx.ui.line(format!(
-            "{}  would restart with {} and verify",
-            console::style(&app.name).bold(),
-            restart_shown(&app.restart)
+        ctx.ui.line(crate::t!(
+            "release-would-restart",
+            app = console::style(&app.name).bold().to_string(),
+            command = restart_shown(&app.restart)
         ));
         return Ok(Report::quiet(&app.name, Outcome::DryRun, None));
     }
@@ -835,7 +861,7 @@ pub fn restart(ctx: &Ctx, app: &App, opts: Options) -> Result<Report> {
     run.announce();
     match run.restart_and_verify(false) {
         Ok(()) => run.finish(Outcome::Success, None),
-        Err(stop) => run.finish(Outcome::Failed, Some(stop.to_string())),
+        Err(stop) => run.finish(Outcome::Failed, Some(said(stop))),
     }
 }
 
@@ -853,7 +879,11 @@ pub fn rollback(ctx: &Ctx, app: &App, to: Option<&str>, opts: Options) -> Result
     let (undone, target): (Vec<&Record>, &Record) = match to {
         Some(id) => {
             let at = records.iter().position(|r| r.id == id).ok_or_else(|| {
-                Error::Usage(format!("{}: no release {id} in the history", app.name))
+                Error::Usage(crate::t!(
+                    "release-no-such-release",
+                    app = &app.name,
+                    id = id
+                ))
             })?;
             let later = records[at + 1..]
                 .iter()
@@ -864,7 +894,7 @@ pub fn rollback(ctx: &Ctx, app: &App, to: Option<&str>, opts: Options) -> Result
         None => {
             let last = history::last_revertible(&records).ok_or_else(|| Error::Release {
                 app: app.name.clone(),
-                message: "no successful release to roll back".into(),
+                message: crate::t!("release-nothing-to-roll-back"),
             })?;
             (vec![last], last)
         }
@@ -874,7 +904,7 @@ pub fn rollback(ctx: &Ctx, app: &App, to: Option<&str>, opts: Options) -> Result
         let dir = backup::dir(&ctx.cfg.backup_root, &app.name, &r.id);
         let manifest = backup::load(&dir).map_err(|e| Error::Release {
             app: app.name.clone(),
-            message: format!("the backup of {} is gone ({e})", r.id),
+            message: crate::t!("release-backup-gone", id = &r.id, error = e.to_string()),
         })?;
         backups.push((manifest, dir));
     }
@@ -888,12 +918,12 @@ pub fn rollback(ctx: &Ctx, app: &App, to: Option<&str>, opts: Options) -> Result
         warnings: Vec::new(),
     };
     ctx.ui.line(match to {
-        Some(_) => format!(
-            "{}  back to right after {}, reverting {}",
-            console::style(&app.name).bold(),
-            target.id,
-            if undone.is_empty() {
-                "nothing".to_string()
+        Some(_) => crate::t!(
+            "release-back-to",
+            app = console::style(&app.name).bold().to_string(),
+            id = &target.id,
+            undone = if undone.is_empty() {
+                crate::t!("release-nothing")
             } else {
                 undone
                     .iter()
@@ -989,12 +1019,12 @@ fn reverse(deploy: &Path, backups: &[(Manifest, PathBuf)]) -> Result<Vec<Change>
 
 /// Undoes a release that was interrupted: whatever it installed is put back from its backup.
 fn undo_interrupted(ctx: &Ctx, app: &App, j: Journal) -> Result<Report> {
-    ctx.ui.line(format!(
-        "{}  undoing interrupted {} {} (it got to: {:?})",
-        console::style(&app.name).bold(),
-        j.kind.shown(),
-        j.id,
-        j.phase
+    ctx.ui.line(crate::t!(
+        "release-undoing",
+        app = console::style(&app.name).bold().to_string(),
+        kind = j.kind.shown(),
+        id = &j.id,
+        phase = format!("{:?}", j.phase)
     ));
     let mut run = Run::new(ctx, app, j, false);
     if run.j.phase >= Phase::BackedUp {
@@ -1007,7 +1037,7 @@ fn undo_interrupted(ctx: &Ctx, app: &App, j: Journal) -> Result<Report> {
         && run.j.phase >= Phase::Restarted
         && let Err(stop) = run.restart_and_verify(false)
     {
-        return run.finish(Outcome::RollbackFailed, Some(stop.to_string()));
+        return run.finish(Outcome::RollbackFailed, Some(said(stop)));
     }
-    run.finish(Outcome::Undone, Some("interrupted, then undone".into()))
+    run.finish(Outcome::Undone, Some(text!("release-undone")))
 }

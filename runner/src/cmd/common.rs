@@ -11,14 +11,11 @@ pub fn run(g: &Globals, names: &[String], flags: ReleaseFlags) -> Result<ExitCod
     let ctx = loaded.ctx(g.ui);
     let apps = super::select(&loaded.cfg, names, names.is_empty())?;
     for lib in plan::unmatched_common(&loaded.cfg, &apps)? {
-        g.ui.warn(format!(
-            "common lib {lib} matches no jar of {}: it is installed nowhere",
-            if names.is_empty() {
-                "any app"
-            } else {
-                "these apps"
-            }
-        ));
+        g.ui.warn(if names.is_empty() {
+            crate::t!("common-unmatched-any", lib = &lib)
+        } else {
+            crate::t!("common-unmatched-these", lib = &lib)
+        });
     }
     let opts = super::options(flags, false);
     crate::interrupt::install()?;

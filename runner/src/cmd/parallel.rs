@@ -39,6 +39,7 @@ pub fn run(
     jobs: usize,
     ui: Ui,
 ) -> Result<ExitCode> {
+    // en: an internal error (exit 4) is for a bug report
     let exe = std::env::current_exe().map_err(Error::internal("runner (its own path)"))?;
     let width = apps.iter().map(|a| a.name.len()).max().unwrap_or(0);
     let running: Mutex<Vec<u32>> = Mutex::new(Vec::new());
@@ -47,6 +48,7 @@ pub fn run(
         signal_hook::consts::SIGINT,
         signal_hook::consts::SIGTERM,
     ])
+    // en: an internal error (exit 4) is for a bug report
     .map_err(Error::internal("the signal handler"))?;
     let signals_handle = signals.handle();
     let spawn = Spawn {
@@ -93,7 +95,7 @@ pub fn run(
                 ),
                 None => (
                     d.app.clone(),
-                    "not started".into(),
+                    crate::t!("release-not-started"),
                     String::new(),
                     d.error.clone().unwrap_or_default(),
                 ),
@@ -170,7 +172,7 @@ fn one(sp: &Spawn, app: &App) -> Done {
     let mut child = match spawned {
         Ok(c) => c,
         Err(e) => {
-            done.error = Some(format!("cannot start runner: {e}"));
+            done.error = Some(crate::t!("release-cannot-start", error = e.to_string()));
             return done;
         }
     };

@@ -19,9 +19,14 @@ pub fn run(g: &Globals, apps: &[String], entries: bool) -> Result<ExitCode> {
         }
         if let Some(j) = journal::load(&cfg.state_dir, &app.name)? {
             match lock::live_holder(&cfg.state_dir, lock::Scope::App(&app.name)) {
-                Some(h) => g.ui.warn(format!(
-                    "{}: release {} is in progress (pid {}, {}, {}, since {})",
-                    app.name, j.id, h.pid, h.user, h.command, h.since
+                Some(h) => g.ui.warn(crate::t!(
+                    "release-in-progress",
+                    app = &app.name,
+                    id = &j.id,
+                    pid = h.pid,
+                    user = &h.user,
+                    command = &h.command,
+                    since = &h.since
                 )),
                 None => g.ui.warn(
                     Error::Interrupted {

@@ -76,10 +76,10 @@ pub(super) fn carry_out(
         .partition(|a| !a.hosts.is_empty() && !flags.local);
     let given = fleet_flags.given();
     if remote.is_empty() && !given.is_empty() {
-        return Err(Error::Usage(format!(
-            "{} only apply to a fleet release (an app with `hosts`, from the central box); {} has none",
-            given.join(", "),
-            local
+        return Err(Error::Usage(crate::t!(
+            "release-fleet-only-flags",
+            flags = given.join(", "),
+            apps = local
                 .iter()
                 .map(|a| a.name.as_str())
                 .collect::<Vec<_>>()
@@ -97,11 +97,15 @@ pub(super) fn carry_out(
         // Asked once for them all; each app's process then runs without asking.
         let names: Vec<&str> = local.iter().map(|a| a.name.as_str()).collect();
         if opts.confirm
-            && !release::confirm(&format!(
-                "{} {} apps, {jobs} at once ({})?",
-                task.command(),
-                local.len(),
-                names.join(", ")
+            && !release::confirm(&crate::t!(
+                "release-confirm-parallel",
+                kind = match task {
+                    RunKind::Restart => crate::t!("kind-restart"),
+                    _ => crate::t!("kind-release"),
+                },
+                n = local.len(),
+                jobs = jobs,
+                apps = names.join(", ")
             ))?
         {
             return Err(Error::Cancelled);
@@ -124,7 +128,7 @@ pub(super) fn carry_out(
         } else if !g.ui.quiet {
             report::fleet_table(&r);
             if let Some(e) = &r.error {
-                println!("  the roll stopped: {e}");
+                println!("  {}", crate::t!("release-roll-stopped", error = e));
             }
             for h in r.hosts.iter().filter(|h| {
                 h.drained
@@ -132,8 +136,8 @@ pub(super) fn carry_out(
                     && h.release != Some(Outcome::RolledBack)
             }) {
                 println!(
-                    "  {}: its after-host hooks keep it out of rotation (a drain plugin); once it is fixed: runner fleet restore {} {}",
-                    h.host, app.name, h.host
+                    "  {}",
+                    crate::t!("release-kept-out", host = &h.host, app = &app.name)
                 );
             }
         }
@@ -147,30 +151,28 @@ pub(super) fn carry_out(
 /// The old scripts asked which apps to release; in a terminal, so does runner.
 fn pick(cfg: &Config, ui: Ui) -> Result<Vec<&App>> {
     if !std::io::stdin().is_terminal() || ui.json {
-        return Err(Error::Usage(
-            "name the apps to release, or pass --all".into(),
-        ));
+        return Err(Error::Usage(crate::t!("release-name-apps")));
     }
     let mut pending = Vec::new();
     for app in cfg.apps.values() {
         let p = plan::plan_release(cfg, app, PlanOptions::default())?;
         let n = p.pending().len();
         if n > 0 {
-            pending.push((app, format!("{} ({n} changed files)", app.name)));
+            pending.push((app, crate::t!("release-pick-item", app = &app.name, n = n)));
         }
     }
     if pending.is_empty() {
-        ui.line("nothing staged: every app matches its staging dir");
+        ui.line(crate::t!("release-nothing-staged"));
         return Ok(Vec::new());
     }
-    choose(&pending, "apps to release")
+    choose(&pending, &crate::t!("release-pick"))
 }
 
 /// A terminal pick list of `(app, label)`: the apps chosen.
 pub(super) fn choose<'c>(items: &[(&'c App, String)], what: &str) -> Result<Vec<&'c App>> {
     let labels: Vec<&str> = items.iter().map(|(_, l)| l.as_str()).collect();
     let chosen = dialoguer::MultiSelect::new()
-        .with_prompt(format!("{what} (space to select, enter to go)"))
+        .with_prompt(crate::t!("release-pick-prompt", what = what))
         .items(&labels)
         .interact()?;
     Ok(chosen.into_iter().map(|i| items[i].0).collect())

@@ -19,9 +19,7 @@ pub fn run(
     jobs: usize,
 ) -> Result<ExitCode> {
     if flags.no_restart || flags.no_rollback {
-        return Err(Error::Usage(
-            "--no-restart and --no-rollback do not apply to a restart".into(),
-        ));
+        return Err(Error::Usage(crate::t!("restart-no-flags")));
     }
     let loaded = g.load_with_plugins()?;
     let ctx = loaded.ctx(g.ui);
@@ -48,7 +46,7 @@ pub fn run(
 /// The old scripts looped on "app to restart:"; in a terminal, runner offers every app.
 fn pick(cfg: &Config, ui: Ui) -> Result<Vec<&App>> {
     if !std::io::stdin().is_terminal() || ui.json {
-        return Err(Error::Usage("name the apps to restart".into()));
+        return Err(Error::Usage(crate::t!("restart-name-apps")));
     }
     let items: Vec<(&App, String)> = cfg
         .apps
@@ -57,10 +55,10 @@ fn pick(cfg: &Config, ui: Ui) -> Result<Vec<&App>> {
             let hosts = if a.hosts.is_empty() {
                 String::new()
             } else {
-                format!(" ({} hosts)", a.hosts.len())
+                format!(" ({})", crate::t!("release-hosts", n = a.hosts.len()))
             };
             (a, format!("{}{hosts}", a.name))
         })
         .collect();
-    super::release::choose(&items, "apps to restart")
+    super::release::choose(&items, &crate::t!("restart-pick"))
 }
