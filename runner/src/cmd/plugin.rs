@@ -10,7 +10,8 @@ use crate::report::{self, PluginRow};
 
 use super::Globals;
 
-/// What a plugin declares it needs but the operator has not granted.
+/// What a plugin declares it needs but the operator has not granted, as runner.toml's `allow`
+/// names it (`plugin list --json` has it too).
 fn missing_grants(p: &Loaded) -> Vec<String> {
     let a = &p.spec.allow;
     let mut out = Vec::new();
@@ -33,10 +34,13 @@ fn missing_grants(p: &Loaded) -> Vec<String> {
     out
 }
 
+/// What the operator granted, as runner.toml's `allow` names it (`dirs` read-only, `rw`).
 fn granted(a: &Allow) -> Vec<String> {
     let mut out = Vec::new();
     out.extend(a.exec.iter().map(|e| format!("exec {e}")));
+    // en: the grant's kind and mode as in runner.toml (allow.dirs, allow.rw), like `exec`, `http`
     out.extend(a.dirs.iter().map(|d| format!("dir {} (ro)", d.display())));
+    // en: as above
     out.extend(a.rw.iter().map(|d| format!("dir {} (rw)", d.display())));
     out.extend(a.http.iter().map(|h| format!("http {h}")));
     out
@@ -55,6 +59,7 @@ pub fn list(g: &Globals) -> Result<ExitCode> {
                     "wasm": p.spec.wasm,
                     "sha256": p.sha256,
                     "version": p.info.version,
+                    // en: a JSON value, the WIT package as `wit/` names it
                     "wit": format!("runner:plugin@{}", p.wit),
                     "hooks": p.hooks,
                     "concurrent": p.info.concurrent,
@@ -75,7 +80,7 @@ pub fn list(g: &Globals) -> Result<ExitCode> {
         return Ok(ExitCode::DONE);
     }
     if host.plugins.is_empty() {
-        println!("no plugins configured");
+        println!("{}", crate::t!("plugin-none"));
         return Ok(ExitCode::DONE);
     }
     let rows: Vec<PluginRow> = host
@@ -124,6 +129,7 @@ pub fn check(g: &Globals, wasm: &Path) -> Result<ExitCode> {
         "sha256": p.sha256,
         "name": p.info.name,
         "version": p.info.version,
+        // en: a JSON value, the WIT package as `wit/` names it
         "wit": format!("runner:plugin@{}", p.wit),
         "hooks": p.info.hooks,
         "concurrent": p.info.concurrent,
@@ -143,36 +149,48 @@ pub fn check(g: &Globals, wasm: &Path) -> Result<ExitCode> {
         }
     };
     println!(
-        "{} {} {} {}: built against runner:plugin@{}",
-        console::style("ok").green().bold(),
-        wasm.display(),
-        p.info.name,
-        p.info.version,
-        p.wit
+        "{} {}",
+        console::style(crate::t!("plugin-check-ok")).green().bold(),
+        crate::t!(
+            "plugin-check-built",
+            wasm = wasm,
+            name = &p.info.name,
+            version = &p.info.version,
+            wit = &p.wit
+        )
     );
     println!(
-        "  hooks: {} ({})",
-        list(&p.info.hooks),
-        if p.info.concurrent {
-            "concurrent: calls may overlap"
-        } else {
-            "calls never overlap"
-        }
+        "  {}",
+        crate::t!(
+            "plugin-check-hooks",
+            hooks = list(&p.info.hooks),
+            calls = if p.info.concurrent {
+                crate::t!("plugin-check-concurrent")
+            } else {
+                crate::t!("plugin-check-serial")
+            }
+        )
     );
     println!(
-        "  needs: exec {}; dirs {}; http {}",
-        list(&p.info.needs.exec),
-        list(&p.info.needs.dirs),
-        list(&p.info.needs.http)
+        "  {}",
+        crate::t!(
+            "plugin-check-needs",
+            exec = list(&p.info.needs.exec),
+            dirs = list(&p.info.needs.dirs),
+            http = list(&p.info.needs.http)
+        )
     );
     println!(
-        "  loaded in {} ({})",
-        report::secs(took),
-        if p.cached {
-            "compiled form from the cache"
-        } else {
-            "compiled now, cached for next time"
-        }
+        "  {}",
+        crate::t!(
+            "plugin-check-loaded",
+            time = report::secs(took),
+            how = if p.cached {
+                crate::t!("plugin-check-cached")
+            } else {
+                crate::t!("plugin-check-compiled")
+            }
+        )
     );
     Ok(ExitCode::DONE)
 }

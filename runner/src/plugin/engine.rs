@@ -96,7 +96,11 @@ pub(super) fn compile(
         match deserialize(engine, &path) {
             Ok(c) => return Ok((c, true)),
             Err(e) => {
-                tracing::warn!(path = %path.display(), "recompiling: cached plugin unusable: {e}")
+                tracing::warn!(
+                    path = %path.display(),
+                    "{}",
+                    crate::t!("plugin-cache-unusable", error = e.to_string())
+                )
             }
         }
     }
@@ -108,10 +112,13 @@ pub(super) fn compile(
     match component.serialize() {
         Ok(b) => {
             if let Err(e) = write_durably(&path, &b) {
-                tracing::warn!("cannot cache the compiled plugin: {e}");
+                tracing::warn!("{}", crate::t!("plugin-cache-write", error = e.to_string()));
             }
         }
-        Err(e) => tracing::warn!("cannot serialize the compiled plugin: {e}"),
+        Err(e) => tracing::warn!(
+            "{}",
+            crate::t!("plugin-cache-serialize", error = e.to_string())
+        ),
     }
     Ok((component, false))
 }
@@ -130,9 +137,8 @@ fn cache_dir(state_dir: &Path) -> PathBuf {
         None => dir,
         Some(why) => {
             tracing::warn!(
-                "RUNNER_PLUGIN_CACHE {} not used: {why}; caching compiled plugins in {}",
-                dir.display(),
-                own.display()
+                "{}",
+                crate::t!("plugin-cache-env-unsafe", dir = &dir, why = why, own = &own)
             );
             own
         }
@@ -146,20 +152,24 @@ fn unsafe_to_load_from(dir: &Path) -> Option<String> {
     use rustix::fs::Mode;
     // Made now if missing, so that it is checked as it is, not as someone may make it later.
     if let Err(e) = std::fs::create_dir_all(dir) {
-        return Some(format!("cannot create it: {e}"));
+        return Some(crate::t!("plugin-cache-create", error = e.to_string()));
     }
     let st = match rustix::fs::stat(dir) {
         Ok(st) => st,
-        Err(e) => return Some(format!("cannot stat it: {e}")),
+        Err(e) => return Some(crate::t!("plugin-cache-stat", error = e.to_string())),
     };
     let me = rustix::process::geteuid().as_raw();
     if st.st_uid != me {
-        return Some(format!("it is owned by uid {}, not by uid {me}", st.st_uid));
+        return Some(crate::t!(
+            "plugin-cache-owner",
+            owner = st.st_uid.to_string(),
+            me = me.to_string()
+        ));
     }
     if Mode::from_raw_mode(st.st_mode).intersects(Mode::WGRP | Mode::WOTH) {
-        return Some(format!(
-            "it is writable by group or others (mode {:o})",
-            st.st_mode & 0o7777
+        return Some(crate::t!(
+            "plugin-cache-writable",
+            mode = format!("{:o}", st.st_mode & 0o7777)
         ));
     }
     None
@@ -177,6 +187,7 @@ fn deserialize(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
 pub(super) fn wit_version(engine: &Engine, c: &Component) -> Option<String> {
     c.component_type()
         .imports(engine)
+        // en: the WIT interface name a component imports
         .find_map(|(name, _)| name.strip_prefix("runner:plugin/host@").map(str::to_string))
 }
 
@@ -192,7 +203,7 @@ mod tests {
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
         assert_eq!(unsafe_to_load_from(&dir), None);
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
-        let why = unsafe_to_load_from(&dir).unwrap();
+        let why = crate::i18n::english(|| unsafe_to_load_from(&dir)).unwrap();
         assert!(why.contains("writable by group or others"), "{why}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

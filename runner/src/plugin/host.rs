@@ -18,6 +18,7 @@ use crate::config::{self, Config, OnError};
 use crate::error::{Error, Result};
 use crate::history::HookCall;
 use crate::hook::Hook;
+use crate::i18n::english;
 use crate::inventory;
 
 /// The most of a plugin's abort reason or failure text that runner prints and records.
@@ -266,11 +267,15 @@ impl PluginHost {
             let res = self.run(p, ev);
             drop(busy);
             let micros = t.elapsed().as_micros() as u64;
-            // The history and runner's error get the cause as the same text, bounded.
-            let res = res.map_err(|e| sandbox::truncate(e.to_string(), REASON));
+            // The cause, bounded: in English for what is recorded (the history, an abort's
+            // reason), in the chosen language for a warning the operator reads.
+            let res = res.map_err(|e| {
+                let recorded = english(|| sandbox::truncate(e.to_string(), REASON));
+                (sandbox::truncate(e.to_string(), REASON), recorded)
+            });
             let (decision, error) = match &res {
-                Ok((d, _)) => (sandbox::truncate(d.name(), REASON), None),
-                Err(e) => ("failed".to_string(), Some(e.clone())),
+                Ok((d, _)) => (english(|| sandbox::truncate(d.name(), REASON)), None),
+                Err((_, recorded)) => ("failed".to_string(), Some(recorded.clone())),
             };
             self.calls
                 .lock()
@@ -302,31 +307,38 @@ impl PluginHost {
                                 plugin: p.spec.name.clone(),
                             }
                         }
+                        // The reason goes into the journal and the history: English.
                         Decision::Abort(reason) => {
                             return Verdict::Abort {
                                 plugin: p.spec.name.clone(),
-                                reason: format!(
-                                    "plugin `{}` aborted in {}: {}",
-                                    p.spec.name,
-                                    ev.hook,
-                                    sandbox::truncate(reason, REASON)
-                                ),
+                                reason: english(|| {
+                                    crate::t!(
+                                        "plugin-aborted",
+                                        plugin = &p.spec.name,
+                                        hook = ev.hook.name(),
+                                        reason = sandbox::truncate(reason, REASON)
+                                    )
+                                }),
                             };
                         }
                     }
                 }
-                Err(cause) => {
-                    let e = Error::Plugin {
+                Err((shown, recorded)) => {
+                    let e = |cause| Error::Plugin {
                         plugin: p.spec.name.clone(),
                         hook: ev.hook.to_string(),
                         cause,
                     };
                     if p.spec.on_error == OnError::Warn {
-                        ui.warn(format!("on_error = warn, the release goes on: {e}"));
+                        ui.warn(crate::t!(
+                            "plugin-on-error-warn",
+                            error = e(shown).to_string()
+                        ));
                     } else {
+                        // Into the journal and the history, as an abort's reason: English.
                         return Verdict::Abort {
                             plugin: p.spec.name.clone(),
-                            reason: e.to_string(),
+                            reason: english(|| e(recorded).to_string()),
                         };
                     }
                 }

@@ -15,6 +15,7 @@ use super::error::{HostCallError, PluginError};
 use super::types::Level;
 use crate::config;
 use crate::fsutil::write_durably;
+use crate::i18n::Text;
 
 /// Bytes of a plugin's stdout+stderr kept (the tail) per call.
 const CAPTURE: usize = 16 * 1024;
@@ -309,46 +310,53 @@ impl State {
         if self.logs_dropped > 0 {
             logs.push((
                 Level::Warn,
-                format!(
-                    "{} more log lines dropped (a call keeps {LOG_LINES} lines, {} KiB)",
-                    self.logs_dropped,
-                    LOG_BYTES >> 10
+                crate::t!(
+                    "plugin-logs-dropped",
+                    n = self.logs_dropped,
+                    lines = LOG_LINES,
+                    kib = LOG_BYTES >> 10
                 ),
             ));
         }
         if self.denials > DENIALS_SHOWN {
             logs.push((
                 Level::Warn,
-                format!("{} more denials not shown", self.denials - DENIALS_SHOWN),
+                crate::t!("plugin-denials-more", n = self.denials - DENIALS_SHOWN),
             ));
         }
         if self.state_refused > 0 {
             logs.push((
                 Level::Warn,
-                format!(
-                    "{} state-set calls refused (a plugin keeps at most {STATE_KEYS} keys, {} KiB, per release)",
-                    self.state_refused,
-                    STATE_BYTES >> 10
+                crate::t!(
+                    "plugin-state-refused",
+                    n = self.state_refused,
+                    keys = STATE_KEYS,
+                    kib = STATE_BYTES >> 10
                 ),
             ));
         }
         logs
     }
 
-    fn deny(&mut self, what: String) -> HostCallError {
+    /// A refusal: shown to the operator in their language, told to the guest in English.
+    fn deny(&mut self, what: Text) -> HostCallError {
         // Once on the terminal (the log line is for `-v`), and only the first few per call.
         self.denials += 1;
         tracing::debug!(plugin = %self.plugin, hook = %self.hook, "denied: {what}");
         if self.denials <= DENIALS_SHOWN {
             eprintln!(
-                "{} plugin {} ({}): denied {what}",
-                console::style("runner: warning:").yellow().bold(),
-                self.plugin,
-                self.hook
+                "{} {}",
+                console::style(crate::t!("plugin-warning")).yellow().bold(),
+                crate::t!(
+                    "plugin-denied",
+                    plugin = &self.plugin,
+                    hook = &self.hook,
+                    what = what.to_string()
+                )
             );
         }
         HostCallError::Denied {
-            what,
+            what: what.english(),
             plugin: self.plugin.clone(),
         }
     }
@@ -394,7 +402,7 @@ impl State {
         args: Vec<String>,
     ) -> Result<ExecOutput, HostCallError> {
         if !self.exec_allowed(&program) {
-            return Err(self.deny(format!("exec of `{program}`")));
+            return Err(self.deny(crate::text!("plugin-denied-exec", program = &program)));
         }
         let child = tokio::process::Command::new(&program)
             .args(&args)
@@ -420,7 +428,7 @@ impl State {
         })?;
         let host = uri.host().unwrap_or_default().to_string();
         if !self.http_allowed(&host, uri.port_u16()) {
-            return Err(self.deny(format!("http to `{host}`")));
+            return Err(self.deny(crate::text!("plugin-denied-http", host = &host)));
         }
         let timeout = self.remaining();
         let call = tokio::task::spawn_blocking(move || http_call(req, timeout));
@@ -470,7 +478,10 @@ impl State {
         if let Ok(body) = serde_json::to_vec(&mine)
             && let Err(e) = write_durably(path, &body)
         {
-            tracing::warn!("cannot persist plugin state: {e}");
+            tracing::warn!(
+                "{}",
+                crate::t!("plugin-state-not-persisted", error = e.to_string())
+            );
         }
     }
 
@@ -515,7 +526,8 @@ fn http_call(req: HttpRequest, timeout: Duration) -> Result<HttpResponse, HostCa
     })
 }
 
-/// `s` cut to at most `max` bytes (on a char boundary), with a marker saying how much was cut.
+/// `s` cut to at most `max` bytes (on a char boundary), with a marker saying how much was cut
+/// (in the chosen language: what is recorded is cut inside [`crate::i18n::english`]).
 pub(crate) fn truncate(mut s: String, max: usize) -> String {
     if s.len() <= max {
         return s;
@@ -526,6 +538,6 @@ pub(crate) fn truncate(mut s: String, max: usize) -> String {
         cut -= 1;
     }
     s.truncate(cut);
-    s.push_str(&format!("… [{} more bytes cut]", total - cut));
+    s.push_str(&crate::t!("plugin-cut", n = total - cut));
     s
 }

@@ -14,7 +14,7 @@ use super::{since_v0_1, since_v0_2};
 /// The WIT versions this runner loads, newest first.
 pub const WIT_VERSIONS: &[&str] = &[since_v0_2::VERSION, since_v0_1::VERSION];
 
-/// [`WIT_VERSIONS`] as a message names them.
+/// [`WIT_VERSIONS`] as a message names them (the message puts "or" in the chosen language).
 const ANY_VERSION: &str = "0.2.0 or 0.1.0";
 
 /// Adds every version's host imports to `linker` (their names carry the version, so they
@@ -48,9 +48,9 @@ impl PluginPre {
             since_v0_1::VERSION => since_v0_1::PluginPre::new(pre.clone())
                 .map(PluginPre::V0_1)
                 .map_err(|e| wrong_world(since_v0_1::VERSION, e)),
-            other => Err(PluginError::MissingImports(wasmtime::Error::msg(format!(
-                "runner has no bindings for runner:plugin@{other}"
-            )))),
+            other => Err(PluginError::MissingImports(wasmtime::Error::msg(
+                crate::t!("plugin-no-bindings", version = other),
+            ))),
         };
         match wit {
             Some(version) => bind(version),
