@@ -30,91 +30,105 @@ pub struct AppAgent {
 /// Why the agent ends a session (after telling the client, when it can).
 #[derive(Debug, thiserror::Error)]
 pub enum AgentError {
-    #[error("cannot create root {}: {source}", .path.display())]
+    #[error("{}", crate::t!("fleet-agent-create-root", path = .path, error = .source.to_string()))]
     CreateRoot {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("root {}: {source}", .path.display())]
+    #[error("{}", crate::t!("fleet-agent-root", path = .path, error = .source.to_string()))]
     Root {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("writing to the client: {0}")]
+    #[error("{}", crate::t!("fleet-agent-client", error = .0.to_string()))]
     Client(#[source] std::io::Error),
     #[error(
-        "protocol version {version} (runner {runner}) is not spoken here: this agent is runner {} with protocol {}",
-        env!("CARGO_PKG_VERSION"),
-        protocol::VERSION
+        "{}",
+        crate::t!(
+            "fleet-agent-version",
+            version = .version,
+            runner = .runner,
+            mine = env!("CARGO_PKG_VERSION"),
+            protocol = protocol::VERSION
+        )
     )]
     Version { version: u32, runner: String },
-    #[error("expected hello, got {0}")]
+    #[error("{}", crate::t!("fleet-agent-no-hello", got = .0))]
     NoHello(String),
-    #[error("bad frame: {0}")]
+    #[error("{}", crate::t!("fleet-agent-bad-frame", error = .0.to_string()))]
     BadFrame(#[source] ProtoError),
-    #[error("{path}: more data than the announced {size} bytes")]
+    #[error("{}", crate::t!("fleet-agent-too-much-data", path = .path, size = .size))]
     TooMuchData { path: String, size: u64 },
-    #[error("expected file data, got {0}")]
+    #[error("{}", crate::t!("fleet-agent-not-data", got = .0))]
     NotData(String),
-    #[error("unexpected {0}")]
+    #[error("{}", crate::t!("fleet-agent-unexpected", got = .0))]
     Unexpected(String),
-    #[error("waiting for the release: {0}")]
+    #[error("{}", crate::t!("fleet-agent-wait", error = .0.to_string()))]
     Wait(#[source] std::io::Error),
 }
 
 /// Why the agent refuses one request: the client is told, and the session goes on.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {
-    #[error("not a relative path")]
+    #[error("{}", crate::t!("fleet-agent-not-relative"))]
     NotRelative,
-    #[error("component `{0}` is not allowed")]
+    #[error("{}", crate::t!("fleet-agent-component", component = .0))]
     Component(String),
-    #[error("reserved name")]
+    #[error("{}", crate::t!("fleet-agent-reserved"))]
     Reserved,
-    #[error("{} is not a directory (a symlink?)", .0.display())]
+    #[error("{}", crate::t!("fleet-agent-through-symlink", path = .0))]
     ThroughSymlink(PathBuf),
-    #[error("{} is not a directory", .0.display())]
+    #[error("{}", crate::t!("fleet-agent-not-a-dir", path = .0))]
     NotADir(PathBuf),
-    #[error("is a directory")]
+    #[error("{}", crate::t!("fleet-agent-is-a-dir"))]
     IsADir,
-    #[error("outside root")]
+    #[error("{}", crate::t!("fleet-agent-outside-root"))]
     OutsideRoot,
     #[error("{0}")]
     Io(#[from] std::io::Error),
-    #[error("mkdir {}: {source}", .path.display())]
+    #[error("{}", crate::t!("fleet-agent-mkdir", path = .path, error = .source.to_string()))]
     Mkdir {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("create {}: {source}", .path.display())]
+    #[error("{}", crate::t!("fleet-agent-create", path = .path, error = .source.to_string()))]
     Create {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("write: {0}")]
+    #[error("{}", crate::t!("fleet-agent-write", error = .0.to_string()))]
     Write(#[source] std::io::Error),
-    #[error("received {got} bytes with sha256 {sha256}, announced {size} bytes {want}")]
+    #[error(
+        "{}",
+        crate::t!(
+            "fleet-agent-mismatch",
+            got = .got,
+            sha256 = .sha256,
+            size = .size,
+            want = .want
+        )
+    )]
     Mismatch {
         got: u64,
         sha256: String,
         size: u64,
         want: String,
     },
-    #[error("fsync {}: {source}", .path.display())]
+    #[error("{}", crate::t!("fleet-agent-fsync", path = .path, error = .source.to_string()))]
     Fsync {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("rename into {}: {source}", .path.display())]
+    #[error("{}", crate::t!("fleet-agent-rename", path = .path, error = .source.to_string()))]
     Rename {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("this agent serves a directory; it runs nothing")]
+    #[error("{}", crate::t!("fleet-agent-runs-nothing"))]
     RunsNothing,
-    #[error("cannot find runner itself: {0}")]
+    #[error("{}", crate::t!("fleet-agent-no-runner", error = .0.to_string()))]
     NoRunner(#[source] std::io::Error),
-    #[error("cannot start runner {command}: {source}")]
+    #[error("{}", crate::t!("fleet-agent-spawn", command = .command, error = .source.to_string()))]
     Spawn {
         command: &'static str,
         source: std::io::Error,
@@ -152,8 +166,9 @@ pub fn serve(
     if let Err(e) = &end
         && !matches!(e, AgentError::Client(_))
     {
+        // What the client is told is English, as everything on the wire (it may be recorded).
         let _ = conn.reply(&Msg::Error {
-            message: e.to_string(),
+            message: crate::i18n::english(|| e.to_string()),
         });
     }
     end
@@ -189,7 +204,7 @@ impl<R: Read, W: Write> Conn<'_, R, W> {
                 // Every version's client reads an `Error` in answer to its hello.
                 let e = AgentError::Version { version, runner };
                 let _ = self.reply(&Msg::Error {
-                    message: e.to_string(),
+                    message: crate::i18n::english(|| e.to_string()),
                 });
                 Err(e)
             }
@@ -210,7 +225,10 @@ impl<R: Read, W: Write> Conn<'_, R, W> {
             let answer = match frame {
                 Frame::Msg(Msg::List) => {
                     let entries = manifest(&self.root).unwrap_or_else(|e| {
-                        tracing::warn!("manifest: {e}");
+                        tracing::warn!(
+                            "{}",
+                            crate::t!("fleet-agent-manifest", error = e.to_string())
+                        );
                         Vec::new()
                     });
                     Msg::Manifest { entries }
@@ -225,7 +243,7 @@ impl<R: Read, W: Write> Conn<'_, R, W> {
                 Frame::Msg(Msg::Commit) => match self.staged.commit() {
                     Ok(files) => Msg::Committed { files },
                     Err(why) => Msg::Error {
-                        message: why.to_string(),
+                        message: crate::i18n::english(|| why.to_string()),
                     },
                 },
                 Frame::Msg(Msg::Delete { path }) => match delete(&self.root, &path) {
@@ -244,7 +262,7 @@ impl<R: Read, W: Write> Conn<'_, R, W> {
     fn run(&mut self, kind: RunKind, options: RunOptions) -> Result<Msg, AgentError> {
         let Some(app) = self.app else {
             return Ok(Msg::Error {
-                message: Refusal::RunsNothing.to_string(),
+                message: crate::i18n::english(|| Refusal::RunsNothing.to_string()),
             });
         };
         let w = &mut self.w;
@@ -256,7 +274,7 @@ impl<R: Read, W: Write> Conn<'_, R, W> {
         Ok(match run_command(app, kind, options, &mut event)? {
             Ok((code, stderr)) => Msg::Exited { code, stderr },
             Err(why) => Msg::Error {
-                message: why.to_string(),
+                message: crate::i18n::english(|| why.to_string()),
             },
         })
     }
@@ -264,12 +282,12 @@ impl<R: Read, W: Write> Conn<'_, R, W> {
 
 fn refused(path: &str, why: Refusal) -> Msg {
     Msg::Error {
-        message: format!("{path}: {why}"),
+        message: crate::i18n::english(|| format!("{path}: {why}")),
     }
 }
 
 /// Runs `runner <kind> <app> --local --yes --events [options]` (for a status, `runner --json
-/// status <app> --local`) with this agent's config,
+/// status <app> --local`) with this agent's config, in English,
 /// passing each line it prints to `event`. Ok(Err) is a refusal (runner cannot start);
 /// Err is the client gone.
 fn run_command(
@@ -284,7 +302,9 @@ fn run_command(
         Err(e) => return Ok(Err(Refusal::NoRunner(e))),
     };
     let mut cmd = std::process::Command::new(exe);
-    cmd.arg("-c").arg(&app.config);
+    // In English whatever the host's locale: what it prints goes over the wire to the central
+    // runner, which records it (its history, the host's error).
+    cmd.args(["--lang", "en"]).arg("-c").arg(&app.config);
     match kind {
         // Read-only, no options: the host's status document.
         RunKind::Status => cmd.args(["--json", command, &app.app, "--local"]),

@@ -38,17 +38,17 @@ pub fn batches(spec: &str, n: usize) -> Result<Vec<usize>> {
             let size = if let Some(p) = s.strip_suffix('%') {
                 let p: f64 = p
                     .parse()
-                    .map_err(|_| bad(format!("bad percentage `{s}`")))?;
+                    .map_err(|_| bad(crate::t!("fleet-batch-bad-percentage", spec = s)))?;
                 if !(p > 0.0 && p <= 100.0) {
-                    return Err(bad(format!("`{s}` is not within 0-100%")));
+                    return Err(bad(crate::t!("fleet-batch-out-of-range", spec = s)));
                 }
                 (n as f64 * p / 100.0).ceil() as usize
             } else {
                 s.parse::<usize>()
-                    .map_err(|_| bad(format!("bad batch size `{s}`")))?
+                    .map_err(|_| bad(crate::t!("fleet-batch-bad-size", spec = s)))?
             };
             if size == 0 {
-                return Err(bad(format!("batch `{s}` is empty")));
+                return Err(bad(crate::t!("fleet-batch-empty", spec = s)));
             }
             Ok(size)
         })
@@ -65,23 +65,30 @@ pub fn batches(spec: &str, n: usize) -> Result<Vec<usize>> {
     Ok(out)
 }
 
-/// Why one host's release did not go through (its report's `error`).
+/// Why one host's release did not go through (its report's `error`, which is recorded: it is
+/// put into words in English).
 #[derive(Debug, thiserror::Error)]
 enum HostError {
-    #[error("cannot connect to {to}: {}", transport(.source))]
+    #[error("{}", crate::t!("fleet-host-connect", to = .to, error = transport(.source)))]
     Connect { to: String, source: Error },
     #[error(
-        "{source} (is runner {} installed there as `{agent}`? --install-agent copies this one)",
-        env!("CARGO_PKG_VERSION")
+        "{}",
+        crate::t!(
+            "fleet-host-no-agent",
+            error = .source.to_string(),
+            version = env!("CARGO_PKG_VERSION"),
+            agent = .agent
+        )
     )]
     NoAgent { source: Error, agent: String },
-    #[error("{source}; installing runner there failed too: {install}")]
-    Install { source: Error, install: Box<Error> },
-    #[error("sync: {0}")]
-    Sync(#[source] Error),
     #[error(
-        "{source} (the release there is journaled: `runner history {app}` on the host shows where it stopped)"
+        "{}",
+        crate::t!("fleet-host-install", error = .source.to_string(), install = .install.to_string())
     )]
+    Install { source: Error, install: Box<Error> },
+    #[error("{}", crate::t!("fleet-host-sync", error = .0.to_string()))]
+    Sync(#[source] Error),
+    #[error("{}", crate::t!("fleet-host-lost", error = .source.to_string(), app = .app))]
     Lost { source: Error, app: String },
     /// The host's release failed: why, and the end of its start-up log.
     #[error("{why}{}", log_tail(.log))]
@@ -100,7 +107,10 @@ fn log_tail(log: &[String]) -> String {
     if log.is_empty() {
         String::new()
     } else {
-        format!("\n    its log ended: {}", log.join("\n      "))
+        format!(
+            "\n    {}",
+            crate::t!("fleet-host-log-ended", log = log.join("\n      "))
+        )
     }
 }
 
@@ -190,12 +200,13 @@ fn shown_state(state: &str) -> String {
         "draining" => crate::t!("host-draining"),
         "syncing" => crate::t!("host-syncing"),
         "releasing" => crate::t!("host-releasing"),
-        "backing up" => crate::t!("host-backing-up"),
+        "backing up" => crate::t!("host-backing-up"), // en: a state's name (--json)
         "installing" => crate::t!("host-installing"),
         "restarting" => crate::t!("host-restarting"),
         "verifying" => crate::t!("host-verifying"),
-        "rolling back" => crate::t!("host-rolling-back"),
+        "rolling back" => crate::t!("host-rolling-back"), // en: a state's name (--json)
         "restoring" => crate::t!("host-restoring"),
+        "asking" => crate::t!("fleet-host-asking"),
         other => other.to_string(),
     }
 }
@@ -242,15 +253,17 @@ fn roll(
             &cfg.state_dir,
             lock::Scope::Fleet(&app.name),
             match task {
-                RunKind::Restart => "fleet restart",
-                _ => "fleet release",
+                RunKind::Restart => "fleet restart", // en: the lock file's record of its holder
+                _ => "fleet release",                // en: the lock file's record of its holder
             },
         )?)
     };
     if let Some(h) = acquired.as_ref().and_then(|a| a.stale.as_ref()) {
-        ctx.ui.warn(format!(
-            "{}: took over a fleet lock left by pid {} ({}), which is no longer running",
-            app.name, h.pid, h.user
+        ctx.ui.warn(crate::t!(
+            "fleet-lock-taken-over",
+            app = &app.name,
+            pid = h.pid,
+            user = &h.user
         ));
     }
     let id = crate::release::new_id(cfg, &app.name);
@@ -258,28 +271,37 @@ fn roll(
     let started = jiff::Timestamp::now().to_string();
     if !ctx.ui.json && !ctx.ui.quiet {
         let sizes: Vec<String> = sizes.iter().map(|s| s.to_string()).collect();
+        let title = match task {
+            RunKind::Restart => crate::t!("fleet-title-restart"),
+            _ => crate::t!("fleet-title-release"),
+        };
         eprintln!(
             "{}",
-            report::wrapped_err(&format!(
-                "{} {} on {} hosts in batches of {} ({id})",
-                console::style(format!("fleet {}", task.command())).bold(),
-                app.name,
-                hosts.len(),
-                sizes.join(", "),
+            report::wrapped_err(&crate::t!(
+                "fleet-announce",
+                title = console::style(title).bold().to_string(),
+                app = &app.name,
+                n = hosts.len(),
+                sizes = sizes.join(", "),
+                id = &id,
             ))
         );
     }
     if opts.confirm
-        && !crate::release::confirm(&format!(
-            "{} {} on {} hosts ({})?",
-            match task {
-                RunKind::Restart => "Restart",
-                _ => "Release",
-            },
-            app.name,
-            hosts.len(),
-            hosts.join(", ")
-        ))?
+        && !crate::release::confirm(&match task {
+            RunKind::Restart => crate::t!(
+                "fleet-confirm-restart",
+                app = &app.name,
+                n = hosts.len(),
+                hosts = hosts.join(", ")
+            ),
+            _ => crate::t!(
+                "fleet-confirm-release",
+                app = &app.name,
+                n = hosts.len(),
+                hosts = hosts.join(", ")
+            ),
+        })?
     {
         return Err(Error::Cancelled);
     }
@@ -466,7 +488,7 @@ impl Roll<'_> {
             }),
             Err(e) => {
                 let mut r = HostReport::new(&self.view.hosts[i], HostOutcome::Failed);
-                r.error = Some(e.to_string());
+                r.error = Some(crate::i18n::english(|| e.to_string()));
                 r.ms = t.elapsed().as_millis() as u64;
                 Err(r)
             }
@@ -525,7 +547,9 @@ impl Roll<'_> {
             for open in c.hosts {
                 open.session.close(true);
                 let mut r = HostReport::new(&self.view.hosts[open.i], HostOutcome::Skipped);
-                r.error = Some(format!("not released: {reason}"));
+                r.error = Some(crate::i18n::english(|| {
+                    crate::t!("fleet-not-released", reason = &reason)
+                }));
                 r.connect_ms = open.connect_ms;
                 r.ms = open.t.elapsed().as_millis() as u64;
                 finish(open.i, r);
@@ -607,13 +631,16 @@ impl Roll<'_> {
         let mut failed = failed.into_inner().unwrap_or_else(|e| e.into_inner());
         failed.sort();
         let failed: Vec<String> = failed.into_iter().map(|(_, h)| h).collect();
+        // The hooks' event, in English as the rest of it.
         let error = (!failed.is_empty()).then(|| {
-            format!(
-                "{} of {} hosts failed: {}",
-                failed.len(),
-                batch.hosts.len(),
-                failed.join(", ")
-            )
+            crate::i18n::english(|| {
+                crate::t!(
+                    "fleet-batch-failed",
+                    failed = failed.len(),
+                    n = batch.hosts.len(),
+                    hosts = failed.join(", ")
+                )
+            })
         });
         let outcome = if failed.is_empty() {
             Outcome::Success
@@ -643,7 +670,7 @@ impl Roll<'_> {
         let mut all_back = true;
         let mut count = 0;
         for (k, &i) in back.iter().enumerate() {
-            self.view.state(i, "rolling back");
+            self.view.state(i, "rolling back"); // en: a state's name (--json)
             let number = BatchNo {
                 number: k + 1,
                 of: back.len(),
@@ -715,7 +742,7 @@ impl Roll<'_> {
                 // Its before-host hooks went through: a drain plugin took it out.
                 r.drained = self.subscribed(Hook::BeforeHost);
                 if let Err(e) = self.on_host(session, task, &state, &mut r) {
-                    r.error = Some(format!("{host}: {e}"));
+                    r.error = Some(crate::i18n::english(|| format!("{host}: {e}")));
                     if r.outcome == HostOutcome::Verified {
                         r.outcome = HostOutcome::Failed;
                     }
@@ -760,7 +787,7 @@ impl Roll<'_> {
             RunKind::Release => "releasing",
             RunKind::Restart => "restarting",
             RunKind::Status => "asking",
-            RunKind::Rollback => "rolling back",
+            RunKind::Rollback => "rolling back", // en: a state's name (--json)
         });
         let mut follow = Follow::default();
         let (code, stderr) = session
@@ -802,12 +829,12 @@ impl Follow {
         };
         match ev {
             Event::Point { point, .. } => match point {
-                Hook::BeforeBackup => state("backing up"),
+                Hook::BeforeBackup => state("backing up"), // en: a state's name (--json)
                 Hook::BeforeInstall => state("installing"),
                 Hook::BeforeRestart => state("restarting"),
                 Hook::BeforeVerify => state("verifying"),
                 Hook::BeforeRollback => {
-                    state("rolling back");
+                    state("rolling back"); // en: a state's name (--json)
                     self.failed_tail = Some(std::mem::take(&mut self.log_tail));
                 }
                 _ => {}
@@ -850,11 +877,17 @@ impl Follow {
                 let s = stderr.trim();
                 (!s.is_empty()).then(|| s.lines().last().unwrap_or(s).to_string())
             })
-            .unwrap_or_else(|| format!("runner {} exited with {code}", task.command()));
+            .unwrap_or_else(|| {
+                crate::i18n::english(|| {
+                    crate::t!("fleet-host-exited", command = task.command(), code = code)
+                })
+            });
         let log = match self.failed_tail {
             Some(mut failed) => {
                 if !self.log_tail.is_empty() {
-                    failed.push("— after the rollback —".into());
+                    failed.push(crate::i18n::english(|| {
+                        crate::t!("fleet-log-after-rollback")
+                    }));
                     failed.extend(self.log_tail);
                 }
                 failed

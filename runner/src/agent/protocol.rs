@@ -141,15 +141,15 @@ pub enum Frame {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProtoError {
-    #[error("connection closed")]
+    #[error("{}", crate::t!("fleet-proto-closed"))]
     Closed,
-    #[error("frame of {0} bytes exceeds the limit of {MAX_FRAME}")]
+    #[error("{}", crate::t!("fleet-proto-too-large", size = .0, limit = MAX_FRAME))]
     TooLarge(usize),
-    #[error("empty frame")]
+    #[error("{}", crate::t!("fleet-proto-empty"))]
     Empty,
-    #[error("unknown frame kind {0}")]
+    #[error("{}", crate::t!("fleet-proto-kind", kind = .0))]
     Kind(u8),
-    #[error("malformed message: {0}")]
+    #[error("{}", crate::t!("fleet-proto-malformed", error = .0))]
     Malformed(String),
     #[error("{0}")]
     Io(#[from] io::Error),
@@ -199,8 +199,9 @@ pub fn write_data(w: &mut impl Write, data: &[u8]) -> io::Result<()> {
 fn write_frame(w: &mut impl Write, kind: u8, body: &[u8]) -> io::Result<()> {
     let len = body.len() + 1;
     if len > MAX_FRAME {
-        return Err(io::Error::other(format!(
-            "frame of {len} bytes is too large"
+        return Err(io::Error::other(crate::t!(
+            "fleet-proto-frame-too-large",
+            size = len
         )));
     }
     w.write_all(&(len as u32).to_be_bytes())?;

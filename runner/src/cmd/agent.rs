@@ -20,7 +20,8 @@ pub fn run(g: &Globals, root: Option<PathBuf>, app: Option<String>) -> ExitCode 
             let _ = protocol::write_msg(
                 &mut out,
                 &protocol::Msg::Error {
-                    message: e.to_string(),
+                    // English, as everything on the wire.
+                    message: crate::i18n::english(|| e.to_string()),
                 },
             );
             let _ = out.flush();
@@ -55,6 +56,6 @@ fn served(
             let config = std::path::absolute(&path).unwrap_or(path);
             Ok((staging, Some(AppAgent { app, config })))
         }
-        (None, None) => Err(Error::Usage("agent needs --root or --app".into())),
+        (None, None) => Err(Error::Usage(crate::t!("fleet-agent-needs-root"))),
     }
 }

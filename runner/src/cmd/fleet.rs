@@ -14,9 +14,11 @@ pub fn restore(g: &Globals, app: &str, host: &str) -> Result<ExitCode> {
     let ctx = loaded.ctx(g.ui);
     let a = loaded.cfg.app(app)?;
     if !crate::address::names(&a.hosts).iter().any(|h| h == host) {
-        return Err(Error::Usage(format!(
-            "{host} is not one of {app}'s hosts ({})",
-            crate::address::names(&a.hosts).join(", ")
+        return Err(Error::Usage(crate::t!(
+            "fleet-restore-not-a-host",
+            host = host,
+            app = app,
+            hosts = crate::address::names(&a.hosts).join(", ")
         )));
     }
     // The roll's plugin state (what each plugin drained) is kept under its id.
@@ -25,7 +27,7 @@ pub fn restore(g: &Globals, app: &str, host: &str) -> Result<ExitCode> {
         .iter()
         .rev()
         .find(|r| r.hosts.iter().any(|h| h.host == host))
-        .ok_or_else(|| Error::Usage(format!("no fleet roll of {app} on {host} in the history")))?;
+        .ok_or_else(|| Error::Usage(crate::t!("fleet-restore-no-roll", app = app, host = host)))?;
     let at = At {
         release_id: &roll.id,
         app,
@@ -37,12 +39,14 @@ pub fn restore(g: &Globals, app: &str, host: &str) -> Result<ExitCode> {
     if let Some(reason) = aborted(ctx.call(Hook::AfterHost, &at, None, None)) {
         return Err(Error::Release {
             app: app.to_string(),
-            message: format!("{host} not restored: {reason}"),
+            message: crate::t!("fleet-restore-failed", host = host, reason = &reason),
         });
     }
-    g.ui.line(format!(
-        "{app}  {host}: after-host hooks of {} ran (back in rotation)",
-        roll.id
+    g.ui.line(crate::t!(
+        "fleet-restored",
+        app = app,
+        host = host,
+        id = &roll.id
     ));
     Ok(ExitCode::DONE)
 }

@@ -24,7 +24,7 @@ pub struct AppStatus {
     /// or common install).
     pub deployed: Option<Deployed>,
     /// The last release when it is not `deployed` (it failed, or was rolled back).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")] // en: a function's path
     pub last: Option<Deployed>,
     /// Files changed, added or gone since runner left the deploy dir; absent when no release
     /// has recorded it yet.
@@ -32,14 +32,14 @@ pub struct AppStatus {
     /// Staged changes a release would carry out.
     pub pending: Option<usize>,
     /// A release running now, or one interrupted and not finished.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")] // en: a function's path
     pub busy: Option<Busy>,
     pub health: Option<Health>,
     /// What could not be found out (an unreadable dir, say).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")] // en: a function's path
     pub errors: Vec<String>,
     /// An app with `hosts`, on the central box: each host's own status.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")] // en: a function's path
     pub hosts: Vec<HostStatus>,
 }
 
@@ -47,10 +47,10 @@ pub struct AppStatus {
 #[derive(Debug, Serialize, Deserialize)]
 pub struct HostStatus {
     pub host: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")] // en: a function's path
     pub status: Option<AppStatus>,
     /// Why there is no status: it could not be reached, or its runner could not tell.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")] // en: a function's path
     pub error: Option<String>,
 }
 
@@ -68,10 +68,10 @@ pub struct Busy {
     /// `running` (its lock is held) or `interrupted` (a journal without a live holder:
     /// `runner release <app>` finishes it, `runner rollback <app>` undoes it).
     pub state: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")] // en: a function's path
     pub id: Option<String>,
     pub user: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")] // en: a function's path
     pub pid: Option<u32>,
     pub since: String,
 }
@@ -83,7 +83,7 @@ pub struct Health {
     /// The HTTP status, or why there was none.
     pub answer: String,
     /// The build the health body names (`version` or `build.version` of a JSON body).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")] // en: a function's path
     pub build: Option<String>,
 }
 
@@ -168,11 +168,13 @@ pub fn run(g: &Globals, apps: &[String], sync_only: bool, local: bool) -> Result
     })
 }
 
-/// One app's status; what cannot be found out is said in `errors`.
+/// One app's status; what cannot be found out is said in `errors` (in English: it is a JSON
+/// document's, which a fleet's central runner reads from its hosts).
 pub fn status(cfg: &Config, app: &App) -> AppStatus {
     let mut errors = Vec::new();
+    let english = |e: crate::error::Error| crate::i18n::english(|| e.to_string());
     let records = history::load(&cfg.state_dir, Some(&app.name)).unwrap_or_else(|e| {
-        errors.push(e.to_string());
+        errors.push(english(e));
         Vec::new()
     });
     let deployed = records.iter().rev().find(|r| left_known_tree(r));
@@ -181,12 +183,12 @@ pub fn status(cfg: &Config, app: &App) -> AppStatus {
         .filter(|r| deployed.is_none_or(|d| d.id != r.id));
     let drift = manifest::load(&cfg.state_dir, &app.name).and_then(|m| {
         manifest::drift(&cfg.state_dir, app, &m)
-            .map_err(|e| errors.push(e.to_string()))
+            .map_err(|e| errors.push(english(e)))
             .ok()
     });
     let pending = plan::plan_release(cfg, app, PlanOptions::default())
         .map(|p| p.pending().len())
-        .map_err(|e| errors.push(e.to_string()))
+        .map_err(|e| errors.push(english(e)))
         .ok();
     AppStatus {
         app: app.name.clone(),
@@ -241,6 +243,7 @@ pub fn fleet_status(cfg: &Config, app: &App) -> AppStatus {
 }
 
 fn host_status(cfg: &Config, app: &App, to: &crate::address::SshTarget, name: &str) -> HostStatus {
+    // A host's error is in the JSON document: English.
     let failed = |error: String| HostStatus {
         host: name.to_string(),
         status: None,
@@ -248,7 +251,11 @@ fn host_status(cfg: &Config, app: &App, to: &crate::address::SshTarget, name: &s
     };
     let mut session = match crate::sync::Session::open_app(to, &cfg.fleet, &app.name) {
         Ok(s) => s,
-        Err(e) => return failed(format!("cannot connect to {name}: {e}")),
+        Err(e) => {
+            return failed(crate::i18n::english(|| {
+                crate::t!("fleet-host-connect", to = name, error = e.to_string())
+            }));
+        }
     };
     let mut doc = String::new();
     let ran = session.run(
@@ -262,7 +269,7 @@ fn host_status(cfg: &Config, app: &App, to: &crate::address::SshTarget, name: &s
     session.close(ran.is_ok());
     let (_, stderr) = match ran {
         Ok(r) => r,
-        Err(e) => return failed(e.to_string()),
+        Err(e) => return failed(crate::i18n::english(|| e.to_string())),
     };
     let status = serde_json::from_str::<serde_json::Value>(&doc)
         .ok()
@@ -279,10 +286,8 @@ fn host_status(cfg: &Config, app: &App, to: &crate::address::SshTarget, name: &s
                 .lines()
                 .rev()
                 .find(|l| !l.trim().is_empty())
-                .unwrap_or("its runner gave no status")
-                .trim_start_matches("runner:")
-                .trim()
-                .to_string(),
+                .map(|l| l.trim_start_matches("runner:").trim().to_string())
+                .unwrap_or_else(|| crate::i18n::english(|| crate::t!("fleet-status-no-status"))),
         ),
     }
 }
