@@ -392,8 +392,6 @@ mod tests {
         "cmd/release.rs",
         "cmd/restart.rs",
         "cmd/status.rs",
-        "cmd/sync.rs",
-        "cmd/watch.rs",
         "config.rs",
         "config/overlap.rs",
         "error.rs",
@@ -418,13 +416,7 @@ mod tests {
         "release.rs",
         "report.rs",
         "restart.rs",
-        "sync.rs",
-        "sync/rsync.rs",
-        "sync/session.rs",
-        "sync/ssh.rs",
         "verify.rs",
-        "watch.rs",
-        "watch/board.rs",
     ];
 
     /// No sentence a person reads is formatted outside the catalogue: every literal in
