@@ -431,8 +431,6 @@ mod tests {
         "cmd.rs",
         "cmd/config.rs",
         "cmd/init.rs",
-        "cmd/sync.rs",
-        "cmd/watch.rs",
         "config.rs",
         "config/overlap.rs",
         "error.rs",
@@ -448,13 +446,7 @@ mod tests {
         "preflight.rs",
         "report.rs",
         "restart.rs",
-        "sync.rs",
-        "sync/rsync.rs",
-        "sync/session.rs",
-        "sync/ssh.rs",
         "verify.rs",
-        "watch.rs",
-        "watch/board.rs",
     ];
 
     /// No sentence a person reads is formatted outside the catalogue: every literal in

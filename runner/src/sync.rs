@@ -19,6 +19,7 @@ use crate::agent::protocol::WireEntry;
 use crate::config::{Config, SyncTarget};
 use crate::error::{Error, Result};
 use crate::hook::Hook;
+use crate::i18n::Text;
 use crate::inventory::{self, HashCache};
 use crate::jar;
 use crate::plan::Change;
@@ -44,7 +45,7 @@ pub struct SyncReport {
     pub bytes: u64,
     pub deleted: usize,
     pub unchanged: usize,
-    /// Files not pushed (an incomplete jar), with why: `[{"path", "why"}]` in JSON.
+    /// Files not pushed (an incomplete jar), with why: `[{"path", "why"}]` in JSON (in English).
     #[serde(serialize_with = "skipped_json")]
     pub skipped: Skipped,
     pub ms: u64,
@@ -77,10 +78,7 @@ impl Guard {
         if self == Guard::KeepTarget && !source.is_dir() {
             return Err(Error::WouldEmpty {
                 target: target.to_string(),
-                why: format!(
-                    "the source {} does not exist (an unmounted share?)",
-                    source.display()
-                ),
+                why: crate::t!("sync-source-missing", source = source),
             });
         }
         Ok(())
@@ -97,18 +95,23 @@ impl Guard {
         if self == Guard::KeepTarget && keep == 0 && remote > 0 {
             return Err(Error::WouldEmpty {
                 target: target.to_string(),
-                why: format!(
-                    "the source {} is empty and the target holds {remote} files",
-                    source.display()
-                ),
+                why: crate::t!("sync-source-empty", source = source, remote = remote),
             });
         }
         Ok(())
     }
 }
 
-/// Files held back, with why.
-type Skipped = Vec<(String, String)>;
+/// Files held back, with why (shown in the chosen language, English in JSON).
+type Skipped = Vec<(String, Text)>;
+
+/// Why a file is held back: its archive does not read (the reason in English, as JSON has it).
+pub(crate) fn incomplete(why: &impl std::fmt::Display) -> Text {
+    crate::text!(
+        "sync-incomplete-archive",
+        why = crate::i18n::english(|| why.to_string())
+    )
+}
 
 fn skipped_json<S: serde::Serializer>(v: &Skipped, s: S) -> std::result::Result<S::Ok, S::Error> {
     #[derive(Serialize)]
@@ -116,7 +119,11 @@ fn skipped_json<S: serde::Serializer>(v: &Skipped, s: S) -> std::result::Result<
         path: &'a str,
         why: &'a str,
     }
-    s.collect_seq(v.iter().map(|(path, why)| Skip { path, why }))
+    let english: Vec<(&str, String)> = v
+        .iter()
+        .map(|(p, why)| (p.as_str(), why.english()))
+        .collect();
+    s.collect_seq(english.iter().map(|(path, why)| Skip { path, why }))
 }
 
 /// The local files of a source dir, hashed (cached), split into pushable and skipped. An
@@ -129,7 +136,7 @@ pub(crate) fn local_manifest(cfg: &Config, source: &Path) -> Result<(Vec<WireEnt
     for e in &entries {
         if jar::is_archive(&e.rel) && !cache.zip_ok(e) {
             if let Err(why) = jar::check(&source.join(&e.rel)) {
-                skipped.push((e.rel.clone(), format!("incomplete archive: {why}")));
+                skipped.push((e.rel.clone(), incomplete(&why)));
                 continue;
             }
             cache.mark_zip_ok(e);

@@ -106,16 +106,18 @@ pub fn run(
 ) -> Result<()> {
     let auto: Vec<&App> = cfg.apps.values().filter(|a| a.auto_release).collect();
     if cfg.sync.is_empty() && auto.is_empty() {
-        return Err(Error::Usage(
-            "nothing to watch: no [[sync]] targets and no app with auto_release = true".into(),
-        ));
+        return Err(Error::Usage(crate::t!("sync-watch-nothing")));
     }
     std::thread::scope(|s| {
         for row in &cfg.sync {
             let control = control.clone();
             s.spawn(move || {
                 if let Err(e) = worker(cfg, row, opts, &control, hook, board) {
-                    tracing::error!(target = %row.target, "watcher stopped: {e}");
+                    tracing::error!(
+                        target = %row.target,
+                        "{}",
+                        crate::t!("sync-watch-stopped-target", error = e.to_string())
+                    );
                 }
             });
         }
@@ -123,12 +125,16 @@ pub fn run(
             let control = control.clone();
             s.spawn(move || {
                 if let Err(e) = release_worker(app, opts, &control, release, board) {
-                    tracing::error!(app = %app.name, "auto-release watcher stopped: {e}");
+                    tracing::error!(
+                        app = %app.name,
+                        "{}",
+                        crate::t!("sync-watch-stopped-release", error = e.to_string())
+                    );
                 }
             });
         }
     });
-    tracing::info!("stopped");
+    tracing::info!("{}", crate::t!("sync-watch-stopped"));
     Ok(())
 }
 
@@ -170,11 +176,17 @@ fn worker(
                         deleted = r.deleted,
                         unchanged = r.unchanged,
                         ms = t.elapsed().as_millis() as u64,
-                        "synced"
+                        "{}",
+                        crate::t!("sync-watch-synced")
                     );
                 }
                 for (path, why) in &r.skipped {
-                    tracing::info!(target = %row.target, path, "held back: {why}");
+                    tracing::info!(
+                        target = %row.target,
+                        path,
+                        "{}",
+                        crate::t!("sync-watch-held-back", why = why.to_string())
+                    );
                 }
                 Ok(())
             }
@@ -200,6 +212,7 @@ fn release_worker(
     release: Release,
     board: &Board,
 ) -> Result<()> {
+    // en: the app's key in the status file (`release <app>`)
     let label = format!("release {}", app.name);
     board.set(&label, &app.staging, |_| {});
     // The app's staging dir is the agent's root on this host: made by the first sync anyway.
@@ -213,7 +226,7 @@ fn release_worker(
         |_| match release(app) {
             Ok(r) if r.outcome == Outcome::NoChange => Ok(()),
             Ok(r) => {
-                tracing::info!(app = %app.name, id = r.id.as_deref().unwrap_or(""), outcome = %r.outcome, "auto release");
+                tracing::info!(app = %app.name, id = r.id.as_deref().unwrap_or(""), outcome = %r.outcome, "{}", crate::t!("sync-watch-auto-release"));
                 Ok(())
             }
             Err(e) => Err(BatchError::Release(e)),
@@ -230,19 +243,17 @@ fn wait_for(dir: &Path, label: &str, opts: WatchOptions, control: &Control, boar
         if dir.is_dir() {
             return true;
         }
+        // The status file keeps English.
         board.waiting(
             label,
             dir,
-            &format!(
-                "the source {} does not exist (an unmounted share?)",
-                dir.display()
-            ),
+            &crate::i18n::english(|| crate::t!("sync-source-missing", source = dir)),
         );
         tracing::error!(
             target = %label,
             retry_in_s = backoff.as_secs(),
-            "the source {} does not exist (an unmounted share?): nothing is synced, nothing deleted",
-            dir.display()
+            "{}",
+            crate::t!("sync-watch-source-missing", source = dir)
         );
         let _ = rx.recv_timeout(backoff);
         backoff = (backoff * 2).min(opts.max_backoff);
@@ -253,9 +264,9 @@ fn wait_for(dir: &Path, label: &str, opts: WatchOptions, control: &Control, boar
 /// Why a batch is to be retried.
 #[derive(Debug, thiserror::Error)]
 enum BatchError {
-    #[error("target unavailable: {0}")]
+    #[error("{}", crate::t!("sync-watch-target-unavailable", error = .0.to_string()))]
     Target(#[source] Error),
-    #[error("release not started: {0}")]
+    #[error("{}", crate::t!("sync-watch-release-not-started", error = .0.to_string()))]
     Release(#[source] Error),
 }
 
@@ -278,7 +289,7 @@ fn settle_loop(
     watcher
         .watch(root, RecursiveMode::Recursive)
         .map_err(|e| watch_error(root, label, e))?;
-    tracing::info!(source = %root.display(), target = %label, "watching");
+    tracing::info!(source = %root.display(), target = %label, "{}", crate::t!("sync-watch-watching"));
 
     let mut pending: HashMap<PathBuf, Pending> = HashMap::new();
     let mut full = true;
@@ -302,7 +313,11 @@ fn settle_loop(
             }
             Ok(Ok(_)) => {}
             Ok(Err(e)) => {
-                tracing::warn!(target = %label, "watch error, rescanning: {e}");
+                tracing::warn!(
+                    target = %label,
+                    "{}",
+                    crate::t!("sync-watch-rescanning", error = e.to_string())
+                );
                 full = true;
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
@@ -348,7 +363,10 @@ fn settle_loop(
             }
             Err(e) => {
                 tracing::warn!(target = %label, retry_in_s = backoff.as_secs(), "{e}");
-                board.failing(label, root, &e.to_string(), backoff);
+                // The status file keeps English (what the error put into words when it was
+                // made stays as it is).
+                let error = crate::i18n::english(|| e.to_string());
+                board.failing(label, root, &error, backoff);
                 retry_at = Some(Instant::now() + backoff);
                 backoff = (backoff * 2).min(opts.max_backoff);
                 full = true;
@@ -359,10 +377,19 @@ fn settle_loop(
 }
 
 fn watch_error(root: &Path, label: &str, e: notify::Error) -> Error {
-    let mut message = format!("cannot watch {}: {e}", root.display());
-    if matches!(e.kind, notify::ErrorKind::MaxFilesWatch) {
-        message.push_str("; raise fs.inotify.max_user_watches (sysctl) for big trees");
-    }
+    let message = if matches!(e.kind, notify::ErrorKind::MaxFilesWatch) {
+        crate::t!(
+            "sync-watch-cannot-watch-limit",
+            path = root,
+            error = e.to_string()
+        )
+    } else {
+        crate::t!(
+            "sync-watch-cannot-watch",
+            path = root,
+            error = e.to_string()
+        )
+    };
     Error::Sync {
         target: label.to_string(),
         message,

@@ -32,9 +32,9 @@ pub fn run(g: &Globals, names: &[String], jobs: usize, guard: Guard) -> Result<E
         .collect();
     if rows.is_empty() {
         return Err(Error::Usage(if names.is_empty() {
-            "no [[sync]] targets configured".into()
+            crate::t!("sync-no-targets")
         } else {
-            format!("no [[sync]] target matches {}", names.join(", "))
+            crate::t!("sync-no-target-matches", names = names.join(", "))
         }));
     }
     let started = Instant::now();
@@ -45,7 +45,12 @@ pub fn run(g: &Globals, names: &[String], jobs: usize, guard: Guard) -> Result<E
         match r {
             Ok(r) => {
                 for (path, why) in &r.skipped {
-                    g.ui.warn(format!("{}: not pushed: {path}: {why}", row.target));
+                    g.ui.warn(crate::t!(
+                        "sync-not-pushed",
+                        target = &row.target,
+                        path = path,
+                        why = why.to_string()
+                    ));
                 }
                 reports.push(r);
             }

@@ -45,6 +45,7 @@ pub fn run(
     let mut loaded = g.load_with_plugins()?;
     let asked = Arc::new(Asked::default());
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP])
+        // en: Error::internal takes a &'static str (error.rs puts the rest into words)
         .map_err(Error::internal("the signal handler"))?;
     let a = asked.clone();
     std::thread::spawn(move || {
@@ -83,19 +84,21 @@ pub fn run(
             Ok(new)
                 if new.cfg.sync.is_empty() && !new.cfg.apps.values().any(|a| a.auto_release) =>
             {
-                tracing::error!(
-                    "config not re-read, the one running stays: it has no [[sync]] rows and no app with auto_release"
-                )
+                tracing::error!("{}", crate::t!("sync-watch-config-empty"))
             }
             Ok(new) => {
                 tracing::info!(
                     sync = new.cfg.sync.len(),
                     apps = new.cfg.apps.len(),
-                    "config re-read"
+                    "{}",
+                    crate::t!("sync-watch-config-reread")
                 );
                 loaded = new;
             }
-            Err(e) => tracing::error!("config not re-read, the one running stays: {e}"),
+            Err(e) => tracing::error!(
+                "{}",
+                crate::t!("sync-watch-config-failed", error = e.to_string())
+            ),
         }
     }
     Ok(ExitCode::DONE)

@@ -17,7 +17,7 @@ pub(super) fn rsync(row: &SyncTarget, module: &RsyncModule, guard: Guard) -> Res
         if jar::is_archive(&e.rel)
             && let Err(why) = jar::check(&row.source.join(&e.rel))
         {
-            skipped.push((e.rel, format!("incomplete archive: {why}")));
+            skipped.push((e.rel, super::incomplete(&why)));
         }
     }
     // rsync cannot be asked first what the target holds: an empty source is refused outright.
@@ -49,20 +49,21 @@ pub(super) fn rsync(row: &SyncTarget, module: &RsyncModule, guard: Guard) -> Res
     c.arg(format!("{}/", row.source.display())).arg(&dest);
     let out = c.output().map_err(|e| Error::Sync {
         target: row.target.clone(),
-        message: format!("cannot run rsync: {e}"),
+        message: crate::t!("sync-rsync-cannot-run", error = e.to_string()),
     })?;
     // 23 (partial transfer) and 24 (vanished source files) are failures to retry, not success.
     if !out.status.success() {
         return Err(Error::Sync {
             target: row.target.clone(),
-            message: format!(
-                "rsync exited with {}: {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
+            message: crate::t!(
+                "sync-rsync-exited",
+                status = out.status.to_string(),
+                stderr = String::from_utf8_lossy(&out.stderr).trim()
             ),
         });
     }
     let stats = String::from_utf8_lossy(&out.stdout);
+    // The labels of `rsync --stats`, which it prints in English.
     let num = |label: &str| -> u64 {
         stats
             .lines()
@@ -72,9 +73,9 @@ pub(super) fn rsync(row: &SyncTarget, module: &RsyncModule, guard: Guard) -> Res
             .unwrap_or(0)
     };
     Ok(SyncReport {
-        sent: num("Number of regular files transferred:") as usize,
-        bytes: num("Total transferred file size:"),
-        deleted: num("Number of deleted files:") as usize,
+        sent: num("Number of regular files transferred:") as usize, // en: rsync --stats label
+        bytes: num("Total transferred file size:"),                 // en: rsync --stats label
+        deleted: num("Number of deleted files:") as usize,          // en: rsync --stats label
         skipped,
         ..SyncReport::default()
     })

@@ -46,7 +46,7 @@ impl Session {
                 to,
                 &row.ssh_options,
                 &format!(
-                    "{} agent --stdio --root {}",
+                    "{} agent --stdio --root {}", // en: the remote command line
                     shell_quote(&row.agent),
                     shell_quote(path)
                 ),
@@ -54,7 +54,7 @@ impl Session {
             Url::Rsync(_) => {
                 return Err(Error::Sync {
                     target: row.target.clone(),
-                    message: "an rsync:// target is pushed by rsync, not by an agent".into(),
+                    message: crate::t!("sync-rsync-by-rsync"),
                 });
             }
         };
@@ -68,6 +68,7 @@ impl Session {
         if let Some(c) = &via.config {
             remote.push_str(&format!(" -c {}", shell_quote(c)));
         }
+        // en: the remote command line
         remote.push_str(&format!(" agent --stdio --app {}", shell_quote(app)));
         let target = format!("ssh://{to}");
         Session::start(&target, &via.agent, ssh(to, &via.ssh_options, &remote))
@@ -81,7 +82,7 @@ impl Session {
             .spawn()
             .map_err(|e| Error::Sync {
                 target: target.to_string(),
-                message: format!("cannot start the transport: {e}"),
+                message: crate::t!("sync-cannot-start-transport", error = e.to_string()),
             })?;
         let stderr = Arc::new(Mutex::new(String::new()));
         let stderr_reader = child.stderr.take().map(|mut err| {
@@ -120,7 +121,10 @@ impl Session {
                     message,
                 })
             }
-            Ok(other) => Err(s.broken(format!("unexpected answer to hello: {other:?}"))),
+            Ok(other) => Err(s.broken(crate::t!(
+                "sync-unexpected-hello",
+                answer = format!("{other:?}")
+            ))),
             Err(e) => Err(s.no_hello(agent, e)),
         }
     }
@@ -152,12 +156,15 @@ impl Session {
                 target: self.target.clone(),
                 agent: agent.to_string(),
                 why: if said.is_empty() {
-                    format!("exit status {code}")
+                    crate::t!("sync-exit-status", code = code)
                 } else {
                     said
                 },
             },
-            _ => self.fail(with_said(format!("agent: {e}"), &said)),
+            _ => self.fail(with_said(
+                crate::t!("sync-agent-error", error = e.to_string()),
+                &said,
+            )),
         }
     }
 
@@ -196,15 +203,15 @@ impl Session {
     fn send(&mut self, m: &Msg) -> Result<()> {
         match write_msg(&mut self.w, m).and_then(|_| self.w.flush()) {
             Ok(()) => Ok(()),
-            Err(e) => Err(self.broken(format!("sending: {e}"))),
+            Err(e) => Err(self.broken(crate::t!("sync-sending", error = e.to_string()))),
         }
     }
 
     fn recv(&mut self) -> Result<Msg> {
         match read_frame(&mut self.r) {
             Ok(Frame::Msg(m)) => Ok(m),
-            Ok(Frame::Data(_)) => Err(self.broken("unexpected data from the agent".into())),
-            Err(e) => Err(self.broken(format!("agent: {e}"))),
+            Ok(Frame::Data(_)) => Err(self.broken(crate::t!("sync-unexpected-data"))),
+            Err(e) => Err(self.broken(crate::t!("sync-agent-error", error = e.to_string()))),
         }
     }
 
@@ -213,7 +220,10 @@ impl Session {
         self.send(&Msg::List)?;
         match self.recv()? {
             Msg::Manifest { entries } => Ok(entries),
-            other => Err(self.fail(format!("expected a manifest, got {other:?}"))),
+            other => Err(self.fail(crate::t!(
+                "sync-expected-manifest",
+                got = format!("{other:?}")
+            ))),
         }
     }
 
@@ -297,11 +307,13 @@ impl Session {
         report: &mut SyncReport,
     ) -> Result<()> {
         let progress = Progress::bytes(
-            &format!("sync {}", self.target),
+            &crate::t!("sync-progress", target = &self.target),
             send.iter().map(|e| e.size).sum(),
         );
         // One reply per put, one for the commit, one per deletion (after the commit, so a file
-        // renamed at the source is never missing from the target in between).
+        // renamed at the source is never missing from the target in between). The reader's
+        // failure (`None`: data where a message was due) is put into words here, on this thread,
+        // in this thread's language.
         let expected = send.len() + 1 + delete.len();
         let (w, r) = (&mut self.w, &mut self.r);
         let (written, replies) = std::thread::scope(|s| {
@@ -311,11 +323,11 @@ impl Session {
                     match read_frame(r) {
                         Ok(Frame::Msg(m)) => out.push(Ok(m)),
                         Ok(Frame::Data(_)) => {
-                            out.push(Err("unexpected data from the agent".to_string()));
+                            out.push(Err(None));
                             break;
                         }
                         Err(e) => {
-                            out.push(Err(format!("agent: {e}")));
+                            out.push(Err(Some(e)));
                             break;
                         }
                     }
@@ -327,13 +339,14 @@ impl Session {
         });
         progress.finish();
         if let Err(e) = written {
-            return Err(self.broken(format!("sending: {e}")));
+            return Err(self.broken(crate::t!("sync-sending", error = e.to_string())));
         }
         if replies.len() < expected || replies.iter().any(|r| r.is_err()) {
-            let why = replies
-                .into_iter()
-                .find_map(|r| r.err())
-                .unwrap_or_else(|| "the agent stopped answering".into());
+            let why = match replies.into_iter().find_map(|r| r.err()) {
+                Some(None) => crate::t!("sync-unexpected-data"),
+                Some(Some(e)) => crate::t!("sync-agent-error", error = e.to_string()),
+                None => crate::t!("sync-agent-stopped"),
+            };
             return Err(self.broken(why));
         }
         let mut refused = Vec::new();
@@ -351,15 +364,21 @@ impl Session {
                 }
                 Msg::Done { .. } if i > send.len() => report.deleted += 1,
                 Msg::Error { message } => refused.push(message),
-                other => return Err(self.broken(format!("unexpected reply {other:?}"))),
+                other => {
+                    return Err(self.broken(crate::t!(
+                        "sync-unexpected-reply",
+                        reply = format!("{other:?}")
+                    )));
+                }
             }
         }
         match refused.len() {
             0 => Ok(()),
-            1 => Err(self.fail(format!("the agent refused {}", refused[0]))),
-            n => Err(self.fail(format!(
-                "the agent refused {n} requests, the first: {}",
-                refused[0]
+            1 => Err(self.fail(crate::t!("sync-agent-refused", what = &refused[0]))),
+            n => Err(self.fail(crate::t!(
+                "sync-agent-refused-many",
+                n = n,
+                first = &refused[0]
             ))),
         }
     }
@@ -377,7 +396,7 @@ impl Session {
         if let Err(e) =
             write_msg(&mut self.w, &Msg::Run { kind, options }).and_then(|_| self.w.flush())
         {
-            return Err(self.broken(format!("sending: {e}")));
+            return Err(self.broken(crate::t!("sync-sending", error = e.to_string())));
         }
         loop {
             match read_frame(&mut self.r) {
@@ -385,10 +404,18 @@ impl Session {
                 Ok(Frame::Msg(Msg::Exited { code, stderr })) => return Ok((code, stderr)),
                 Ok(Frame::Msg(Msg::Error { message })) => return Err(self.fail(message)),
                 Ok(other) => {
-                    return Err(self.broken(format!("unexpected {other:?} during {command}")));
+                    return Err(self.broken(crate::t!(
+                        "sync-unexpected-during",
+                        what = format!("{other:?}"),
+                        command = command
+                    )));
                 }
                 Err(e) => {
-                    return Err(self.broken(format!("connection lost during {command}: {e}")));
+                    return Err(self.broken(crate::t!(
+                        "sync-connection-lost",
+                        command = command,
+                        error = e.to_string()
+                    )));
                 }
             }
         }
@@ -491,6 +518,6 @@ fn with_said(message: String, said: &str) -> String {
     if said.is_empty() {
         message
     } else {
-        format!("{message}; the transport said: {said}")
+        crate::t!("sync-transport-said", message = message, said = said)
     }
 }

@@ -37,12 +37,14 @@ pub fn install_agent(to: &SshTarget, options: &[String]) -> Result<String> {
         target: to.to_string(),
         message,
     };
-    let exe = std::env::current_exe().map_err(Error::io("locate", "runner itself"))?;
+    let exe =
+        std::env::current_exe().map_err(Error::io("locate", crate::t!("sync-runner-itself")))?;
     let sha = inventory::hash_file(&exe, &mut |_| {})?;
     let body = std::fs::File::open(&exe).map_err(Error::io("read", &exe))?;
     let version = env!("CARGO_PKG_VERSION");
     let dest = format!(".runner/bin/runner-{version}");
     let script = format!(
+        // en: a shell script for the host (its mismatch line reaches the error as the host says it)
         "set -e; cd \"$HOME\"; mkdir -p .runner/bin; t=$(mktemp .runner/bin/.runner.XXXXXX); cat > \"$t\"; \
          s=$(sha256sum \"$t\" | cut -d' ' -f1); \
          if [ \"$s\" != {sha} ]; then rm -f \"$t\"; echo \"sha256 mismatch: $s\" >&2; exit 1; fi; \
@@ -54,14 +56,14 @@ pub fn install_agent(to: &SshTarget, options: &[String]) -> Result<String> {
         .output()
         .map_err(|e| fail(format!("ssh: {e}")))?;
     if !out.status.success() {
-        return Err(fail(format!(
-            "ssh exited with {}: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
+        return Err(fail(crate::t!(
+            "sync-ssh-exited",
+            status = out.status.to_string(),
+            stderr = String::from_utf8_lossy(&out.stderr).trim()
         )));
     }
     let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    tracing::info!(%path, "installed runner on the host");
+    tracing::info!(%path, "{}", crate::t!("sync-agent-installed"));
     Ok(path)
 }
 

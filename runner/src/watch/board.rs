@@ -27,15 +27,15 @@ pub struct TargetStatus {
     /// `ok`, `pending` (changes wait to settle), `failing` (retrying) or `waiting` (the source
     /// does not exist yet), or `starting`.
     pub state: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")] // en: a serde path
     pub last_ok: Option<String>,
     /// Changed files not pushed yet.
     pub pending: usize,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")] // en: a serde path
     pub failing_since: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")] // en: a serde path
     pub last_error: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")] // en: a serde path
     pub retry_at: Option<String>,
 }
 
@@ -86,7 +86,11 @@ impl Board {
         };
         // Written under the lock: one temp file, renamed in the order of the changes.
         if let Err(e) = write(&self.path, &file) {
-            tracing::warn!(path = %self.path.display(), "cannot write the status file: {e}");
+            tracing::warn!(
+                path = %self.path.display(),
+                "{}",
+                crate::t!("sync-watch-cannot-write-status", error = e.to_string())
+            );
         }
     }
 
