@@ -13,10 +13,13 @@ mod overlap;
 
 use crate::address::{SshTarget, Url};
 use crate::error::{Error, Result};
+use crate::i18n::Text;
+use crate::{t, text};
 
 /// The Spring Boot start-up line, the default `ready` pattern.
 pub const DEFAULT_READY: &str = r"Started \w+ in [\d.]+ seconds";
 /// The Spring Boot failure banner, the default `fail` pattern.
+// en: a pattern the app's log is matched against
 pub const DEFAULT_FAIL: &str = "APPLICATION FAILED TO START";
 /// Deployed paths never planned, backed up or removed unless the app sets its own `exclude`.
 pub const DEFAULT_EXCLUDE: &[&str] = &[
@@ -165,9 +168,9 @@ impl Serialize for Pattern {
 impl<'de> Deserialize<'de> for Pattern {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        regex::Regex::new(&s)
-            .map(Pattern)
-            .map_err(|e| serde::de::Error::custom(format!("invalid regex: {e}")))
+        regex::Regex::new(&s).map(Pattern).map_err(|e| {
+            serde::de::Error::custom(t!("config-invalid-regex", error = e.to_string()))
+        })
     }
 }
 
@@ -181,8 +184,10 @@ impl<'de> Deserialize<'de> for HumanDuration {
         humantime::parse_duration(&s)
             .map(HumanDuration)
             .map_err(|e| {
-                serde::de::Error::custom(format!(
-                    "invalid duration `{s}` ({e}); write e.g. \"120s\""
+                serde::de::Error::custom(t!(
+                    "config-invalid-duration",
+                    value = &s,
+                    error = e.to_string()
                 ))
             })
     }
@@ -195,9 +200,9 @@ struct ByteSize(u64);
 impl<'de> Deserialize<'de> for ByteSize {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        parse_size(&s).map(ByteSize).ok_or_else(|| {
-            serde::de::Error::custom(format!("invalid size `{s}`; write e.g. \"64MiB\""))
-        })
+        parse_size(&s)
+            .map(ByteSize)
+            .ok_or_else(|| serde::de::Error::custom(t!("config-invalid-size", value = &s)))
     }
 }
 
@@ -321,6 +326,7 @@ pub fn locate(explicit: Option<&Path>) -> Result<PathBuf> {
         }
     }
     Err(Error::NoConfig {
+        // en: the places looked in: an environment variable and paths
         tried: "$RUNNER_CONFIG, ./runner.toml, /etc/runner/runner.toml".into(),
     })
 }
@@ -422,14 +428,14 @@ impl Doc<'_> {
     }
 
     /// A validation error at `span`, in the same `file:line:column: key` form as serde's.
-    fn at(&self, span: Range<usize>, key: String, message: String) -> Error {
+    fn at(&self, span: Range<usize>, key: String, message: Text) -> Error {
         let (line, column) = line_col(self.text, span.start);
         Error::Config {
             file: self.path.to_path_buf(),
             line,
             column,
             key,
-            message,
+            message: Box::new(message),
         }
     }
 }
@@ -453,7 +459,7 @@ fn keep_releases(doc: &Doc, keep: Option<Spanned<usize>>) -> Result<usize> {
         Some(k) if *k.get_ref() == 0 => Err(doc.at(
             k.span(),
             "keep_releases".into(),
-            "must be at least 1 (the last backup is needed to roll back)".into(),
+            text!("config-keep-releases-zero"),
         )),
         Some(k) => Ok(k.into_inner()),
         None => Ok(10),
@@ -472,22 +478,18 @@ fn app(doc: &Doc, defaults: &AppDefaults, name: String, spanned: Spanned<RawApp>
     let span = spanned.span();
     let key = format!("apps.{name}");
     if !valid_name(&name) || name == "common" {
-        return Err(doc.at(
-            span,
-            key,
-            "app names use letters, digits, `.`, `_`, `-` and `common` is reserved".into(),
-        ));
+        return Err(doc.at(span, key, text!("config-app-name")));
     }
     let a = spanned.into_inner();
-    let restart = restart(a.restart, a.stop, a.start)
-        .map_err(|m| doc.at(span.clone(), key.clone(), m.into()))?;
+    let restart =
+        restart(a.restart, a.stop, a.start).map_err(|m| doc.at(span.clone(), key.clone(), m))?;
     if let Some(h) = &a.health
         && !(h.starts_with("http://"))
     {
         return Err(doc.at(
             span,
             format!("{key}.health"),
-            format!("`{h}` is not an http:// URL"),
+            text!("config-health-not-http", url = h),
         ));
     }
     let exclude = a
@@ -503,7 +505,7 @@ fn app(doc: &Doc, defaults: &AppDefaults, name: String, spanned: Spanned<RawApp>
                 return Err(doc.at(
                     span,
                     format!("{key}.exclude"),
-                    format!("bad glob `{g}`: {e}"),
+                    text!("config-bad-glob", glob = g, error = e.to_string()),
                 ));
             }
         }
@@ -512,7 +514,7 @@ fn app(doc: &Doc, defaults: &AppDefaults, name: String, spanned: Spanned<RawApp>
         doc.at(
             span.clone(),
             format!("{key}.exclude"),
-            format!("bad globs: {e}"),
+            text!("config-bad-globs", error = e.to_string()),
         )
     })?;
     let hosts = a
@@ -523,7 +525,7 @@ fn app(doc: &Doc, defaults: &AppDefaults, name: String, spanned: Spanned<RawApp>
                 doc.at(
                     span.clone(),
                     format!("{key}.hosts"),
-                    format!("`{h}`: {why}"),
+                    text!("config-value-why", value = h, why = why.to_string()),
                 )
             })
         })
@@ -564,13 +566,13 @@ fn restart(
     restart: Option<Vec<String>>,
     stop: Option<Vec<String>>,
     start: Option<Vec<String>>,
-) -> std::result::Result<Restart, &'static str> {
+) -> std::result::Result<Restart, Text> {
     let restart = match (restart, stop, start) {
         (Some(r), None, None) => Restart::Restart(r),
         (None, Some(stop), Some(start)) => Restart::StopStart { stop, start },
         (None, None, None) => Restart::None,
-        (Some(_), _, _) => return Err("set either `restart` or `stop` + `start`, not both"),
-        _ => return Err("`stop` and `start` go together"),
+        (Some(_), _, _) => return Err(text!("config-restart-and-stop-start")),
+        _ => return Err(text!("config-stop-start-together")),
     };
     let empty_argv = match &restart {
         Restart::Restart(r) => r.is_empty(),
@@ -578,7 +580,7 @@ fn restart(
         Restart::None => false,
     };
     if empty_argv {
-        return Err("a restart command needs at least a program");
+        return Err(text!("config-restart-empty"));
     }
     Ok(restart)
 }
@@ -591,21 +593,21 @@ fn sync_target(doc: &Doc, i: usize, s: Spanned<RawSync>) -> Result<SyncTarget> {
         return Err(doc.at(
             span,
             format!("sync[{i}].target"),
-            format!("`{}` is not a file://, ssh:// or rsync:// URL", s.target),
+            text!("config-sync-target-scheme", target = &s.target),
         ));
     }
     let url = Url::parse(&s.target).map_err(|why| {
         doc.at(
             span.clone(),
             format!("sync[{i}].target"),
-            format!("`{}`: {why}", s.target),
+            text!("config-value-why", value = &s.target, why = why.to_string()),
         )
     })?;
     if s.password_file.is_some() && scheme != Some("rsync") {
         return Err(doc.at(
             span,
             format!("sync[{i}].password_file"),
-            "only rsync:// targets take a password file".into(),
+            text!("config-password-file-rsync-only"),
         ));
     }
     Ok(SyncTarget {
@@ -626,7 +628,7 @@ fn plugin(doc: &Doc, i: usize, p: Spanned<RawPlugin>) -> Result<Plugin> {
             return Err(doc.at(
                 span,
                 format!("plugin[{i}].hooks"),
-                format!("unknown hook `{h}` (known: {})", HOOKS.join(", ")),
+                text!("config-unknown-hook", hook = h, known = HOOKS.join(", ")),
             ));
         }
     }
@@ -637,7 +639,7 @@ fn plugin(doc: &Doc, i: usize, p: Spanned<RawPlugin>) -> Result<Plugin> {
             return Err(doc.at(
                 span,
                 format!("plugin[{i}].on_error"),
-                format!("`{other}` is not `abort` or `warn`"),
+                text!("config-on-error", value = other),
             ));
         }
     };
@@ -698,6 +700,7 @@ fn deserialize<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Result<
         if let Some(missing) = e
             .inner()
             .message()
+            // en: serde's message, read for the key it names
             .strip_prefix("missing field `")
             .and_then(|m| m.split('`').next())
         {
@@ -710,7 +713,7 @@ fn deserialize<T: for<'de> Deserialize<'de>>(path: &Path, text: &str) -> Result<
 fn toml_error(path: &Path, text: &str, key: &str, e: &toml::de::Error) -> Error {
     let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
     let key = if key.is_empty() || key == "." {
-        key_at(text, line).unwrap_or_else(|| "(document)".into())
+        key_at(text, line).unwrap_or_else(|| t!("config-key-document"))
     } else {
         key.to_string()
     };
@@ -719,7 +722,7 @@ fn toml_error(path: &Path, text: &str, key: &str, e: &toml::de::Error) -> Error 
         line,
         column,
         key,
-        message: e.message().trim().to_string(),
+        message: Box::new(text!("config-toml-message", message = e.message().trim())),
     }
 }
 

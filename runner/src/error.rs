@@ -40,7 +40,7 @@ pub struct Overlap {
     pub file: PathBuf,
     pub a: String,
     pub a_path: PathBuf,
-    pub how: &'static str,
+    pub how: crate::i18n::Text,
     pub b: String,
     pub b_path: PathBuf,
 }
@@ -53,7 +53,7 @@ pub enum Error {
         line: usize,
         column: usize,
         key: String,
-        message: String,
+        message: Box<crate::i18n::Text>,
     },
 
     #[error("{0}")]
@@ -62,16 +62,16 @@ pub enum Error {
     #[error("{app}: {what} {} does not exist", .path.display())]
     MissingDir {
         app: String,
-        what: &'static str,
+        what: crate::i18n::Text,
         path: PathBuf,
-        help: &'static str,
+        help: Box<crate::i18n::Text>,
     },
 
     #[error("{key}: {message}")]
     Preflight {
         app: String,
         key: String,
-        message: String,
+        message: crate::i18n::Text,
     },
 
     #[error("{}", crate::t!("error-config-is-dir", path = .path))]
@@ -266,8 +266,8 @@ impl Error {
     }
 
     /// What the operator can do about it, when the message alone does not say.
-    pub fn help(&self) -> Option<&'static str> {
-        match self {
+    pub fn help(&self) -> Option<std::borrow::Cow<'static, str>> {
+        let help = match self {
             Error::Config { .. } => {
                 Some("fix that key in the config; `runner config check` validates it")
             }
@@ -282,7 +282,7 @@ impl Error {
                 "give each its own dir: a release reads the staging dir, writes the deploy dir, \
                  and must never write into its own backups or state",
             ),
-            Error::MissingDir { help, .. } => Some(help),
+            Error::MissingDir { help, .. } => return Some(help.to_string().into()),
             Error::Preflight { .. } => {
                 Some("fix that key in the config; nothing was touched (`runner config check`)")
             }
@@ -308,7 +308,8 @@ impl Error {
                  threads or memory (run with RUNNER_LOG=debug and report it if not)",
             ),
             _ => None,
-        }
+        };
+        help.map(std::borrow::Cow::Borrowed)
     }
 
     /// An internal start-up failure of `what`.

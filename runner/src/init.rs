@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use crate::t;
+
 /// A value `init` writes, and why it thinks so (`None`: certain).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Guess<T> {
@@ -91,7 +93,7 @@ fn restart(root: &Path, app: &str) -> Option<Guess<Vec<String>>> {
     if script.is_file() {
         return Some(Guess::guessed(
             vec![script.display().to_string(), app.to_string()],
-            format!("{} is there (the old scripts' restart)", script.display()),
+            t!("init-why-service-local", path = &script),
         ));
     }
     let unit = format!("{app}.service");
@@ -105,7 +107,7 @@ fn restart(root: &Path, app: &str) -> Option<Guess<Vec<String>>> {
     .find(|p| p.is_file())?;
     Some(Guess::guessed(
         vec!["systemctl".into(), "restart".into(), unit],
-        format!("a systemd unit {} is there", found.display()),
+        t!("init-why-systemd", path = &found),
     ))
 }
 
@@ -130,7 +132,7 @@ fn newest_log(dir: &Path) -> Option<Guess<PathBuf>> {
             }
         }
     }
-    best.map(|(_, p)| Guess::guessed(p, "the newest *.log under logs/"))
+    best.map(|(_, p)| Guess::guessed(p, t!("init-why-newest-log")))
 }
 
 /// Spring Boot's settings that make the health URL, from the app's `application.properties` /
@@ -176,7 +178,7 @@ fn health(dir: &Path) -> Option<Guess<String>> {
     };
     Some(Guess::guessed(
         format!("http://127.0.0.1:{port}{base}/health"),
-        format!("{which} in {}", from.display()),
+        t!("init-why-spring", key = which, file = &from),
     ))
 }
 
@@ -294,24 +296,22 @@ fn from_script(path: &Path, text: &str, csv: &[CsvRow]) -> (Vec<FoundSync>, Vec<
         rsync_lines.push((n + 1, words[..cmd_end].to_vec()));
     }
     for (line, words) in rsync_lines {
-        let where_ = format!("{} line {line}", path.display());
+        let where_ = t!("init-where", path = path, line = line);
         match read_rsync(&words) {
             Some(r) if !r.src.contains('$') && !r.dest.contains('$') => match target(&r) {
                 Some((target, note)) => rows.push(FoundSync {
                     source: r.src.trim_end_matches('/').to_string(),
                     target,
                     password_file: r.password_file.filter(|p| !p.contains('$')),
-                    why: format!("from {where_}{note}"),
+                    why: t!("init-why-script", at = &where_, note = note),
                 }),
-                None => unread.push(format!("{where_}: cannot read the target `{}`", r.dest)),
+                None => unread.push(t!("init-unread-target", at = &where_, target = &r.dest)),
             },
             // Variables it cannot resolve: the blog post's function, fed "dir,host,module,user"
             // rows.
             Some(r) if r.dest.contains("::") && !csv.is_empty() => {
                 let pw_note = match &r.password_file {
-                    Some(p) if p.contains('$') => format!(
-                        "; its password file `{p}` is set where the loop is started: add password_file"
-                    ),
+                    Some(p) if p.contains('$') => t!("init-note-password-file", file = p),
                     _ => String::new(),
                 };
                 for (dir, host, module, user) in csv {
@@ -322,19 +322,26 @@ fn from_script(path: &Path, text: &str, csv: &[CsvRow]) -> (Vec<FoundSync>, Vec<
                         source: dir.trim_end_matches('/').to_string(),
                         target: format!("rsync://{user}@{host}{port}/{module}/{base}"),
                         password_file: r.password_file.clone().filter(|p| !p.contains('$')),
-                        why: format!(
-                            "from the row \"{dir},{host},{module},{user}\" and the rsync of {where_}; \
-                             the loop ran `rsync {dir} …::{module}` without a trailing slash, so the \
-                             files went under {module}/{base}{pw_note}"
+                        why: t!(
+                            "init-why-csv-row",
+                            dir = dir,
+                            host = host,
+                            module = module,
+                            user = user,
+                            at = &where_,
+                            base = base,
+                            note = &pw_note
                         ),
                     });
                 }
             }
-            Some(r) => unread.push(format!(
-                "{where_}: `rsync … {} {}` uses variables set elsewhere",
-                r.src, r.dest
+            Some(r) => unread.push(t!(
+                "init-unread-variables",
+                at = &where_,
+                src = &r.src,
+                dest = &r.dest
             )),
-            None => unread.push(format!("{where_}: not an rsync with a source and a target")),
+            None => unread.push(t!("init-unread-not-rsync", at = &where_)),
         }
     }
     (rows, unread)
@@ -452,10 +459,7 @@ fn target(r: &Rsync) -> Option<(String, String)> {
         } else {
             (
                 format!("{}/{base}", path.trim_end_matches('/')),
-                format!(
-                    "; the loop ran `rsync {}` without a trailing slash, so the files went under {base}/ there",
-                    r.src
-                ),
+                t!("init-note-no-slash", src = &r.src, base = base),
             )
         }
     };

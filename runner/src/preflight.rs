@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::{App, Restart};
 use crate::error::{Error, Result};
+use crate::i18n::Text;
 use crate::plan::Change;
 
 /// What is about to run.
@@ -33,10 +34,10 @@ pub fn check(app: &App, work: Work, restart: bool) -> Result<()> {
             return Err(preflight(
                 app,
                 "log",
-                format!(
-                    "the log's dir {} does not exist: runner would wait {} for a log that cannot appear",
-                    dir.display(),
-                    humantime::format_duration(app.ready_timeout)
+                crate::text!(
+                    "preflight-log-dir",
+                    dir = dir,
+                    timeout = humantime::format_duration(app.ready_timeout).to_string()
                 ),
             ));
         }
@@ -47,7 +48,7 @@ pub fn check(app: &App, work: Work, restart: bool) -> Result<()> {
         return Err(preflight(
             app,
             "health",
-            format!("`{url}` is not a URL: {e}"),
+            crate::text!("preflight-health-url", url = url, error = e.to_string()),
         ));
     }
     Ok(())
@@ -60,9 +61,9 @@ pub fn deploy_dir(app: &App) -> Result<()> {
     }
     Err(Error::MissingDir {
         app: app.name.clone(),
-        what: "deploy dir",
+        what: crate::text!("preflight-deploy-dir"),
         path: app.deploy.clone(),
-        help: "a release never creates it: check `deploy_root` (or the app's `deploy`) for a typo",
+        help: Box::new(crate::text!("preflight-deploy-dir-help")),
     })
 }
 
@@ -71,9 +72,9 @@ pub fn staging_dir(app: &App) -> Result<()> {
     if !app.staging.is_dir() {
         return Err(Error::MissingDir {
             app: app.name.clone(),
-            what: "staging dir",
+            what: crate::text!("preflight-staging-dir"),
             path: app.staging.clone(),
-            help: "stage the new jars there, or check `staging` (or the app's `staging`) for a typo",
+            help: Box::new(crate::text!("preflight-staging-dir-help")),
         });
     }
     let empty = std::fs::read_dir(&app.staging)
@@ -83,10 +84,7 @@ pub fn staging_dir(app: &App) -> Result<()> {
         return Err(preflight(
             app,
             "mirror",
-            format!(
-                "mirror = true and the staging dir {} is empty: that would remove every deployed file",
-                app.staging.display()
-            ),
+            crate::text!("preflight-mirror-empty", dir = &app.staging),
         ));
     }
     Ok(())
@@ -111,13 +109,7 @@ pub fn symlinks(app: &App, changes: &[Change]) -> Result<()> {
                 return Err(preflight(
                     app,
                     "deploy",
-                    format!(
-                        "{} goes through the symlink {} → {to}; runner does not write through or over \
-                         symlinks in a deploy dir (the backup and a rollback would miss what is behind \
-                         it): make it a real dir or file, or stage the jar for the app it really belongs to",
-                        c.path,
-                        cur.display()
-                    ),
+                    crate::text!("preflight-symlink", path = &c.path, link = &cur, to = to),
                 ));
             }
         }
@@ -139,7 +131,7 @@ fn programs(app: &App) -> Result<()> {
             return Err(preflight(
                 app,
                 key,
-                format!("`{program}` is not an executable file here (nor on PATH)"),
+                crate::text!("preflight-not-executable", program = program),
             ));
         }
     }
@@ -156,13 +148,14 @@ pub fn executable(program: &str) -> Option<PathBuf> {
         let p = PathBuf::from(program);
         return runnable(&p).then_some(p);
     }
+    // en: the default $PATH, a list of dirs
     let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
     std::env::split_paths(&path)
         .map(|dir| dir.join(program))
         .find(|p| runnable(p))
 }
 
-fn preflight(app: &App, key: &str, message: String) -> Error {
+fn preflight(app: &App, key: &str, message: Text) -> Error {
     Error::Preflight {
         app: app.name.clone(),
         key: format!("apps.{}.{key}", app.name),

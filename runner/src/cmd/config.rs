@@ -11,7 +11,10 @@ pub fn check(g: &Globals) -> Result<ExitCode> {
         report::print_json("config", &cfg);
     } else {
         let text = toml::to_string_pretty(&cfg).unwrap_or_default();
-        println!("# {} is valid; resolved view:\n{text}", path.display());
+        println!(
+            "# {}\n{text}",
+            crate::t!("config-check-valid", path = &path)
+        );
     }
     Ok(ExitCode::DONE)
 }

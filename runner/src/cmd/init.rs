@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, ExitCode, Result};
 use crate::init::{self, FoundApp, FoundSync, Guess};
+use crate::t;
 
 use super::Globals;
 
@@ -22,10 +23,7 @@ pub struct InitArgs {
 
 pub fn run(g: &Globals, a: &InitArgs) -> Result<ExitCode> {
     if a.out.exists() && !a.force {
-        return Err(Error::Usage(format!(
-            "{} exists: runner init does not overwrite it (pass --force, or -o another file)",
-            a.out.display()
-        )));
+        return Err(Error::Usage(t!("init-exists", path = &a.out)));
     }
     let apps = init::apps(&a.deploy_root);
     let scripts = a
@@ -53,20 +51,20 @@ pub fn run(g: &Globals, a: &InitArgs) -> Result<ExitCode> {
     std::fs::write(&tmp, &text).map_err(Error::io("write", &tmp))?;
     if let Err(e) = crate::config::load(&tmp) {
         let _ = std::fs::remove_file(&tmp);
-        return Err(Error::Internal(format!(
-            "the config runner init made does not pass its own check ({e}); nothing was written"
+        return Err(Error::Internal(t!(
+            "init-check-failed",
+            error = e.to_string()
         )));
     }
     std::fs::rename(&tmp, &a.out).map_err(Error::io("rename", &a.out))?;
-    g.ui.line(format!(
-        "wrote {}: {} apps, {} sync rows; check the lines marked `guessed`, then `runner -c {} config check`",
-        a.out.display(),
-        apps.len(),
-        syncs.len(),
-        a.out.display()
+    g.ui.line(t!(
+        "init-wrote",
+        path = &a.out,
+        apps = apps.len(),
+        syncs = syncs.len()
     ));
     for u in &unread {
-        g.ui.warn(format!("not imported: {u}"));
+        g.ui.warn(t!("init-not-imported", what = u));
     }
     Ok(ExitCode::DONE)
 }
@@ -92,7 +90,7 @@ fn line<T>(out: &mut String, key: &str, g: &Guess<T>, show: impl Fn(&T) -> Strin
     let _ = write!(out, "{key} = {}", show(&g.value));
     match &g.why {
         Some(why) => {
-            let _ = writeln!(out, "  # guessed: {why}");
+            let _ = writeln!(out, "  # {}", t!("init-guessed", why = why));
         }
         None => out.push('\n'),
     }
@@ -100,44 +98,53 @@ fn line<T>(out: &mut String, key: &str, g: &Guess<T>, show: impl Fn(&T) -> Strin
 
 fn render(a: &InitArgs, apps: &[FoundApp], syncs: &[FoundSync], unread: &[String]) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# runner.toml written by `runner init` on {} at {}.\n\
-         # Read from {}{}. Every line marked `guessed` is runner's reading of this\n\
-         # machine: check it. Then `runner config check`, and `runner plan` before a release.\n",
-        crate::host::hostname(),
-        jiff::ZonedDateTime::now().strftime("%Y-%m-%d %H:%M %:z"),
-        a.deploy_root.display(),
-        if a.scripts.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " and {}",
-                a.scripts
-                    .iter()
-                    .map(|s| s.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }
+    let from = if a.scripts.is_empty() {
+        a.deploy_root.display().to_string()
+    } else {
+        t!(
+            "init-from-scripts",
+            root = &a.deploy_root,
+            scripts = a
+                .scripts
+                .iter()
+                .map(|s| s.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    let header = t!(
+        "init-header",
+        host = crate::host::hostname(),
+        time = jiff::ZonedDateTime::now()
+            .strftime("%Y-%m-%d %H:%M %:z")
+            .to_string(),
+        from = from
     );
+    // The comments are the operator's, in their language; the keys and values are runner's.
+    for l in header.lines() {
+        let _ = writeln!(out, "# {l}");
+    }
+    out.push('\n');
     let _ = writeln!(
         out,
-        "staging     = {}   # <staging>/<app>/ holds an app's new jars; <staging>/common/ the common libs",
-        q_path(&a.staging)
+        "staging     = {}   # {}",
+        q_path(&a.staging),
+        t!("init-comment-staging")
     );
     let _ = writeln!(out, "deploy_root = {}", q_path(&a.deploy_root));
     let _ = writeln!(
         out,
-        "backup_root = {}   # one dir per release: a second release in a day keeps both",
-        q_path(&a.backup_root)
+        "backup_root = {}   # {}",
+        q_path(&a.backup_root),
+        t!("init-comment-backup-root")
     );
     let _ = writeln!(out, "state_dir   = {}", q_path(&a.state_dir));
     if apps.is_empty() {
         let _ = writeln!(
             out,
-            "\n# No app dir with jars under {}. An app looks like:\n# [apps.pdms]\n# restart = [\"/opt/platform/service_local.sh\", \"pdms\"]",
-            a.deploy_root.display()
+            // en: TOML, an example app table
+            "\n# {}\n# [apps.pdms]\n# restart = [\"/opt/platform/service_local.sh\", \"pdms\"]",
+            t!("init-no-apps", root = &a.deploy_root)
         );
     }
     for app in apps {
@@ -148,8 +155,9 @@ fn render(a: &InitArgs, apps: &[FoundApp], syncs: &[FoundSync], unread: &[String
             None => {
                 let _ = writeln!(
                     out,
-                    "# restart = [\"/path/to/restart-script\", \"{}\"]  # not found: no service_local.sh, no {}.service; without it the files are installed but the app is not restarted",
-                    app.name, app.name
+                    "# restart = [\"/path/to/restart-script\", \"{}\"]  # {}",
+                    app.name,
+                    t!("init-restart-not-found", app = &app.name)
                 );
             }
         }
@@ -161,7 +169,7 @@ fn render(a: &InitArgs, apps: &[FoundApp], syncs: &[FoundSync], unread: &[String
         }
     }
     for s in syncs {
-        let _ = writeln!(out, "\n[[sync]]  # guessed: {}", s.why);
+        let _ = writeln!(out, "\n[[sync]]  # {}", t!("init-guessed", why = &s.why));
         let _ = writeln!(out, "source = {}", q(&s.source));
         let _ = writeln!(out, "target = {}", q(&s.target));
         if let Some(p) = &s.password_file {
@@ -169,10 +177,7 @@ fn render(a: &InitArgs, apps: &[FoundApp], syncs: &[FoundSync], unread: &[String
         }
     }
     if !unread.is_empty() {
-        let _ = writeln!(
-            out,
-            "\n# Not imported (read them and add [[sync]] rows by hand):"
-        );
+        let _ = writeln!(out, "\n# {}", t!("init-not-imported-header"));
         for u in unread {
             let _ = writeln!(out, "#   {u}");
         }

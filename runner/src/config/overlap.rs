@@ -30,6 +30,7 @@ pub(super) fn check(cfg: &Config) -> Result<()> {
         ("state_dir", &cfg.state_dir),
     ] {
         for (other_key, other) in written.iter().chain(&read) {
+            // en: relation() names, not words (overlap() words them)
             if let Some(how @ ("is" | "is inside")) = relation(dir, other) {
                 return Err(overlap(cfg, key, dir, how, other_key, other));
             }
@@ -50,14 +51,20 @@ fn overlap(
         file: cfg.file.clone(),
         a: a.to_string(),
         a_path: a_path.to_path_buf(),
-        how,
+        how: match how {
+            "is" => crate::text!("config-overlap-is"),
+            // en: relation() names, not words
+            "is inside" => crate::text!("config-overlap-inside"),
+            _ => crate::text!("config-overlap-contains"),
+        },
         b: b.to_string(),
         b_path: b_path.to_path_buf(),
     }))
 }
 
 /// How `a` stands to `b`: the same dir, inside it, or containing it. Judged on the paths as
-/// written (`..` resolved) and, where they exist, as the kernel resolves them (symlinks).
+/// written (`..` resolved) and, where they exist, as the kernel resolves them (symlinks). The
+/// names are English words, worded for the operator by [`overlap`].
 fn relation(a: &Path, b: &Path) -> Option<&'static str> {
     let lexical = (normalize(a), normalize(b));
     let real = (std::fs::canonicalize(a).ok(), std::fs::canonicalize(b).ok());
@@ -66,6 +73,7 @@ fn relation(a: &Path, b: &Path) -> Option<&'static str> {
         if a == b {
             Some("is")
         } else if a.starts_with(&b) {
+            // en: a relation's name (see above)
             Some("is inside")
         } else if b.starts_with(&a) {
             Some("contains")
