@@ -60,9 +60,9 @@ pub fn deploy_dir(app: &App) -> Result<()> {
     }
     Err(Error::MissingDir {
         app: app.name.clone(),
-        what: "deploy dir",
+        what: "error-what-deploy-dir",
         path: app.deploy.clone(),
-        help: "a release never creates it: check `deploy_root` (or the app's `deploy`) for a typo",
+        help: "error-help-deploy-dir",
     })
 }
 
@@ -71,9 +71,9 @@ pub fn staging_dir(app: &App) -> Result<()> {
     if !app.staging.is_dir() {
         return Err(Error::MissingDir {
             app: app.name.clone(),
-            what: "staging dir",
+            what: "error-what-staging-dir",
             path: app.staging.clone(),
-            help: "stage the new jars there, or check `staging` (or the app's `staging`) for a typo",
+            help: "error-help-staging-dir",
         });
     }
     let empty = std::fs::read_dir(&app.staging)
