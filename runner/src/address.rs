@@ -10,21 +10,21 @@ use serde::{Serialize, Serializer};
 /// Why an address does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AddressError {
-    #[error("no scheme")]
+    #[error("{}", crate::t!("address-no-scheme"))]
     NoScheme,
-    #[error("file:// needs an absolute path (file:///dir)")]
+    #[error("{}", crate::t!("address-relative-file"))]
     RelativeFile,
-    #[error("no path")]
+    #[error("{}", crate::t!("address-no-path"))]
     NoPath,
-    #[error("needs a host and a path")]
+    #[error("{}", crate::t!("address-no-host-or-path"))]
     NoHostOrPath,
-    #[error("bad port `{0}`")]
+    #[error("{}", crate::t!("address-bad-port", port = .0))]
     BadPort(String),
-    #[error("unknown scheme `{0}`")]
+    #[error("{}", crate::t!("address-unknown-scheme", scheme = .0))]
     UnknownScheme(String),
-    #[error("empty user")]
+    #[error("{}", crate::t!("address-empty-user"))]
     EmptyUser,
-    #[error("expected [user@]host[:port]")]
+    #[error("{}", crate::t!("address-bad-host"))]
     BadHost,
 }
 

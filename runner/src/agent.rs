@@ -287,7 +287,7 @@ fn refused(path: &str, why: Refusal) -> Msg {
 }
 
 /// Runs `runner <kind> <app> --local --yes --events [options]` (for a status, `runner --json
-/// status <app> --local`) with this agent's config, in English,
+/// status <app> --local`) with this agent's config, in the central runner's language,
 /// passing each line it prints to `event`. Ok(Err) is a refusal (runner cannot start);
 /// Err is the client gone.
 fn run_command(
@@ -302,9 +302,10 @@ fn run_command(
         Err(e) => return Ok(Err(Refusal::NoRunner(e))),
     };
     let mut cmd = std::process::Command::new(exe);
-    // In English whatever the host's locale: what it prints goes over the wire to the central
-    // runner, which records it (its history, the host's error).
-    cmd.args(["--lang", "en"]).arg("-c").arg(&app.config);
+    // In the central runner's language whatever the host's locale: what it prints is shown
+    // there (what it records, the host's history and error, is English either way).
+    let lang = options.lang.unwrap_or(crate::i18n::Lang::En);
+    cmd.args(["--lang", lang.code()]).arg("-c").arg(&app.config);
     match kind {
         // Read-only, no options: the host's status document.
         RunKind::Status => cmd.args(["--json", command, &app.app, "--local"]),

@@ -42,12 +42,10 @@ pub fn run(dir: &Path, manifest: &Manifest) -> Result<usize> {
         let src = manifest.deploy.join(&c.path);
         let dst = files.join(&c.path);
         install::copy_verified(&src, &dst, old).map_err(|e| match e {
+            // The release records this message in its history: English (shown so too).
             Error::Changed { path, .. } => Error::Release {
                 app: manifest.app.clone(),
-                message: format!(
-                    "{} changed since it was planned; nothing was installed, plan again",
-                    path.display()
-                ),
+                message: crate::i18n::english(|| crate::t!("backup-changed", path = &path)),
             },
             e => e,
         })?;
@@ -90,7 +88,12 @@ pub fn prune(backup_root: &Path, app: &str, keep: usize, protect: &[&str]) -> Ve
         }
         match fs::remove_dir_all(root.join(&id)) {
             Ok(()) => removed.push(id),
-            Err(e) => tracing::warn!(%app, %id, "cannot prune backup: {e}"),
+            Err(e) => tracing::warn!(
+                %app,
+                %id,
+                "{}",
+                crate::t!("backup-cannot-prune", error = e.to_string())
+            ),
         }
     }
     removed

@@ -164,7 +164,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             use clap::CommandFactory;
             clap_mangen::Man::new(Cli::command())
                 .render(&mut std::io::stdout())
-                .map_err(|e| Error::Internal(format!("cannot write the man page: {e}")))?;
+                .map_err(|e| Error::Internal(crate::t!("cmd-man-page", error = e.to_string())))?;
             Ok(ExitCode::DONE)
         }
         Command::Completions { shell } => {
@@ -196,10 +196,10 @@ pub(crate) fn each(
 ) -> Result<ExitCode> {
     for app in apps {
         if !app.hosts.is_empty() && !flags.local {
-            return Err(Error::Usage(format!(
-                "{} lists hosts ({}): run this with --local on each host (only `runner release` rolls over the hosts from here)",
-                app.name,
-                crate::address::names(&app.hosts).join(", ")
+            return Err(Error::Usage(crate::t!(
+                "cmd-lists-hosts",
+                app = &app.name,
+                hosts = crate::address::names(&app.hosts).join(", ")
             )));
         }
     }
@@ -217,7 +217,7 @@ pub(crate) fn each(
                 ctx.ui.event(&Event::Report { report: r.clone() });
                 rows.push((
                     r.app.clone(),
-                    r.outcome.to_string(),
+                    r.outcome.label(),
                     r.id.clone().unwrap_or_default(),
                     r.error
                         .as_deref()
@@ -228,8 +228,9 @@ pub(crate) fn each(
                 reports.push(r)
             }
             Err(e) => {
+                // An --events line is read by a program (a fleet release): English.
                 ctx.ui.event(&Event::Error {
-                    message: e.to_string(),
+                    message: crate::i18n::english(|| e.to_string()),
                     code: e.exit_code().0,
                 });
                 if apps.len() == 1 {
@@ -238,7 +239,7 @@ pub(crate) fn each(
                 report::print_error(&e);
                 rows.push((
                     app.name.clone(),
-                    "not started".into(),
+                    crate::t!("cmd-not-started"),
                     String::new(),
                     report::first_line(&e.to_string()).to_string(),
                 ));
@@ -267,9 +268,9 @@ pub(crate) fn staged(ui: Ui, apps: Vec<&App>, all: bool) -> Result<Vec<&App>> {
         match crate::preflight::staging_dir(app) {
             Ok(()) => out.push(app),
             Err(Error::MissingDir { path, .. }) if all => ui.line(format!(
-                "{}  nothing staged ({} does not exist)",
+                "{}  {}",
                 console::style(&app.name).bold(),
-                path.display()
+                crate::t!("cmd-nothing-staged", path = &path)
             )),
             Err(e) => return Err(e),
         }

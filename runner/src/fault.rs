@@ -28,6 +28,7 @@ pub fn point(name: &str) {
         .or_default();
     *count += 1;
     if *count == *n {
+        // en: developer text of the crash tests (RUNNER_FAULT), never seen in operation
         eprintln!("runner: fault injected at {name}:{n}");
         std::process::abort();
     }

@@ -809,6 +809,7 @@ pub(crate) fn run_options(opts: Options) -> RunOptions {
         dry_run: opts.dry_run,
         no_restart: opts.no_restart,
         no_rollback: opts.no_rollback,
+        lang: Some(crate::i18n::lang()),
     }
 }
 

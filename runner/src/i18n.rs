@@ -16,9 +16,11 @@ use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 
 /// The languages runner speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Lang {
+    #[serde(rename = "en")]
     En,
+    #[serde(rename = "zh-CN")]
     ZhCn,
 }
 
@@ -61,6 +63,14 @@ impl Lang {
             Some(Lang::ZhCn)
         } else {
             Some(Lang::En)
+        }
+    }
+
+    /// As `--lang` takes it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::ZhCn => "zh-CN",
         }
     }
 
@@ -151,6 +161,8 @@ pub trait Arg {
 
 macro_rules! text_args {
     ($($t:ty => $f:expr),* $(,)?) => {$(
+        // `&Box<Text>`: how thiserror hands over a boxed field.
+        #[allow(clippy::borrowed_box)]
         impl Arg for $t {
             fn arg(self) -> FluentValue<'static> {
                 #[allow(clippy::redundant_closure_call)]
@@ -173,6 +185,9 @@ text_args! {
     &&PathBuf => |p: &&PathBuf| p.display().to_string(),
     PathBuf => |p: PathBuf| p.display().to_string(),
     Cow<'_, str> => |s: Cow<'_, str>| s.into_owned(),
+    Text => |t: Text| t.to_string(),
+    &Text => |t: &Text| t.to_string(),
+    &Box<Text> => |t: &Box<Text>| t.to_string(),
 }
 
 macro_rules! number_args {
@@ -428,23 +443,7 @@ mod tests {
     ];
 
     /// Files not through the catalogue yet.
-    const NOT_YET: &[&str] = &[
-        "address.rs",
-        "backup.rs",
-        "cmd.rs",
-        "error.rs",
-        "fault.rs",
-        "install.rs",
-        "interrupt.rs",
-        "inventory.rs",
-        "jar.rs",
-        "journal.rs",
-        "lock.rs",
-        "outcome.rs",
-        "report.rs",
-        "restart.rs",
-        "verify.rs",
-    ];
+    const NOT_YET: &[&str] = &[];
 
     /// No sentence a person reads is formatted outside the catalogue: every literal in
     /// `runner/src` with words in it is a message id, is in a file of [`NOT_FOR_PEOPLE`], is an

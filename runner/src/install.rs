@@ -47,6 +47,7 @@ fn write_temp(src: &Path, tmp: &Path, want: &FileMeta, like: Option<&Path>) -> R
     w.set_permissions(fs::Permissions::from_mode(want.mode))
         .map_err(Error::io("chmod", tmp))?;
     let mtime = UNIX_EPOCH + Duration::from_nanos(want.mtime_ns.max(0) as u64);
+    // en: an op code, which Error::Io shows in the chosen language
     w.set_modified(mtime).map_err(Error::io("set mtime", tmp))?;
     if rustix::process::geteuid().is_root()
         && let Some(md) = like.and_then(|p| fs::metadata(p).ok())
@@ -106,10 +107,11 @@ pub fn commit(deploy: &Path, changes: &[Change]) -> Result<usize> {
                 if tmp.exists() {
                     fs::rename(&tmp, &target).map_err(Error::io("rename", &target))?;
                 } else if !holds(&target, new) {
+                    // The release records this error in its history: English (shown so too).
                     return Err(Error::Changed {
                         path: target,
                         expected: new.sha256.clone(),
-                        actual: "neither the prepared file nor the new content".into(),
+                        actual: crate::i18n::english(|| crate::t!("install-neither")),
                     });
                 }
             }

@@ -21,6 +21,7 @@ static IN_FLIGHT: Mutex<Option<String>> = Mutex::new(None);
 /// Takes over SIGINT and SIGTERM for this process.
 pub fn install() -> Result<()> {
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        // en: a part of runner, which Error::internal shows in the chosen language
         .map_err(Error::internal("the signal handler"))?;
     std::thread::Builder::new()
         .name("runner-signals".into())
@@ -32,14 +33,13 @@ pub fn install() -> Result<()> {
                     .is_ok();
                 match app {
                     Some(app) if first => eprintln!(
-                        "runner: {}: stopping {app} at the next safe point (again to stop at once)",
-                        name(sig)
+                        "runner: {}",
+                        crate::t!("interrupt-stopping", signal = name(sig), app = app)
                     ),
                     Some(app) => {
                         eprintln!(
-                            "runner: {}: stopped at once; the journal of {app}'s release stays: \
-                             `runner release {app}` finishes it, `runner rollback {app}` undoes it",
-                            name(sig)
+                            "runner: {}",
+                            crate::t!("interrupt-stopped", signal = name(sig), app = app)
                         );
                         std::process::exit(code(sig).0.into());
                     }
@@ -47,6 +47,7 @@ pub fn install() -> Result<()> {
                 }
             }
         })
+        // en: a part of runner, which Error::internal shows in the chosen language
         .map_err(Error::internal("the signal thread"))?;
     Ok(())
 }
@@ -77,11 +78,12 @@ pub fn code(sig: i32) -> ExitCode {
     ExitCode((128 + sig) as u8)
 }
 
-pub fn name(sig: i32) -> &'static str {
+/// The signal as a person reads it: its name, or "a signal" in the chosen language.
+pub fn name(sig: i32) -> String {
     match sig {
-        SIGINT => "SIGINT",
-        SIGTERM => "SIGTERM",
-        _ => "a signal",
+        SIGINT => "SIGINT".to_string(),
+        SIGTERM => "SIGTERM".to_string(),
+        _ => crate::t!("interrupt-a-signal"),
     }
 }
 

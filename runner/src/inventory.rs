@@ -96,6 +96,8 @@ pub fn walk(root: &Path, exclude: &GlobSet) -> Result<Vec<Entry>> {
                 path,
                 source: e
                     .into_io_error()
+                    // Stands in for the OS's text of an io::Error, which is English.
+                    // en: like an OS error text (may be stored with the error: watch status)
                     .unwrap_or_else(|| std::io::Error::other("walk loop")),
             }
         })?;
@@ -110,7 +112,11 @@ pub fn walk(root: &Path, exclude: &GlobSet) -> Result<Vec<Entry>> {
                 .unwrap_or_else(|| std::io::Error::other("stat")),
         })?;
         let Some(rel) = e.path().strip_prefix(root).ok().and_then(|r| r.to_str()) else {
-            tracing::warn!(path = %e.path().display(), "skipping a file whose name is not UTF-8");
+            tracing::warn!(
+                path = %e.path().display(),
+                "{}",
+                crate::t!("inventory-not-utf8")
+            );
             continue;
         };
         out.push(Entry {
@@ -265,7 +271,11 @@ impl HashCache {
             fs::rename(&tmp, &self.path)
         };
         if let Err(e) = write() {
-            tracing::warn!(path = %self.path.display(), "cannot save hash cache: {e}");
+            tracing::warn!(
+                path = %self.path.display(),
+                "{}",
+                crate::t!("inventory-cannot-save-cache", error = e.to_string())
+            );
         }
         self.dirty = false;
     }

@@ -35,10 +35,10 @@ pub enum JarError {
     },
 
     /// The central directory lists data the file does not hold: an upload still running.
-    #[error("entry {entry} runs past the end of the file")]
+    #[error("{}", crate::t!("jar-truncated", entry = .entry))]
     Truncated { path: PathBuf, entry: String },
 
-    #[error("no entries")]
+    #[error("{}", crate::t!("jar-empty"))]
     Empty { path: PathBuf },
 }
 

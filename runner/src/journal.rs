@@ -85,6 +85,7 @@ pub fn load(state_dir: &Path, app: &str) -> Result<Option<Journal>> {
     match fs::read(&p) {
         Ok(b) => serde_json::from_slice(&b)
             .map(Some)
+            // en: an op code, worded by error.rs
             .map_err(|e| Error::io("parse journal", &p)(std::io::Error::other(e))),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io("read", &p)(e)),

@@ -124,7 +124,11 @@ fn read_holder(file: &mut File) -> Option<Holder> {
 impl Drop for Lock {
     fn drop(&mut self) {
         if let Err(e) = self.file.set_len(0) {
-            tracing::warn!(path = %self.path.display(), "cannot clear lock holder: {e}");
+            tracing::warn!(
+                path = %self.path.display(),
+                "{}",
+                crate::t!("lock-cannot-clear", error = e.to_string())
+            );
         }
         let _ = self.file.unlock();
     }

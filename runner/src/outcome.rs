@@ -47,6 +47,12 @@ impl Outcome {
         }
     }
 
+    /// The name as the summary tables print it: the JSON name in English, translated in
+    /// another language.
+    pub fn label(self) -> String {
+        crate::t!("report-outcome-label", name = self.name())
+    }
+
     /// Whether it means exit code 1.
     pub fn failed(self) -> bool {
         matches!(
@@ -87,6 +93,12 @@ impl HostOutcome {
             HostOutcome::RollbackFailed => "rollback-failed",
             HostOutcome::Skipped => "skipped",
         }
+    }
+
+    /// The name as a fleet roll's summary prints it: the JSON name in English, translated in
+    /// another language.
+    pub fn label(self) -> String {
+        crate::t!("report-outcome-label", name = self.name())
     }
 
     /// As a person reads it, in the chosen language (`name` is what JSON says).
@@ -156,7 +168,7 @@ pub struct HostReport {
     pub host: String,
     pub outcome: HostOutcome,
     /// The release id on the host.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")] // en: a Rust path for serde
     pub id: Option<String>,
     /// How many files its release changed.
     #[serde(rename = "file_count")]
@@ -170,7 +182,7 @@ pub struct HostReport {
     pub sync_ms: u64,
     #[serde(default)]
     pub release_ms: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")] // en: a Rust path for serde
     pub error: Option<String>,
     /// How the host's own release ended (`rolled-back`: it failed, and its previous build is
     /// back and verified), as the host reported it.
@@ -204,21 +216,21 @@ impl HostReport {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     pub app: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")] // en: a Rust path for serde
     pub id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")] // en: a Rust path for serde
     pub kind: Option<Kind>,
     pub outcome: Outcome,
     /// How many files it changed (`history` has the list).
     #[serde(rename = "file_count")]
     pub files: usize,
     pub duration_ms: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")] // en: a Rust path for serde
     pub error: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")] // en: a Rust path for serde
     pub plan: Option<Plan>,
     /// What the operator should know although it went well (e.g. nothing was restarted).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")] // en: a Rust path for serde
     pub warnings: Vec<String>,
 }
 
@@ -254,7 +266,7 @@ pub struct FleetReport {
     pub duration_ms: u64,
     pub hosts: Vec<HostReport>,
     /// Why the roll stopped when a batch hook aborted it (no host's error says it).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")] // en: a Rust path for serde
     pub error: Option<String>,
 }
 

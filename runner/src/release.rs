@@ -602,7 +602,7 @@ impl<'a> Run<'a> {
                 Error::Step {
                     app: app.name.clone(),
                     step: "restart",
-                    message: message.to_string(),
+                    message: Box::new(Text::new(move || message.to_string())),
                 }
             })?;
             let shown = restart_shown(&app.restart);
@@ -617,7 +617,7 @@ impl<'a> Run<'a> {
                 .map_err(|message| Error::Step {
                     app: app.name.clone(),
                     step: "verify",
-                    message: message.to_string(),
+                    message: Box::new(Text::new(move || message.to_string())),
                 })?;
             Ok(((), Text::new(move || proof.clone())))
         })

@@ -14,7 +14,7 @@ use crate::error::Error;
 use crate::history::Record;
 use crate::hook::Hook;
 use crate::journal::Kind;
-use crate::outcome::{FleetReport, HostReport, Report};
+use crate::outcome::{FleetReport, HostOutcome, HostReport, Report};
 use crate::plan::{Action, Change, Plan};
 use crate::sync::SyncReport;
 
@@ -83,14 +83,16 @@ pub fn print_json_doc(fields: &[(&str, serde_json::Value)]) {
 }
 
 /// An error with `--json`: `{"schema": 1, "error": {"kind", "message", "help"}, "exit": N}` on
-/// stdout (the human message still goes to stderr).
+/// stdout (the human message still goes to stderr). A document: in English, whatever the
+/// language.
 pub fn print_json_error(e: &Error) {
+    let (message, help) = crate::i18n::english(|| (e.to_string(), e.help()));
     let doc = serde_json::json!({
         "schema": SCHEMA,
         "error": {
             "kind": e.kind(),
-            "message": e.to_string(),
-            "help": e.help(),
+            "message": message,
+            "help": help,
         },
         "exit": e.exit_code().0,
     });
@@ -101,7 +103,7 @@ pub fn print_json_error(e: &Error) {
 pub fn print_error(e: &Error) {
     eprintln!("{} {e}", style("runner:").red().bold());
     if let Some(help) = e.help() {
-        eprintln!("  {} {help}", style("help:").cyan());
+        eprintln!("  {} {help}", style(crate::t!("report-help")).cyan());
     }
 }
 
@@ -160,7 +162,9 @@ impl Ui {
     pub fn warn(&self, s: impl AsRef<str>) {
         eprintln!(
             "{} {}",
-            style("runner: warning:").yellow().bold(),
+            style(format!("runner: {}", crate::t!("report-warning")))
+                .yellow()
+                .bold(),
             s.as_ref()
         );
     }
@@ -225,7 +229,7 @@ impl Ui {
         for p in &plan.problems {
             println!(
                 "  {} {}: {}",
-                style("invalid").red().bold(),
+                style(crate::t!("report-invalid")).red().bold(),
                 p.path.display(),
                 p.reason
             );
@@ -688,14 +692,14 @@ pub fn apps_table(rows: &[(String, String, String, String)]) {
 /// `runner sync`: a row per target, and a total row when there are several.
 pub fn sync_table(reports: &[SyncReport], took: Duration) {
     let mut t = table(vec![
-        "source",
-        "target",
-        "sent",
-        "bytes",
-        "deleted",
-        "unchanged",
-        "skipped",
-        "time",
+        crate::t!("report-col-source"),
+        crate::t!("col-target"),
+        crate::t!("report-col-sent"),
+        crate::t!("report-col-bytes"),
+        crate::t!("report-col-deleted"),
+        crate::t!("report-col-unchanged"),
+        crate::t!("report-col-skipped"),
+        crate::t!("col-time"),
     ]);
     for r in reports {
         t.add_row(vec![
@@ -712,7 +716,7 @@ pub fn sync_table(reports: &[SyncReport], took: Duration) {
     if reports.len() > 1 {
         let sum = |f: fn(&SyncReport) -> u64| reports.iter().map(f).sum::<u64>();
         t.add_row(vec![
-            format!("{} targets", reports.len()),
+            crate::t!("report-targets", n = reports.len()),
             String::new(),
             sum(|r| r.sent as u64).to_string(),
             size(sum(|r| r.bytes)),
@@ -740,11 +744,11 @@ pub struct PluginRow {
 /// `runner plugin list`.
 pub fn plugin_table(rows: &[PluginRow]) {
     let mut t = table(vec![
-        "plugin",
-        "version",
-        "hooks",
-        "granted",
-        "needs, not granted",
+        crate::t!("report-col-plugin"),
+        crate::t!("report-col-version"),
+        crate::t!("report-col-hooks"),
+        crate::t!("report-col-granted"),
+        crate::t!("report-col-not-granted"),
     ]);
     for p in rows {
         t.add_row(vec![
@@ -752,7 +756,7 @@ pub fn plugin_table(rows: &[PluginRow]) {
             Cell::new(format!("{}\nWIT {}", p.version, p.wit)),
             Cell::new(p.hooks.join("\n")),
             Cell::new(if p.granted.is_empty() {
-                "nothing".to_string()
+                crate::t!("report-nothing")
             } else {
                 p.granted.join("\n")
             }),
@@ -767,7 +771,7 @@ pub fn plugin_table(rows: &[PluginRow]) {
 }
 
 /// A step's name as a person reads it (an `--events` line keeps the English one).
-fn step_name(step: &str) -> String {
+pub(crate) fn step_name(step: &str) -> String {
     match step {
         "backup" => crate::t!("step-backup"),
         "install" => crate::t!("step-install"),
@@ -828,30 +832,36 @@ pub fn fleet_table(r: &FleetReport) {
             }
         }
     }
-    let counts: BTreeMap<&str, usize> = r.hosts.iter().fold(BTreeMap::new(), |mut m, h| {
-        *m.entry(h.outcome.name()).or_default() += 1;
-        m
-    });
-    let outcome = style(r.outcome.name()).bold();
+    // By name, in the order of the English names whatever the language.
+    let counts: BTreeMap<&str, (HostOutcome, usize)> =
+        r.hosts.iter().fold(BTreeMap::new(), |mut m, h| {
+            m.entry(h.outcome.name()).or_insert((h.outcome, 0)).1 += 1;
+            m
+        });
+    let outcome = style(r.outcome.label()).bold();
+    let outcome = if r.failed() {
+        outcome.red()
+    } else {
+        outcome.green()
+    };
     println!(
-        "{} {} {}: {} in {}",
-        style("fleet").bold(),
-        r.app,
-        r.id,
-        if r.failed() {
-            outcome.red()
-        } else {
-            outcome.green()
-        },
-        secs(Duration::from_millis(r.duration_ms))
+        "{} {}",
+        style(crate::t!("report-fleet")).bold(),
+        crate::t!(
+            "report-fleet-done",
+            app = &r.app,
+            id = &r.id,
+            outcome = outcome.to_string(),
+            time = secs(Duration::from_millis(r.duration_ms))
+        )
     );
     println!(
         "  {}",
         counts
-            .iter()
-            .map(|(k, v)| format!("{v} {k}"))
+            .values()
+            .map(|(o, n)| crate::t!("report-fleet-count", n = n, outcome = o.label()))
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(&crate::t!("report-list-sep"))
     );
 }
 

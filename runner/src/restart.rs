@@ -33,27 +33,35 @@ pub enum RestartError {
     },
 
     /// `command` is the argv joined by spaces, as shown in every message here.
-    #[error("cannot run `{command}`: {source}")]
+    #[error("{}", crate::t!("restart-spawn", command = .command, error = .source.to_string()))]
     Spawn {
         command: String,
         source: std::io::Error,
     },
 
-    #[error("`{command}` exited with {status}{tail}")]
+    #[error(
+        "{}",
+        crate::t!(
+            "restart-exited",
+            command = .command,
+            status = .status.to_string(),
+            tail = .tail.to_string()
+        )
+    )]
     Exited {
         command: String,
         status: ExitStatus,
         tail: Tail,
     },
 
-    #[error("waiting for `{command}`: {source}")]
+    #[error("{}", crate::t!("restart-wait", command = .command, error = .source.to_string()))]
     Wait {
         command: String,
         source: std::io::Error,
     },
 
     /// `timeout` is the budget for the whole restart, stop and start together.
-    #[error("`{command}` did not finish in time and was killed{tail}")]
+    #[error("{}", crate::t!("restart-timed-out", command = .command, tail = .tail.to_string()))]
     TimedOut {
         command: String,
         timeout: Duration,
@@ -96,8 +104,8 @@ impl fmt::Display for Tail {
         }
         write!(
             f,
-            "; output ({}):\n    {}",
-            self.path.display(),
+            "{}\n    {}",
+            crate::t!("restart-output", path = &self.path),
             self.lines.join("\n    ")
         )
     }
@@ -180,5 +188,40 @@ fn run_one(
                 tail: Tail::read(output),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn english_is_unchanged() {
+        let tail = Tail {
+            path: "/l/x-restart.log".into(),
+            lines: vec!["a".into(), "b".into()],
+        };
+        let e = RestartError::Exited {
+            command: "svc restart".into(),
+            status: ExitStatus::from_raw(256),
+            tail: tail.clone(),
+        };
+        assert_eq!(
+            crate::i18n::english(|| e.to_string()),
+            "`svc restart` exited with exit status: 1; output (/l/x-restart.log):\n    a\n    b"
+        );
+        let e = RestartError::TimedOut {
+            command: "svc restart".into(),
+            timeout: Duration::from_secs(1),
+            tail: Tail {
+                lines: Vec::new(),
+                ..tail
+            },
+        };
+        assert_eq!(
+            crate::i18n::english(|| e.to_string()),
+            "`svc restart` did not finish in time and was killed"
+        );
     }
 }

@@ -13,16 +13,20 @@ use crate::config::App;
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
     /// A signal asked the release to stop while it waited.
-    #[error("stopped by {} while waiting for the app", crate::interrupt::name(*.0))]
+    #[error("{}", crate::t!("verify-interrupted", signal = crate::interrupt::name(*.0)))]
     Interrupted(i32),
     /// `line` is as logged; the message shows it trimmed.
-    #[error("the log says `{}`", .line.trim())]
+    #[error("{}", crate::t!("verify-fail-line", line = .line.trim()))]
     FailLine { path: PathBuf, line: String },
 
     #[error(
-        "no line matching `{pattern}` in {} within {}",
-        .path.display(),
-        humantime::format_duration(*.timeout)
+        "{}",
+        crate::t!(
+            "verify-not-ready",
+            pattern = .pattern,
+            path = .path,
+            timeout = humantime::format_duration(*.timeout).to_string()
+        )
     )]
     NotReady {
         pattern: String,
@@ -31,14 +35,14 @@ pub enum VerifyError {
     },
 
     /// The last answer before the deadline was not 2xx.
-    #[error("health {url} answered {status}")]
+    #[error("{}", crate::t!("verify-health-status", url = .url, status = .status.to_string()))]
     HealthStatus {
         url: String,
         status: ureq::http::StatusCode,
     },
 
     /// The last attempt before the deadline got no answer at all.
-    #[error("health {url} {source}")]
+    #[error("{}", crate::t!("verify-health-unreachable", url = .url, error = .source.to_string()))]
     HealthUnreachable { url: String, source: ureq::Error },
 }
 
@@ -63,7 +67,8 @@ pub fn mark(path: &Path) -> LogMark {
 const POLL: Duration = Duration::from_millis(50);
 
 /// Waits for the app to be up. `on_line` sees every new log line as it appears.
-/// Returns a short description of what proved the app ready.
+/// Returns a short description of what proved the app ready: the verify step's detail, which
+/// the history records, so in English (what is recorded stays English).
 pub fn run(
     app: &App,
     mark: Option<LogMark>,
@@ -75,18 +80,20 @@ pub fn run(
     let mut proof = Vec::new();
     if let Some(mark) = mark {
         let line = follow(app, mark, deadline, on_line)?;
-        proof.push(format!(
-            "ready after {:.1} s",
-            start.elapsed().as_secs_f64()
-        ));
+        let secs = format!("{:.1}", start.elapsed().as_secs_f64());
+        proof.push(crate::i18n::english(|| {
+            crate::t!("verify-ready-after", secs = secs)
+        }));
         tracing::debug!(%line, "ready line");
     }
     if let Some(url) = &app.health {
         let status = health(url, deadline)?;
-        proof.push(format!("health {status}"));
+        proof.push(crate::i18n::english(|| {
+            crate::t!("verify-health", status = status)
+        }));
     }
     if proof.is_empty() {
-        proof.push("restart succeeded (no log or health to check)".into());
+        proof.push(crate::i18n::english(|| crate::t!("verify-restarted")));
     }
     Ok(proof.join(", "))
 }
@@ -175,5 +182,45 @@ fn health(url: &str, deadline: Instant) -> Result<u16, VerifyError> {
             return Err(last);
         }
         std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_is_unchanged() {
+        let s = |e: VerifyError| crate::i18n::english(|| e.to_string());
+        assert_eq!(
+            s(VerifyError::Interrupted(2)),
+            "stopped by SIGINT while waiting for the app"
+        );
+        assert_eq!(
+            s(VerifyError::Interrupted(99)),
+            "stopped by a signal while waiting for the app"
+        );
+        assert_eq!(
+            s(VerifyError::FailLine {
+                path: "/l".into(),
+                line: "  FATAL x \n".into()
+            }),
+            "the log says `FATAL x`"
+        );
+        assert_eq!(
+            s(VerifyError::NotReady {
+                pattern: "Started".into(),
+                path: "/l/app.log".into(),
+                timeout: Duration::from_secs(90),
+            }),
+            "no line matching `Started` in /l/app.log within 1m 30s"
+        );
+        assert_eq!(
+            s(VerifyError::HealthStatus {
+                url: "http://h/health".into(),
+                status: ureq::http::StatusCode::SERVICE_UNAVAILABLE,
+            }),
+            "health http://h/health answered 503 Service Unavailable"
+        );
     }
 }

@@ -311,3 +311,89 @@ fn messages_follow_the_locale() {
         .stdout();
     assert!(forced.contains("结果"), "{forced}");
 }
+
+fn has_chinese(s: &str) -> bool {
+    s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+}
+
+/// A failed release in Chinese: its steps, its rollback and its error read in Chinese, while
+/// what it records (the history's error and step details) stays English for every reader.
+#[test]
+fn chinese_on_screen_english_on_record() {
+    let sb = Sandbox::new("zh-record")
+        .app("svc", "restart = [\"false\"]")
+        .write_config();
+    fs::write(sb.deploy("svc").join("a.jar"), jar(&[("A", b"1")])).unwrap();
+    sb.stage("svc", "a.jar", &jar(&[("A", b"2")]));
+    let zh = [("LANG", "zh_CN.UTF-8")];
+    let r = sb.run_env(&["release", "svc", "--yes"], &zh).code_is(1);
+    let shown = format!("{}{}", r.stdout(), r.stderr());
+    assert!(shown.contains("个文件 →"), "the backup step: {shown}");
+    assert!(shown.contains("回滚也失败了"), "the outcome: {shown}");
+    let rec = sb
+        .run(&["--json", "history", "svc"])
+        .success()
+        .doc("records")[0]
+        .clone();
+    let error = rec["error"].as_str().unwrap();
+    assert!(
+        error.contains("ROLLBACK FAILED") && !has_chinese(error),
+        "{error}"
+    );
+    let steps = rec["steps"].as_array().unwrap();
+    assert!(steps.len() >= 3, "{rec}");
+    for s in steps {
+        let d = s["detail"].as_str().unwrap();
+        assert!(!has_chinese(d), "a step detail recorded in Chinese: {d}");
+    }
+    assert!(steps[0]["detail"].as_str().unwrap().contains("files →"));
+}
+
+/// An error in Chinese on stderr; with --json, the document's message is English.
+#[test]
+fn errors_in_chinese_json_in_english() {
+    let sb = Sandbox::new("zh-error")
+        .app("svc", "restart = [\"true\"]")
+        .write_config();
+    sb.stage("svc", "a.jar", &jar(&[("A", b"2")]));
+    fs::remove_dir_all(sb.deploy("svc")).unwrap();
+    let zh = [("LANG", "zh_CN.UTF-8")];
+    let r = sb.run_env(&["plan", "svc"], &zh).code_is(2);
+    assert!(r.stderr().contains("部署目录"), "{}", r.stderr());
+    let j = sb.run_env(&["--json", "plan", "svc"], &zh).code_is(2);
+    let error = j.doc("error");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("deploy dir") && !has_chinese(message),
+        "{message}"
+    );
+    assert!(!has_chinese(error["help"].as_str().unwrap()), "{error}");
+    assert!(j.stderr().contains("部署目录"), "{}", j.stderr());
+}
+
+/// `--help` in Chinese: about, arguments, headings and examples (help.ftl); -h too.
+#[test]
+fn help_in_chinese() {
+    let sb = Sandbox::new("zh-help");
+    let long = sb
+        .run(&["--lang", "zh-CN", "release", "--help"])
+        .success()
+        .stdout();
+    for want in ["发布应用", "示例：", "集群选项", "全局选项", "用法："] {
+        assert!(long.contains(want), "{want} missing:\n{long}");
+    }
+    assert!(
+        !long.contains("Examples:") && !long.contains("Release apps"),
+        "{long}"
+    );
+    let short = sb
+        .run_env(&["-h"], &[("LANG", "zh_CN.UTF-8")])
+        .success()
+        .stdout();
+    assert!(
+        short.contains("命令") && short.contains("发布应用"),
+        "{short}"
+    );
+    let en = sb.run(&["release", "--help"]).success().stdout();
+    assert!(en.contains("Examples:") && !has_chinese(&en), "{en}");
+}

@@ -25,9 +25,6 @@ config-key-document = (document)
 config-toml-message = { $message }
 
 ## Dirs that overlap: "<key> (<path>) is / is inside / contains <key> (<path>)"
-config-overlap-is = is
-config-overlap-inside = is inside
-config-overlap-contains = contains
 
 ## runner config check
 config-check-valid = { $path } is valid; resolved view:

@@ -25,9 +25,6 @@ config-key-document = (整个文件)
 config-toml-message = { $message }
 
 ## 目录重叠：“<key>（<路径>）就是 / 位于 / 包含 <key>（<路径>）”
-config-overlap-is = 就是
-config-overlap-inside = 位于
-config-overlap-contains = 包含
 
 ## runner config check
 config-check-valid = { $path } 有效；以下是 runner 解析后的完整配置：

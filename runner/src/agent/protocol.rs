@@ -11,7 +11,7 @@ use std::io::{self, Read, Write};
 use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change; both sides say theirs in `Hello`.
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 /// The largest frame either side accepts (payload + kind byte).
 pub const MAX_FRAME: usize = 4 << 20;
 /// File data is sent in chunks of this size.
@@ -114,6 +114,10 @@ pub struct RunOptions {
     pub dry_run: bool,
     pub no_restart: bool,
     pub no_rollback: bool,
+    /// The language of the central runner, for what the host's runner prints (since protocol
+    /// 5; what it records stays English either way). None: English.
+    #[serde(default)]
+    pub lang: Option<crate::i18n::Lang>,
 }
 
 impl RunOptions {
@@ -265,7 +269,8 @@ mod tests {
             RunOptions {
                 dry_run: true,
                 no_restart: true,
-                no_rollback: true
+                no_rollback: true,
+                lang: Some(crate::i18n::Lang::ZhCn),
             }
             .flags(),
             ["--dry-run", "--no-restart", "--no-rollback"]
@@ -275,6 +280,7 @@ mod tests {
             r#"{"t":"run","kind":"release","options":{"dry_run":false,"no_restart":false,"no_rollback":false,"config":"/etc/shadow"}}"#,
             r#"{"t":"run","kind":"shell","options":{"dry_run":false,"no_restart":false,"no_rollback":false}}"#,
             r#"{"t":"run","command":"release","flags":["--yes"]}"#,
+            r#"{"t":"run","kind":"release","options":{"dry_run":false,"no_restart":false,"no_rollback":false,"lang":"--yes"}}"#,
         ] {
             let mut frame = ((bad.len() + 1) as u32).to_be_bytes().to_vec();
             frame.push(0);

@@ -51,12 +51,7 @@ fn overlap(
         file: cfg.file.clone(),
         a: a.to_string(),
         a_path: a_path.to_path_buf(),
-        how: match how {
-            "is" => crate::text!("config-overlap-is"),
-            // en: relation() names, not words
-            "is inside" => crate::text!("config-overlap-inside"),
-            _ => crate::text!("config-overlap-contains"),
-        },
+        how,
         b: b.to_string(),
         b_path: b_path.to_path_buf(),
     }))
@@ -64,7 +59,7 @@ fn overlap(
 
 /// How `a` stands to `b`: the same dir, inside it, or containing it. Judged on the paths as
 /// written (`..` resolved) and, where they exist, as the kernel resolves them (symlinks). The
-/// names are English words, worded for the operator by [`overlap`].
+/// names are codes, worded for the operator by [`Overlap`]'s message.
 fn relation(a: &Path, b: &Path) -> Option<&'static str> {
     let lexical = (normalize(a), normalize(b));
     let real = (std::fs::canonicalize(a).ok(), std::fs::canonicalize(b).ok());
