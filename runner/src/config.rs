@@ -51,6 +51,9 @@ pub struct Fleet {
     pub agent: String,
     /// The hosts' config file (default: theirs, found as `runner` finds it).
     pub config: Option<String>,
+    /// The runner `--install-agent` copies to hosts (default: this one if it is a static
+    /// build, else a static build beside it; see `sync::agent_binary`).
+    pub agent_binary: Option<PathBuf>,
 }
 
 /// One service and how to release it.
@@ -253,6 +256,7 @@ struct RawFleet {
     ssh_options: Vec<String>,
     agent: Option<String>,
     config: Option<String>,
+    agent_binary: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -404,7 +408,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
         apps,
         sync,
         plugins,
-        fleet: fleet(raw.fleet),
+        fleet: fleet(raw.fleet, &doc),
     };
     overlap::check(&cfg)?;
     Ok(cfg)
@@ -672,16 +676,18 @@ fn plugin_config(config: BTreeMap<String, toml::Value>) -> BTreeMap<String, Stri
         .collect()
 }
 
-fn fleet(raw: Option<RawFleet>) -> Fleet {
+fn fleet(raw: Option<RawFleet>, doc: &Doc) -> Fleet {
     let f = raw.unwrap_or(RawFleet {
         ssh_options: Vec::new(),
         agent: None,
         config: None,
+        agent_binary: None,
     });
     Fleet {
         ssh_options: f.ssh_options,
         agent: f.agent.unwrap_or_else(|| "runner".into()),
         config: f.config,
+        agent_binary: f.agent_binary.map(|p| doc.resolve(&p)),
     }
 }
 

@@ -25,7 +25,7 @@ use crate::outcome::{FleetReport, HostOutcome, HostReport, Outcome, Report};
 use crate::plugin::Batch;
 use crate::release::{At, Ctx, Options, aborted};
 use crate::report::{self, Event, first_line};
-use crate::sync::{Guard, Session};
+use crate::sync::{AgentInstall, Guard, Session, install_agent};
 
 /// Batch sizes for `n` hosts from `--batch`: `N`, `N%` or a ramp `1,25%,100%` whose last step
 /// repeats until every host has had its turn.
@@ -386,6 +386,8 @@ struct Open {
     /// When its connect began, and how long it took.
     t: Instant,
     connect_ms: u64,
+    /// What `--install-agent` sent it, if runner was installed there.
+    installed: Option<AgentInstall>,
 }
 
 /// The hosts of a batch that connected, in the batch's order.
@@ -476,21 +478,22 @@ impl Roll<'_> {
     }
 
     /// Connects host `i`. Err is its report: it cannot be reached (and is never drained).
-    fn open(&self, i: usize) -> std::result::Result<Open, HostReport> {
+    fn open(&self, i: usize) -> std::result::Result<Open, Box<HostReport>> {
         self.view.state(i, "connecting");
         let t = Instant::now();
         match connect(self.ctx.cfg, self.app, &self.app.hosts[i], self.fleet) {
-            Ok(session) => Ok(Open {
+            Ok((session, installed)) => Ok(Open {
                 i,
                 session,
                 t,
                 connect_ms: t.elapsed().as_millis() as u64,
+                installed,
             }),
             Err(e) => {
                 let mut r = HostReport::new(&self.view.hosts[i], HostOutcome::Failed);
                 r.error = Some(crate::i18n::english(|| e.to_string()));
                 r.ms = t.elapsed().as_millis() as u64;
-                Err(r)
+                Err(Box::new(r))
             }
         }
     }
@@ -504,7 +507,7 @@ impl Roll<'_> {
         let sessions: Vec<Mutex<Option<Open>>> = hosts.clone().map(|_| Mutex::new(None)).collect();
         in_parallel(hosts.clone(), |i| match self.open(i) {
             Ok(open) => *lock(&sessions[i - hosts.start]) = Some(open),
-            Err(r) => finish(i, r),
+            Err(r) => finish(i, *r),
         });
         let mut c = Connected {
             hosts: Vec::new(),
@@ -551,6 +554,7 @@ impl Roll<'_> {
                     crate::t!("fleet-not-released", reason = &reason)
                 }));
                 r.connect_ms = open.connect_ms;
+                r.agent_install = open.installed;
                 r.ms = open.t.elapsed().as_millis() as u64;
                 finish(open.i, r);
             }
@@ -591,7 +595,7 @@ impl Roll<'_> {
                 lock(&connected).push((i, self.view.hosts[i].clone()));
                 self.run_host(open, task, batch, false, &failed, finish);
             }
-            Err(r) => finish(i, r),
+            Err(r) => finish(i, *r),
         });
         let mut connected = connected.into_inner().unwrap_or_else(|e| e.into_inner());
         if connected.is_empty() {
@@ -720,12 +724,14 @@ impl Roll<'_> {
             i,
             session,
             connect_ms,
+            installed,
             ..
         } = open;
         let host = &self.view.hosts[i];
         let state = |s: &str| self.view.state(i, s);
         let mut r = HostReport::new(host, HostOutcome::Failed);
         r.connect_ms = connect_ms;
+        r.agent_install = installed;
         if self.subscribed(Hook::BeforeHost) {
             state("draining");
         }
@@ -931,9 +937,9 @@ fn connect(
     app: &App,
     to: &SshTarget,
     fleet: &FleetFlags,
-) -> std::result::Result<Session, HostError> {
+) -> std::result::Result<(Session, Option<AgentInstall>), HostError> {
     match Session::open_app(to, &cfg.fleet, &app.name) {
-        Ok(s) => Ok(s),
+        Ok(s) => Ok((s, None)),
         Err(e @ (Error::AgentMissing { .. } | Error::AgentVersion { .. })) => {
             if !fleet.install_agent {
                 return Err(HostError::NoAgent {
@@ -941,8 +947,9 @@ fn connect(
                     agent: cfg.fleet.agent.clone(),
                 });
             }
-            let agent = match crate::sync::install_agent(to, &cfg.fleet.ssh_options) {
-                Ok(agent) => agent,
+            let f = &cfg.fleet;
+            let (agent, sent) = match install_agent(to, &f.ssh_options, f.agent_binary.as_deref()) {
+                Ok(installed) => installed,
                 Err(install) => {
                     return Err(HostError::Install {
                         source: e,
@@ -954,10 +961,12 @@ fn connect(
                 agent,
                 ..cfg.fleet.clone()
             };
-            Session::open_app(to, &via, &app.name).map_err(|source| HostError::Connect {
-                to: to.to_string(),
-                source,
-            })
+            Session::open_app(to, &via, &app.name)
+                .map(|s| (s, Some(sent)))
+                .map_err(|source| HostError::Connect {
+                    to: to.to_string(),
+                    source,
+                })
         }
         Err(source) => Err(HostError::Connect {
             to: to.to_string(),

@@ -182,6 +182,9 @@ pub struct HostReport {
     pub sync_ms: u64,
     #[serde(default)]
     pub release_ms: u64,
+    /// runner was installed there (`--install-agent`): what was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")] // en: a Rust path for serde
+    pub agent_install: Option<crate::sync::AgentInstall>,
     #[serde(default, skip_serializing_if = "Option::is_none")] // en: a Rust path for serde
     pub error: Option<String>,
     /// How the host's own release ended (`rolled-back`: it failed, and its previous build is
@@ -205,6 +208,7 @@ impl HostReport {
             connect_ms: 0,
             sync_ms: 0,
             release_ms: 0,
+            agent_install: None,
             error: None,
             release: None,
             drained: false,

@@ -13,7 +13,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 pub use self::session::Session;
-pub use self::ssh::install_agent;
+pub use self::ssh::{AgentInstall, install_agent};
 use crate::address::Url;
 use crate::agent::protocol::WireEntry;
 use crate::config::{Config, SyncTarget};

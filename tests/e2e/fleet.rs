@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::nginx::{Load, Nginx, nginx_bin};
 use crate::sync::Sshd;
-use crate::util::{Build, RUNNER, Sandbox, free_port, plugin_wasm};
+use crate::util::{Build, Sandbox, agent_runner, free_port, plugin_wasm};
 
 /// One simulated host: its own sandbox (config, deploy, staging, state) and sshd.
 struct Host {
@@ -159,8 +159,9 @@ fn central(name: &str, keys: &Path, hosts: &[&str], extra: &str) -> Sandbox {
     let sb = sb
         .app("demo", &format!("restart = [\"true\"]\nhosts = [{list}]"))
         .with_extra(&format!(
-            "\n[fleet]\nssh_options = [\"-F\", \"{}\"]\nagent = \"{RUNNER}\"\n{extra}",
-            keys.join("sshd/ssh_config").display()
+            "\n[fleet]\nssh_options = [\"-F\", \"{}\"]\nagent = \"{}\"\n{extra}",
+            keys.join("sshd/ssh_config").display(),
+            agent_runner()
         ))
         .write_config();
     sb.stage_build("demo", Build::V2);
@@ -512,7 +513,7 @@ fn an_unreachable_host_is_left_out_of_its_batchs_drain() {
 /// Points the central box's fleet at a runner that is not on the hosts.
 fn without_runner(c: &Sandbox) {
     let text = fs::read_to_string(&c.config).unwrap().replace(
-        &format!("agent = \"{RUNNER}\""),
+        &format!("agent = \"{}\"", agent_runner()),
         "agent = \"/opt/nowhere/runner\"",
     );
     fs::write(&c.config, text).unwrap();
@@ -532,24 +533,80 @@ fn a_host_without_runner_gets_a_clear_message() {
 }
 
 #[test]
-fn install_agent_copies_this_runner_to_a_host_that_lacks_it() {
+fn install_agent_copies_runner_to_a_host_that_lacks_it() {
     let keys = Sandbox::new("fleetinstall-keys");
     let h1 = host(&keys.root, "fleetinstall-h1", "");
-    let c = central("fleetinstall-central", &keys.root, &[&h1.addr], "");
-    without_runner(&c);
-    let r = c.run(&["release", "demo", "--install-agent"]);
-    eprintln!("{}\n{}", r.stdout(), r.stderr());
-    r.success();
-    let installed = h1
-        .sb
-        .root
-        .join(format!(".runner/bin/runner-{}", env!("CARGO_PKG_VERSION")));
-    assert_eq!(
-        crate::util::sha(&installed),
-        crate::util::sha(Path::new(RUNNER)),
-        "the very binary, checked"
+    let h2 = host(&keys.root, "fleetinstall-h2", "");
+    // The static build when CI made one: what a real central box sends.
+    let agent = agent_runner();
+    let c = central(
+        "fleetinstall-central",
+        &keys.root,
+        &[&h1.addr, &h2.addr],
+        &format!("agent_binary = \"{agent}\""),
     );
-    assert!(h1.sb.version("demo").contains("app=2.0.0"));
+    without_runner(&c);
+    let r = c.run(&["--json", "release", "demo", "--install-agent", "--yes"]);
+    eprintln!("{}\n{}", r.stdout(), r.stderr());
+    let size = fs::metadata(&agent).unwrap().len();
+    let last = r.success().stdout().lines().last().unwrap().to_string();
+    let report = serde_json::from_str::<serde_json::Value>(&last).unwrap()["report"].clone();
+    for (h, host) in [&h1, &h2].iter().zip(report["hosts"].as_array().unwrap()) {
+        let installed =
+            h.sb.root
+                .join(format!(".runner/bin/runner-{}", env!("CARGO_PKG_VERSION")));
+        assert_eq!(
+            crate::util::sha(&installed),
+            crate::util::sha(Path::new(&agent)),
+            "the binary, checked"
+        );
+        assert!(h.sb.version("demo").contains("app=2.0.0"));
+        let sent = &host["agent_install"];
+        assert_eq!(sent["bytes"], size, "{host}");
+        let on_wire = sent["bytes_sent"].as_u64().unwrap();
+        assert!(on_wire > 0 && on_wire < size / 2, "gzipped: {host}");
+    }
+    // Again (nothing to release now), without --json: the operator is told what went over
+    // the wire.
+    for h in [&h1, &h2] {
+        fs::remove_dir_all(h.sb.root.join(".runner")).unwrap();
+    }
+    let out = c
+        .run(&["release", "demo", "--install-agent", "--yes"])
+        .success()
+        .stdout();
+    assert!(
+        out.contains("runner installed on 2 hosts") && out.contains("sent to each"),
+        "{out}"
+    );
+}
+
+/// `[fleet] agent_binary` naming another version of runner is refused before anything is
+/// sent, and says why; so is one that is not there.
+#[test]
+fn install_agent_refuses_another_version() {
+    let keys = Sandbox::new("fleetinstallv-keys");
+    let h1 = host(&keys.root, "fleetinstallv-h1", "");
+    let other = keys.root.join("runner-old");
+    fs::write(&other, "#!/bin/sh\necho runner 0.0.1\n").unwrap();
+    fs::set_permissions(&other, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let c = central(
+        "fleetinstallv-central",
+        &keys.root,
+        &[&h1.addr],
+        &format!("agent_binary = \"{}\"", other.display()),
+    );
+    without_runner(&c);
+    let r = c
+        .run(&["release", "demo", "--install-agent", "--yes"])
+        .code_is(1);
+    let out = format!("{}{}", r.stdout(), r.stderr());
+    assert!(
+        out.contains("runner-old") && out.contains("runner 0.0.1"),
+        "{out}"
+    );
+    assert!(!h1.sb.root.join(".runner/bin").exists(), "nothing sent");
+    assert!(h1.sb.version("demo").contains("app=1.0.0"));
 }
 
 #[test]

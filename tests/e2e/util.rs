@@ -14,6 +14,15 @@ use sha2::{Digest, Sha256};
 
 pub const RUNNER: &str = env!("CARGO_BIN_EXE_runner");
 
+/// The runner the fleet tests' hosts run and `--install-agent` sends: the static build when
+/// `RUNNER_E2E_AGENT` names one (tests/run.sh builds it), else the one under test.
+pub fn agent_runner() -> String {
+    std::env::var("RUNNER_E2E_AGENT")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| RUNNER.to_string())
+}
+
 pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()

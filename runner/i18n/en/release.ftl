@@ -48,3 +48,7 @@ release-cannot-start = cannot start runner: { $error }
 common-unmatched-any = common lib { $lib } matches no jar of any app: it is installed nowhere
 common-unmatched-these = common lib { $lib } matches no jar of these apps: it is installed nowhere
 history-unreadable = skipping unreadable history record
+release-agent-installed = runner installed on { $n ->
+    [one] 1 host
+   *[other] { $n } hosts
+  }: { $sent } sent to each ({ $size } unpacked, sha256 checked there)

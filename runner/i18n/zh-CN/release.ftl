@@ -48,3 +48,4 @@ release-cannot-start = 无法启动 runner：{ $error }
 common-unmatched-any = 公共库 { $lib } 与任何应用的 jar 都不匹配：不会安装到任何地方
 common-unmatched-these = 公共库 { $lib } 与这些应用的 jar 都不匹配：不会安装到任何地方
 history-unreadable = 跳过无法读取的历史记录
+release-agent-installed = 已在 { $n } 台主机上安装 runner：每台发送 { $sent }（解压后 { $size }，已在主机上校验 sha256）

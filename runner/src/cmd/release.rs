@@ -127,6 +127,18 @@ pub(super) fn carry_out(
             report::emit(&Event::Fleet { report: r.clone() });
         } else if !g.ui.quiet {
             report::fleet_table(&r);
+            let installed: Vec<_> = r.hosts.iter().filter_map(|h| h.agent_install).collect();
+            if let Some(first) = installed.first() {
+                println!(
+                    "  {}",
+                    crate::t!(
+                        "release-agent-installed",
+                        n = installed.len(),
+                        sent = report::size(first.bytes_sent),
+                        size = report::size(first.bytes)
+                    )
+                );
+            }
             if let Some(e) = &r.error {
                 println!("  {}", crate::t!("release-roll-stopped", error = e));
             }

@@ -1,7 +1,10 @@
 //! The ssh transport: the command line for a host, and copying this runner to a host that
 //! lacks it.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 use crate::address::SshTarget;
 use crate::error::{Error, Result};
@@ -29,32 +32,140 @@ pub(super) fn ssh(to: &SshTarget, options: &[String], remote: &str) -> Command {
     c
 }
 
-/// Copies this very binary to `~/.runner/bin/runner-<version>` on the host (temp name, sha256
-/// checked there, then renamed), for a host that lacks runner or has another version. Returns
-/// the agent path to use.
-pub fn install_agent(to: &SshTarget, options: &[String]) -> Result<String> {
+/// What `--install-agent` did on a host: bytes on the wire (gzip) and of the binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AgentInstall {
+    pub bytes_sent: u64,
+    pub bytes: u64,
+}
+
+/// The runner `--install-agent` sends: read, hashed and gzipped once per process, however
+/// many hosts get it.
+struct AgentBinary {
+    path: PathBuf,
+    sha256: String,
+    size: u64,
+    gz: Vec<u8>,
+}
+
+/// The name a static build goes by beside a glibc runner (see [`agent_binary`]).
+pub const STATIC_BESIDE: &str = "runner-static";
+
+/// Which runner to send: `[fleet] agent_binary`; else this one when it is a static (musl)
+/// build, which starts on any Linux of its architecture; else a static build beside it
+/// ([`STATIC_BESIDE`], or the musl target dir of a cargo build); else this one, with a
+/// warning that hosts with an older glibc than this machine's cannot start it.
+fn agent_path(configured: Option<&Path>) -> Result<PathBuf> {
+    let exe =
+        std::env::current_exe().map_err(Error::io("locate", crate::t!("sync-runner-itself")))?;
+    if let Some(p) = configured {
+        return Ok(p.to_path_buf());
+    }
+    if cfg!(target_env = "musl") {
+        return Ok(exe);
+    }
+    let beside = [
+        exe.with_file_name(STATIC_BESIDE),
+        // en: cargo's layout: target/<profile>/runner → target/<triple>/release/runner
+        exe.with_file_name("../x86_64-unknown-linux-musl/release/runner"),
+    ];
+    if let Some(p) = beside.into_iter().find(|p| p.is_file()) {
+        return Ok(p);
+    }
+    tracing::warn!(
+        "{}",
+        crate::t!("sync-agent-not-static", beside = STATIC_BESIDE)
+    );
+    Ok(exe)
+}
+
+/// Reads, checks and compresses the binary to send (once: later calls get the same).
+fn agent_binary(configured: Option<&Path>) -> Result<Arc<AgentBinary>> {
+    static CACHE: Mutex<Option<Arc<AgentBinary>>> = Mutex::new(None);
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(b) = cache.as_ref() {
+        return Ok(b.clone());
+    }
+    let path = agent_path(configured)?;
+    let mine = env!("CARGO_PKG_VERSION");
+    if path != std::env::current_exe().unwrap_or_default() {
+        // Another file: it must be this version of runner (the host's copy is named by it).
+        let out = Command::new(&path)
+            .arg("--version")
+            .output()
+            .map_err(Error::io("run", &path))?;
+        let said = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !out.status.success() || said.split_whitespace().nth(1) != Some(mine) {
+            return Err(Error::Usage(crate::t!(
+                "sync-agent-wrong-binary",
+                path = &path,
+                said = said,
+                mine = mine
+            )));
+        }
+    }
+    let file = std::fs::File::open(&path).map_err(Error::io("read", &path))?;
+    let size = file.metadata().map_err(Error::io("read", &path))?.len();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::copy(&mut std::io::BufReader::new(file), &mut gz).map_err(Error::io("read", &path))?;
+    let gz = gz.finish().map_err(Error::io("read", &path))?;
+    let sha256 = inventory::hash_file(&path, &mut |_| {})?;
+    let b = Arc::new(AgentBinary {
+        path,
+        sha256,
+        size,
+        gz,
+    });
+    *cache = Some(b.clone());
+    Ok(b)
+}
+
+/// Copies runner (see [`agent_path`]) gzipped to `~/.runner/bin/runner-<version>` on the host:
+/// unpacked by the host's `gzip` to a temp name, its sha256 checked there, then renamed; one
+/// copy per version. For a host that lacks runner or has another version. Returns the agent
+/// path to use and what was sent.
+pub fn install_agent(
+    to: &SshTarget,
+    options: &[String],
+    configured: Option<&Path>,
+) -> Result<(String, AgentInstall)> {
     let fail = |message: String| Error::Sync {
         target: to.to_string(),
         message,
     };
-    let exe =
-        std::env::current_exe().map_err(Error::io("locate", crate::t!("sync-runner-itself")))?;
-    let sha = inventory::hash_file(&exe, &mut |_| {})?;
-    let body = std::fs::File::open(&exe).map_err(Error::io("read", &exe))?;
+    let bin = agent_binary(configured)?;
     let version = env!("CARGO_PKG_VERSION");
     let dest = format!(".runner/bin/runner-{version}");
     let script = format!(
-        // en: a shell script for the host (its mismatch line reaches the error as the host says it)
-        "set -e; cd \"$HOME\"; mkdir -p .runner/bin; t=$(mktemp .runner/bin/.runner.XXXXXX); cat > \"$t\"; \
+        // en: a shell script for the host (its lines reach the error as the host says them)
+        "set -e; command -v gzip >/dev/null || {{ echo 'gzip: not found on the host' >&2; exit 3; }}; \
+         cd \"$HOME\"; mkdir -p .runner/bin; t=$(mktemp .runner/bin/.runner.XXXXXX); \
+         if ! gzip -dc > \"$t\"; then rm -f \"$t\"; exit 1; fi; \
          s=$(sha256sum \"$t\" | cut -d' ' -f1); \
          if [ \"$s\" != {sha} ]; then rm -f \"$t\"; echo \"sha256 mismatch: $s\" >&2; exit 1; fi; \
-         chmod 755 \"$t\"; mv -f \"$t\" {dest}; echo \"$HOME/{dest}\""
+         chmod 755 \"$t\"; mv -f \"$t\" {dest}; echo \"$HOME/{dest}\"",
+        sha = bin.sha256
     );
-    // The binary streams from its file into ssh's stdin.
-    let out = ssh(to, options, &script)
-        .stdin(Stdio::from(body))
-        .output()
+    let mut child = ssh(to, options, &script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| fail(format!("ssh: {e}")))?;
+    // Written from a thread while the host's answer is read (a full pipe either way would
+    // stall both); a host that stops reading ends the write with an error, and ssh's status
+    // tells why.
+    let mut stdin = child.stdin.take();
+    let feed = bin.clone();
+    let writer = std::thread::spawn(move || {
+        if let Some(w) = stdin.as_mut() {
+            let _ = w.write_all(&feed.gz);
+        }
+    });
+    let out = child
+        .wait_with_output()
+        .map_err(|e| fail(format!("ssh: {e}")))?;
+    let _ = writer.join();
     if !out.status.success() {
         return Err(fail(crate::t!(
             "sync-ssh-exited",
@@ -63,8 +174,12 @@ pub fn install_agent(to: &SshTarget, options: &[String]) -> Result<String> {
         )));
     }
     let path = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    tracing::info!(%path, "{}", crate::t!("sync-agent-installed"));
-    Ok(path)
+    let sent = AgentInstall {
+        bytes_sent: bin.gz.len() as u64,
+        bytes: bin.size,
+    };
+    tracing::info!(%path, from = %bin.path.display(), sent = sent.bytes_sent, "{}", crate::t!("sync-agent-installed"));
+    Ok((path, sent))
 }
 
 /// Quotes a word for the remote shell ssh hands the command to.
