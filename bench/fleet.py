@@ -10,8 +10,13 @@ and HOME), with its own deploy dir of 40 jars and state dir; the app restarts wi
 has nothing to verify, so what is left is runner's work: ssh connection, sync, the release on
 the host (lock, plan, backup, install, journal, history) and the orchestration around them.
 
+  With `--agent FILE` (the static build), first the agent install: every host lacks runner and
+`release --install-agent` puts FILE on all of them at once (gzipped, unpacked and checked
+there), beside the baseline of the same file sent plain over ssh to all of them at once
+(`ssh host 'cat > file'`, what a hand-rolled copy does).
+
   bench/fleet.py --runner target/release/runner [--hosts 20] [--scale-hosts 200] [--work DIR]
-                [--plugin target/plugins/wasm32-wasip2/release/nginx_drain.wasm]
+                [--plugin target/plugins/wasm32-wasip2/release/nginx_drain.wasm] [--agent FILE]
 
 Prints a table and writes WORK/fleet-results.json. Loopback only; the sshd it starts is killed
 at the end.
@@ -200,6 +205,45 @@ def roll(runner, central, batch, seed, config=None, reloads=None):
             "runner_ms_max": round(max(o - hook_ms[h["host"]] - w for o, h, w in zip(over, hosts, barrier)), 1)}
 
 
+def install(runner, work, central, hosts, agent):
+    """--install-agent on every host at once, then the plain-ssh baseline of the same file."""
+    conf = f"{central}/runner-install.toml"
+    with open(f"{central}/runner.toml") as f:
+        text = f.read().replace(f'agent = "{runner}"', f'agent = "{work}/nowhere/runner"')
+    with open(conf, "w") as f:
+        f.write(text + f'agent_binary = "{agent}"\n')
+    for i in range(len(hosts)):
+        shutil.rmtree(os.path.join(work, f"host{i:03}", ".runner"), ignore_errors=True)
+    t0 = time.monotonic()
+    r = subprocess.run([runner, "-c", conf, "--json", "release", "demo", "--install-agent",
+                        "--batch", "100%", "--yes"], capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    last = [l for l in r.stdout.splitlines() if '"event":"fleet"' in l]
+    if r.returncode != 0 or not last:
+        sys.stderr.write(r.stdout[-3000:] + r.stderr[-3000:])
+        raise SystemExit(f"release --install-agent failed ({r.returncode})")
+    rep = json.loads(last[-1])["report"]["hosts"]
+    sent = [h["agent_install"]["bytes_sent"] for h in rep]
+    connect = statistics.median(h["connect_ms"] for h in rep)
+    # The baseline: the same file, plain, to every host at once over the same ssh.
+    t0 = time.monotonic()
+    procs = []
+    for h in hosts:
+        dest, port = h.rsplit(":", 1)
+        with open(agent, "rb") as body:
+            procs.append(subprocess.Popen(
+                ["ssh", "-F", f"{work}/ssh_config", "-p", port, dest,
+                 "mkdir -p .runner/plain && cat > .runner/plain/runner && chmod 755 .runner/plain/runner"],
+                stdin=body))
+    for p in procs:
+        if p.wait() != 0:
+            raise SystemExit("plain ssh copy failed")
+    plain = time.monotonic() - t0
+    return {"install": True, "hosts": len(hosts), "bytes": os.path.getsize(agent),
+            "bytes_sent_per_host": sent[0], "wall_s": round(wall, 2),
+            "connect_ms_median": connect, "plain_copy_s": round(plain, 2)}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runner", required=True)
@@ -207,6 +251,7 @@ def main():
     ap.add_argument("--scale-hosts", type=int, default=200)
     ap.add_argument("--work", default="/tmp/runner-fleet-bench")
     ap.add_argument("--plugin", default="target/plugins/wasm32-wasip2/release/nginx_drain.wasm")
+    ap.add_argument("--agent", help="the static runner --install-agent sends (measures the install)")
     a = ap.parse_args()
     runner = os.path.realpath(a.runner)
     plugin = os.path.realpath(a.plugin)
@@ -218,6 +263,10 @@ def main():
         sshd, central, hosts = setup(work, runner, n)
         nginx = None
         try:
+            if a.agent and n == a.hosts:
+                res = install(runner, work, central, hosts, os.path.realpath(a.agent))
+                print(json.dumps(res), file=sys.stderr)
+                results.append(res)
             roll(runner, central, "100%", 1)  # first fill: every host gets all jars
             for i, b in enumerate(batches):
                 res = roll(runner, central, b, 2 + i)
@@ -239,6 +288,12 @@ def main():
     print(f"{'hosts':>5} {'batch':>6} {'drain':>6} {'total':>8} {'per host':>9} {'ssh+hello':>10} {'sync':>6} "
           f"{'release there':>14} {'orchestration':>14} {'of it: hooks':>13} {'barrier':>8} {'runner':>16} {'reloads':>8}")
     for r in results:
+        if r.get("install"):
+            print(f"agent install on {r['hosts']} hosts at once: {r['wall_s']}s with --install-agent "
+                  f"(release included; {r['bytes_sent_per_host']} of {r['bytes']} bytes sent per host, "
+                  f"connect+install median {r['connect_ms_median']} ms) vs {r['plain_copy_s']}s to "
+                  f"copy the binary plain over ssh")
+            continue
         print(f"{r['hosts']:>5} {r['batch']:>6} {'yes' if r['drain'] else 'no':>6} {r['wall_s']:>7}s "
               f"{r['host_ms_median']:>7}ms {r['connect_ms_median']:>8}ms {r['sync_ms_median']:>4}ms "
               f"{r['release_ms_median']:>12}ms {r['overhead_ms_median']:>7}ms (max {r['overhead_ms_max']}) "

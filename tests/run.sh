@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Every test, on a fresh machine: installs what the tests need (JDK, nginx, the wasm32-wasip2
-# target, the Python and JS plugin toolchains, sshd, rsync), then fmt, clippy and the tests.
+# target, the Python and JS plugin toolchains, sshd, rsync, the musl target and the packaging
+# tools), then fmt, clippy, the static binary and its packages, and the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,8 @@ command -v ssh >/dev/null || need+=(openssh-client)
 command -v rsync >/dev/null || need+=(rsync)
 command -v node >/dev/null || need+=(nodejs npm)
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+command -v musl-gcc >/dev/null || need+=(musl-tools)
+command -v rpm >/dev/null || need+=(rpm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "[tests] installing ${need[*]}" >&2
   # Tests start their own nginx and sshd on 127.0.0.1; keep the packages from starting system ones.
@@ -36,5 +39,11 @@ cargo build --locked --release --target wasm32-wasip2 --manifest-path plugins/Ca
 bash plugins/audit-log-py/build.sh
 bash plugins/freeze-gate-js/build.sh
 ENGINE=starlingmonkey bash plugins/freeze-gate-js/build.sh target/plugins/freeze-gate-js-sm.wasm
+
+# The static binary and the packages (runner/dist/package.sh), checked in an empty chroot and a
+# throwaway root; the fleet tests then run it as their hosts' agent.
+bash runner/dist/package.sh
+bash tests/dist.sh
+export RUNNER_E2E_AGENT="$PWD/target/dist/runner-x86_64-linux-static"
 
 cargo test --workspace --locked

@@ -196,6 +196,11 @@ fn main() {
     let mut legacy = Vec::new();
     let mut warm = Vec::new();
     let mut cold = Vec::new();
+    // RUNNER_BENCH_STATIC: the static (musl) build too, in the same rounds.
+    let static_bin = std::env::var("RUNNER_BENCH_STATIC")
+        .ok()
+        .filter(|p| !p.is_empty());
+    let (mut static_warm, mut static_cold) = (Vec::new(), Vec::new());
     let mut legacy_wrong = 0;
     let mut scoped = Vec::new();
     for r in 0..repeats {
@@ -209,38 +214,14 @@ fn main() {
                 .arg(staging));
         };
 
-        // runner, warm cache: plan the unmutated tree first, as a box that released before.
-        let deploy = work.join("deploy");
-        let state = work.join("state");
-        let _ = fs::remove_dir_all(&state);
-        let _ = fs::remove_dir_all(work.join("backup-runner"));
-        copy_tree(&fleet, &deploy);
-        copy_tree(&staging_base, &staging);
-        let cfg = config(&work, &staging, &deploy, &state, &apps);
-        timed(Command::new(RUNNER).arg("-c").arg(&cfg).arg("plan"));
-        sh(Command::new("cp")
-            .arg("-a")
-            .arg(format!("{}/.", mutated.display()))
-            .arg(&staging));
-        warm.push(timed(
-            Command::new(RUNNER)
-                .arg("-c")
-                .arg(&cfg)
-                .args(["release", "--all", "--yes"]),
-        ));
-        assert_eq!(check(&deploy, &mutated), 0, "runner left jars not updated");
-
-        // runner, cold cache.
-        let _ = fs::remove_dir_all(&state);
-        let _ = fs::remove_dir_all(work.join("backup-runner"));
-        copy_tree(&fleet, &deploy);
-        cold.push(timed(
-            Command::new(RUNNER)
-                .arg("-c")
-                .arg(&cfg)
-                .args(["release", "--all", "--yes"]),
-        ));
-        assert_eq!(check(&deploy, &mutated), 0, "runner left jars not updated");
+        let (w, c) = runner_round(RUNNER, &work, &fleet, &staging_base, &mutated, &apps);
+        warm.push(w);
+        cold.push(c);
+        if let Some(bin) = &static_bin {
+            let (w, c) = runner_round(bin, &work, &fleet, &staging_base, &mutated, &apps);
+            static_warm.push(w);
+            static_cold.push(c);
+        }
 
         // update.sh, once per app, as update_all.sh ran it.
         let platform = work.join("platform");
@@ -306,6 +287,19 @@ fn main() {
             sc.as_secs_f64() / d.as_secs_f64()
         );
     }
+    if static_bin.is_some() {
+        for (name, d, glibc) in [
+            ("warm hash cache", median(static_warm), w),
+            ("cold hash cache", median(static_cold), c),
+        ] {
+            println!(
+                "| runner release --all, {name}, static musl build | {} | {:.1}× (static ÷ glibc: {:.2}) |",
+                ms(d),
+                l.as_secs_f64() / d.as_secs_f64(),
+                d.as_secs_f64() / glibc.as_secs_f64()
+            );
+        }
+    }
     if legacy_wrong > 0 {
         println!(
             "update.sh left {legacy_wrong} deployed jars not matching their app's staging (its `find` spans every app)"
@@ -313,6 +307,47 @@ fn main() {
     }
 
     no_change_plan(&work, &update_sh, gib, repeats);
+}
+
+/// One round of `runner` (the binary `bin`): warm hash cache (the unmutated tree planned
+/// first, as a box that released before), then cold. Their release times.
+fn runner_round(
+    bin: &str,
+    work: &Path,
+    fleet: &Path,
+    staging_base: &Path,
+    mutated: &Path,
+    apps: &[String],
+) -> (Duration, Duration) {
+    let staging = work.join("staging");
+    let deploy = work.join("deploy");
+    let state = work.join("state");
+    let _ = fs::remove_dir_all(&state);
+    let _ = fs::remove_dir_all(work.join("backup-runner"));
+    copy_tree(fleet, &deploy);
+    copy_tree(staging_base, &staging);
+    let cfg = config(work, &staging, &deploy, &state, apps);
+    timed(Command::new(bin).arg("-c").arg(&cfg).arg("plan"));
+    sh(Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", mutated.display()))
+        .arg(&staging));
+    let release = || {
+        timed(
+            Command::new(bin)
+                .arg("-c")
+                .arg(&cfg)
+                .args(["release", "--all", "--yes"]),
+        )
+    };
+    let warm = release();
+    assert_eq!(check(&deploy, mutated), 0, "runner left jars not updated");
+    let _ = fs::remove_dir_all(&state);
+    let _ = fs::remove_dir_all(work.join("backup-runner"));
+    copy_tree(fleet, &deploy);
+    let cold = release();
+    assert_eq!(check(&deploy, mutated), 0, "runner left jars not updated");
+    (warm, cold)
 }
 
 /// How many same-named deployed paths of an app do not hold its rewritten jar.

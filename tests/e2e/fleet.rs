@@ -975,3 +975,40 @@ fn status_of_a_fleet_app_asks_every_host() {
     assert!(text.contains("demo on its hosts:"), "{text}");
     assert!(text.contains("2 of 3 hosts up"), "{text}");
 }
+
+/// A glibc runner with no static build beside it and none configured sends itself, and says
+/// why that may not start on older hosts and how to get the static one.
+#[test]
+fn install_agent_without_a_static_build_says_how_to_get_one() {
+    let keys = Sandbox::new("fleetinstalls-keys");
+    let h1 = host(&keys.root, "fleetinstalls-h1", "");
+    let c = central("fleetinstalls-central", &keys.root, &[&h1.addr], "");
+    without_runner(&c);
+    // This runner, alone in a dir of its own (a hard link: no static build beside it).
+    let alone = c.root.join("bin/runner");
+    fs::create_dir_all(alone.parent().unwrap()).unwrap();
+    fs::hard_link(crate::util::RUNNER, &alone).unwrap();
+    let cmd = c.cmd();
+    let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+    let mut cmd = std::process::Command::new(&alone);
+    cmd.args(args)
+        .args(["release", "demo", "--install-agent", "--yes"])
+        .env("LANG", "C.UTF-8")
+        .stdin(std::process::Stdio::null());
+    let out = cmd.output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("glibc build") && err.contains("x86_64-unknown-linux-musl"),
+        "{err}"
+    );
+    let installed = h1
+        .sb
+        .root
+        .join(format!(".runner/bin/runner-{}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        crate::util::sha(&installed),
+        crate::util::sha(&alone),
+        "itself, as a last resort"
+    );
+}
