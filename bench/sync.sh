@@ -3,10 +3,12 @@
 # (verbatim and TCP_NODELAY-tuned), rsync over ssh, and `runner sync` / `runner watch` over ssh,
 # all measured by the same code (../shared/bench/lib/rsyncbench.py) on the same generated fleet.
 #
-# Usage: bench/sync.sh [--quick] [--work DIR] [--shared DIR] [--skip-baseline]
+# Usage: bench/sync.sh [--quick] [--work DIR] [--shared DIR] [--skip-baseline] [--static FILE]
 #   --quick          small fleet, few repeats (~6 min) instead of the full run (~15 min)
 #   --shared DIR     the baseline harness (default: ../shared/bench next to the repo)
 #   --skip-baseline  reuse the baseline JSON already under WORK/results (runner side only)
+#   --static FILE    also runner watch over ssh:// with FILE (the static build), compared with
+#                    the glibc build in WORK/results/static-report.txt
 # Output: WORK/results/results-{blog,nodelay,runner-ssh,runner-rsync}.json and
 #         WORK/results/sync-report.txt (the side-by-side table, also copied to bench/results/).
 # Loopback only; every process started is killed by its recorded process group.
@@ -14,13 +16,14 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=$(realpath -m "$REPO/../shared/bench")
 WORK=/tmp/runner-sync-bench
-QUICK=0; SKIP=0
+QUICK=0; SKIP=0; STATIC=
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1; shift;;
     --work) WORK=$2; shift 2;;
     --shared) SHARED=$(realpath -m "$2"); shift 2;;
     --skip-baseline) SKIP=1; shift;;
+    --static) STATIC=$(realpath "$2"); shift 2;;
     -h|--help) awk 'NR>1 && /^#/{sub(/^# ?/,""); print; next} NR>1{exit}' "$0"; exit 0;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
@@ -78,6 +81,14 @@ for t in ssh rsync; do
     --repeats-all "$REPEATS_ALL" --idle-s "$IDLE_S" --burst "$BURST"
 done
 python3 "$REPO/bench/sync_bench.py" report --results "$RES" | tee "$RES/sync-report.txt"
+if [ -n "$STATIC" ]; then
+  gen_fleet
+  log "runner watch, ssh:// targets, the static build"
+  python3 "$REPO/bench/sync_bench.py" measure --transport ssh --work "$WORK" --shared "$SHARED" \
+    --runner "$STATIC" --out "$RES/results-runner-ssh-static.json" --repeats "$REPEATS" \
+    --repeats-all "$REPEATS_ALL" --idle-s "$IDLE_S" --burst "$BURST"
+  python3 "$REPO/bench/sync_bench.py" compare --results "$RES" | tee "$RES/static-report.txt"
+fi
 mkdir -p "$REPO/bench/results"
 cp "$RES/sync-report.txt" "$REPO/bench/results/sync-scale$SCALE-${APPS}apps.txt"
 log "done: $RES/sync-report.txt"

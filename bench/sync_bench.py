@@ -478,6 +478,22 @@ def cmd_report(a):
     print("\n".join(L))
 
 
+def cmd_compare(a):
+    """The static build against the glibc one, both runner watch over ssh://, same fleet."""
+    g = json.load(open(os.path.join(a.results, "results-runner-ssh.json")))
+    st = json.load(open(os.path.join(a.results, "results-runner-ssh-static.json")))
+    print("static musl build vs glibc build, runner over ssh:// (static / glibc: below 1.1 is within 10 %)")
+    for k in g["live"]["latency"]:
+        gm = g["live"]["latency"][k]["summary"].get("median")
+        sm = st["live"]["latency"][k]["summary"].get("median")
+        print(f"  latency {k:<6} glibc {fmt(gm, ' ms'):>10}  static {fmt(sm, ' ms'):>10}  ratio {sm / gm:.2f}")
+    for key, what in (("fullsync_runner", "initial sync -j 8"), ("noop_runner_j8", "no-change sync -j 8")):
+        gv, sv = g[key], st[key]
+        gw = gv["wall_s"] if isinstance(gv, dict) else statistics.median(x["wall_s"] for x in gv)
+        sw = sv["wall_s"] if isinstance(sv, dict) else statistics.median(x["wall_s"] for x in sv)
+        print(f"  {what:<20} glibc {secs(gw):>8}  static {secs(sw):>8}  ratio {sw / gw:.2f}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -491,8 +507,10 @@ def main():
     s.add_argument("--burst", type=int, default=200)
     s = sub.add_parser("report")
     s.add_argument("--results", required=True)
+    s = sub.add_parser("compare")
+    s.add_argument("--results", required=True)
     a = ap.parse_args()
-    {"measure": cmd_measure, "report": cmd_report}[a.cmd](a)
+    {"measure": cmd_measure, "report": cmd_report, "compare": cmd_compare}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,11 @@ error-config-not-utf8 = config { $path }: not UTF-8 text (from line { $line }, c
 
 ## error.rs: the errors every command returns
 error-config = { $file }:{ $line }:{ $column }: key `{ $key }`: { $message }
-error-overlap-is = { $file }: { $a } ({ $a_path }) is { $b } ({ $b_path })
-error-overlap-inside = { $file }: { $a } ({ $a_path }) is inside { $b } ({ $b_path })
-error-overlap-contains = { $file }: { $a } ({ $a_path }) contains { $b } ({ $b_path })
-error-overlap = { $file }: { $a } ({ $a_path }) { $how } { $b } ({ $b_path })
+error-overlap = { $file }: { $a } ({ $a_path }) { $how ->
+    [same] is
+    [inside] is inside
+   *[contains] contains
+  } { $b } ({ $b_path })
 error-missing-dir = { $app }: { $what } { $path } does not exist
 error-config-read = cannot read config { $path }: { $source }
 error-no-config = no config file found (tried { $tried }); pass -c <path> or set RUNNER_CONFIG

@@ -4,10 +4,11 @@ error-config-not-utf8 = 配置 { $path }：不是 UTF-8 文本（从第 { $line 
 
 ## error.rs：各命令返回的错误
 error-config = { $file }:{ $line }:{ $column }：配置项 `{ $key }`：{ $message }
-error-overlap-is = { $file }：{ $a }（{ $a_path }）与 { $b }（{ $b_path }）是同一个目录
-error-overlap-inside = { $file }：{ $a }（{ $a_path }）位于 { $b }（{ $b_path }）之内
-error-overlap-contains = { $file }：{ $a }（{ $a_path }）包含了 { $b }（{ $b_path }）
-error-overlap = { $file }：{ $a }（{ $a_path }）{ $how } { $b }（{ $b_path }）
+error-overlap = { $how ->
+    [same] { $file }：{ $a }（{ $a_path }）与 { $b }（{ $b_path }）是同一个目录
+    [inside] { $file }：{ $a }（{ $a_path }）位于 { $b }（{ $b_path }）之内
+   *[contains] { $file }：{ $a }（{ $a_path }）包含了 { $b }（{ $b_path }）
+  }
 error-missing-dir = { $app }：{ $what } { $path } 不存在
 error-config-read = 无法读取配置 { $path }：{ $source }
 error-no-config = 找不到配置文件（已尝试 { $tried }）；请用 -c <path> 指定，或设置环境变量 RUNNER_CONFIG
