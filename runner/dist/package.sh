@@ -6,6 +6,8 @@
 # code), cargo-deb and cargo-generate-rpm when missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# Only what this run builds: an older version's packages would be picked up beside it.
+rm -rf target/dist
 triple=x86_64-unknown-linux-musl
 rustup target add "$triple" >/dev/null
 command -v musl-gcc >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq musl-tools >/dev/null; }

@@ -45,7 +45,7 @@ pub fn run(dir: &Path, manifest: &Manifest) -> Result<usize> {
             // The release records this message in its history: English (shown so too).
             Error::Changed { path, .. } => Error::Release {
                 app: manifest.app.clone(),
-                message: crate::i18n::english(|| crate::t!("backup-changed", path = &path)),
+                message: crate::text!("backup-changed", path = &path),
             },
             e => e,
         })?;

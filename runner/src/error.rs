@@ -175,7 +175,11 @@ pub enum Error {
     Interrupted { app: String, release: String },
 
     #[error("{app}: {message}")]
-    Release { app: String, message: String },
+    Release {
+        app: String,
+        /// Rendered when shown: English in a record, the chosen language on screen.
+        message: crate::i18n::Text,
+    },
 
     #[error("{}", crate::t!("error-plugin-load", plugin = .plugin, path = .path, cause = .cause))]
     PluginLoad {

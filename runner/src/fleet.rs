@@ -826,6 +826,8 @@ struct Follow {
     log_tail: Vec<String>,
     /// The failed build's last lines, once the host began rolling back.
     failed_tail: Option<Vec<String>>,
+    /// The error the host's runner ended with, when it sent no report.
+    error: Option<String>,
 }
 
 impl Follow {
@@ -853,6 +855,8 @@ impl Follow {
                 }
             }
             Event::Report { report } => self.report = Some(report),
+            // A host that fails before its report says why in an error event (in English).
+            Event::Error { message, .. } => self.error = Some(message),
             _ => {}
         }
     }
@@ -880,6 +884,7 @@ impl Follow {
         }
         let why = rep
             .and_then(|p| p.error)
+            .or(self.error)
             .or_else(|| {
                 let s = stderr.trim();
                 (!s.is_empty()).then(|| s.lines().last().unwrap_or(s).to_string())

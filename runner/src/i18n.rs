@@ -99,10 +99,15 @@ pub fn lang() -> Lang {
 /// than shown (a history's step details and errors), which a later reader of any language and
 /// `--json` get alike.
 pub fn english<T>(f: impl FnOnce() -> T) -> T {
-    let before = FORCED.replace(Some(Lang::En));
-    let r = f();
-    FORCED.set(before);
-    r
+    /// Puts the language back however `f` ends (a panic included).
+    struct Restore(Option<Lang>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            FORCED.set(self.0);
+        }
+    }
+    let _restore = Restore(FORCED.replace(Some(Lang::En)));
+    f()
 }
 
 fn bundle(lang: &str, files: &[&'static str]) -> FluentBundle<FluentResource> {
@@ -238,6 +243,19 @@ impl Text {
 impl std::fmt::Display for Text {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&(self.0)())
+    }
+}
+
+/// A text already in words (a test's, or one that never changes with the language).
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text::new(move || s.clone())
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        String::from(s).into()
     }
 }
 

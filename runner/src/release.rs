@@ -151,7 +151,7 @@ pub fn release(ctx: &Ctx, app: &App, opts: Options) -> Result<Report> {
         match aborted(ctx.call(hook, &at, None, None)) {
             Some(reason) => Err(Error::Release {
                 app: app.name.clone(),
-                message: crate::t!("release-nothing-touched", reason = reason),
+                message: text!("release-nothing-touched", reason = reason),
             }),
             None => Ok(()),
         }
@@ -777,7 +777,7 @@ fn said(stop: Stop) -> Text {
 fn release_error(app: &App, message: String) -> Error {
     Error::Release {
         app: app.name.clone(),
-        message,
+        message: message.into(),
     }
 }
 
@@ -894,7 +894,7 @@ pub fn rollback(ctx: &Ctx, app: &App, to: Option<&str>, opts: Options) -> Result
         None => {
             let last = history::last_revertible(&records).ok_or_else(|| Error::Release {
                 app: app.name.clone(),
-                message: crate::t!("release-nothing-to-roll-back"),
+                message: text!("release-nothing-to-roll-back"),
             })?;
             (vec![last], last)
         }
@@ -904,7 +904,7 @@ pub fn rollback(ctx: &Ctx, app: &App, to: Option<&str>, opts: Options) -> Result
         let dir = backup::dir(&ctx.cfg.backup_root, &app.name, &r.id);
         let manifest = backup::load(&dir).map_err(|e| Error::Release {
             app: app.name.clone(),
-            message: crate::t!("release-backup-gone", id = &r.id, error = e.to_string()),
+            message: text!("release-backup-gone", id = &r.id, error = e.to_string()),
         })?;
         backups.push((manifest, dir));
     }

@@ -976,8 +976,8 @@ fn status_of_a_fleet_app_asks_every_host() {
     assert!(text.contains("2 of 3 hosts up"), "{text}");
 }
 
-/// A glibc runner with no static build beside it and none configured sends itself, and says
-/// why that may not start on older hosts and how to get the static one.
+/// A glibc runner with no static build of its version beside it and none configured sends
+/// itself, and says why that may not start on older hosts and how to get the static one.
 #[test]
 fn install_agent_without_a_static_build_says_how_to_get_one() {
     let keys = Sandbox::new("fleetinstalls-keys");
@@ -988,6 +988,10 @@ fn install_agent_without_a_static_build_says_how_to_get_one() {
     let alone = c.root.join("bin/runner");
     fs::create_dir_all(alone.parent().unwrap()).unwrap();
     fs::hard_link(crate::util::RUNNER, &alone).unwrap();
+    // A static build of another version beside it (an upgrade left it): passed over, said.
+    let stale = alone.with_file_name("runner-static");
+    fs::write(&stale, "#!/bin/sh\necho runner 0.0.1\n").unwrap();
+    fs::set_permissions(&stale, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let cmd = c.cmd();
     let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
     let mut cmd = std::process::Command::new(&alone);
@@ -1000,6 +1004,10 @@ fn install_agent_without_a_static_build_says_how_to_get_one() {
     assert!(out.status.success(), "{err}");
     assert!(
         err.contains("glibc build") && err.contains("x86_64-unknown-linux-musl"),
+        "{err}"
+    );
+    assert!(
+        err.contains("passed over") && err.contains("runner 0.0.1"),
         "{err}"
     );
     let installed = h1

@@ -57,3 +57,4 @@ sync-watch-config-reread = config re-read
 sync-watch-config-failed = config not re-read, the one running stays: { $error }
 sync-agent-not-static = this runner is a glibc build: a host with an older glibc than this machine's cannot start it (CentOS 7 has 2.17). --install-agent sends a static build when there is one: build it with `cargo build --release --target x86_64-unknown-linux-musl -p runner`, then put it beside this runner as { $beside } or name it in [fleet] agent_binary; or install the runner package
 sync-agent-wrong-binary = { $path } is not this runner ({ $mine }): it says "{ $said }"; --install-agent sends the static build of this very version
+sync-agent-passed-over = passed over for --install-agent: { $error }

@@ -57,3 +57,4 @@ sync-watch-config-reread = 已重新加载配置
 sync-watch-config-failed = 未重新加载配置，继续使用当前配置：{ $error }
 sync-agent-not-static = 当前 runner 是 glibc 构建：glibc 比本机旧的主机无法运行它（CentOS 7 为 2.17）。有静态构建时 --install-agent 会发送静态构建：用 `cargo build --release --target x86_64-unknown-linux-musl -p runner` 构建，然后以 { $beside } 为名放在当前 runner 旁边，或在 [fleet] agent_binary 中指定；也可以安装 runner 软件包
 sync-agent-wrong-binary = { $path } 不是当前版本的 runner（{ $mine }）：它输出 "{ $said }"；--install-agent 只发送同一版本的静态构建
+sync-agent-passed-over = --install-agent 未采用：{ $error }

@@ -39,7 +39,7 @@ pub fn restore(g: &Globals, app: &str, host: &str) -> Result<ExitCode> {
     if let Some(reason) = aborted(ctx.call(Hook::AfterHost, &at, None, None)) {
         return Err(Error::Release {
             app: app.to_string(),
-            message: crate::t!("fleet-restore-failed", host = host, reason = &reason),
+            message: crate::text!("fleet-restore-failed", host = host, reason = &reason),
         });
     }
     g.ui.line(crate::t!(

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 
 use crate::address::SshTarget;
 use crate::error::{Error, Result};
-use crate::inventory;
 
 /// `ssh [batch options] [options] [-p port] [user@]host -- <remote>`.
 pub(super) fn ssh(to: &SshTarget, options: &[String], remote: &str) -> Command {
@@ -52,13 +51,15 @@ struct AgentBinary {
 pub const STATIC_BESIDE: &str = "runner-static";
 
 /// Which runner to send: `[fleet] agent_binary`; else this one when it is a static (musl)
-/// build, which starts on any Linux of its architecture; else a static build beside it
-/// ([`STATIC_BESIDE`], or the musl target dir of a cargo build); else this one, with a
-/// warning that hosts with an older glibc than this machine's cannot start it.
+/// build, which starts on any Linux of its architecture; else a static build of this version
+/// beside it ([`STATIC_BESIDE`], or the musl target dir of a cargo build; one of another version
+/// is passed over with a warning); else this one, with a warning that hosts with an older glibc
+/// than this machine's cannot start it.
 fn agent_path(configured: Option<&Path>) -> Result<PathBuf> {
     let exe =
         std::env::current_exe().map_err(Error::io("locate", crate::t!("sync-runner-itself")))?;
     if let Some(p) = configured {
+        same_version(p)?;
         return Ok(p.to_path_buf());
     }
     if cfg!(target_env = "musl") {
@@ -69,7 +70,20 @@ fn agent_path(configured: Option<&Path>) -> Result<PathBuf> {
         // en: cargo's layout: target/<profile>/runner → target/<triple>/release/runner
         exe.with_file_name("../x86_64-unknown-linux-musl/release/runner"),
     ];
-    if let Some(p) = beside.into_iter().find(|p| p.is_file()) {
+    let found = beside
+        .into_iter()
+        .filter(|p| p.is_file())
+        .find(|p| match same_version(p) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(
+                    "{}",
+                    crate::t!("sync-agent-passed-over", error = e.to_string())
+                );
+                false
+            }
+        });
+    if let Some(p) = found {
         return Ok(p);
     }
     tracing::warn!(
@@ -79,7 +93,27 @@ fn agent_path(configured: Option<&Path>) -> Result<PathBuf> {
     Ok(exe)
 }
 
-/// Reads, checks and compresses the binary to send (once: later calls get the same).
+/// `path` is this version of runner (the host's copy is named by the version).
+fn same_version(path: &Path) -> Result<()> {
+    let mine = env!("CARGO_PKG_VERSION");
+    let out = Command::new(path)
+        .arg("--version")
+        .output()
+        .map_err(Error::io("run", path))?;
+    let said = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if out.status.success() && said.split_whitespace().nth(1) == Some(mine) {
+        return Ok(());
+    }
+    Err(Error::Usage(crate::t!(
+        "sync-agent-wrong-binary",
+        path = path,
+        said = said,
+        mine = mine
+    )))
+}
+
+/// Reads, hashes and compresses the binary to send (once: later calls get the same). The
+/// hash is of the very bytes compressed.
 fn agent_binary(configured: Option<&Path>) -> Result<Arc<AgentBinary>> {
     static CACHE: Mutex<Option<Arc<AgentBinary>>> = Mutex::new(None);
     let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
@@ -87,34 +121,17 @@ fn agent_binary(configured: Option<&Path>) -> Result<Arc<AgentBinary>> {
         return Ok(b.clone());
     }
     let path = agent_path(configured)?;
-    let mine = env!("CARGO_PKG_VERSION");
-    if path != std::env::current_exe().unwrap_or_default() {
-        // Another file: it must be this version of runner (the host's copy is named by it).
-        let out = Command::new(&path)
-            .arg("--version")
-            .output()
-            .map_err(Error::io("run", &path))?;
-        let said = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        if !out.status.success() || said.split_whitespace().nth(1) != Some(mine) {
-            return Err(Error::Usage(crate::t!(
-                "sync-agent-wrong-binary",
-                path = &path,
-                said = said,
-                mine = mine
-            )));
-        }
-    }
-    let file = std::fs::File::open(&path).map_err(Error::io("read", &path))?;
-    let size = file.metadata().map_err(Error::io("read", &path))?.len();
+    let bytes = std::fs::read(&path).map_err(Error::io("read", &path))?;
+    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    std::io::copy(&mut std::io::BufReader::new(file), &mut gz).map_err(Error::io("read", &path))?;
-    let gz = gz.finish().map_err(Error::io("read", &path))?;
-    let sha256 = inventory::hash_file(&path, &mut |_| {})?;
+    gz.write_all(&bytes)
+        .and_then(|()| gz.try_finish())
+        .map_err(Error::io("read", &path))?;
     let b = Arc::new(AgentBinary {
         path,
         sha256,
-        size,
-        gz,
+        size: bytes.len() as u64,
+        gz: gz.get_ref().clone(),
     });
     *cache = Some(b.clone());
     Ok(b)
@@ -140,10 +157,11 @@ pub fn install_agent(
         // en: a shell script for the host (its lines reach the error as the host says them)
         "set -e; command -v gzip >/dev/null || {{ echo 'gzip: not found on the host' >&2; exit 3; }}; \
          cd \"$HOME\"; mkdir -p .runner/bin; t=$(mktemp .runner/bin/.runner.XXXXXX); \
-         if ! gzip -dc > \"$t\"; then rm -f \"$t\"; exit 1; fi; \
+         trap 'rm -f \"$t\"' EXIT; trap 'exit 1' HUP INT TERM PIPE; \
+         if ! gzip -dc > \"$t\"; then exit 1; fi; \
          s=$(sha256sum \"$t\" | cut -d' ' -f1); \
-         if [ \"$s\" != {sha} ]; then rm -f \"$t\"; echo \"sha256 mismatch: $s\" >&2; exit 1; fi; \
-         chmod 755 \"$t\"; mv -f \"$t\" {dest}; echo \"$HOME/{dest}\"",
+         if [ \"$s\" != {sha} ]; then echo \"sha256 mismatch: $s\" >&2; exit 1; fi; \
+         chmod 755 \"$t\"; mv -f \"$t\" {dest}; trap - EXIT; echo \"$HOME/{dest}\"",
         sha = bin.sha256
     );
     let mut child = ssh(to, options, &script)
