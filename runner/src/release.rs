@@ -619,7 +619,7 @@ impl<'a> Run<'a> {
                     step: "verify",
                     message: Box::new(Text::new(move || message.to_string())),
                 })?;
-            Ok(((), Text::new(move || proof.clone())))
+            Ok(((), proof))
         })
     }
 

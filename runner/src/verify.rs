@@ -67,35 +67,34 @@ pub fn mark(path: &Path) -> LogMark {
 const POLL: Duration = Duration::from_millis(50);
 
 /// Waits for the app to be up. `on_line` sees every new log line as it appears.
-/// Returns a short description of what proved the app ready: the verify step's detail, which
-/// the history records, so in English (what is recorded stays English).
+/// Returns a short description of what proved the app ready: the verify step's detail, shown
+/// in the chosen language and recorded (in the history) in English.
 pub fn run(
     app: &App,
     mark: Option<LogMark>,
     timeout: Duration,
     on_line: &mut dyn FnMut(&str),
-) -> Result<String, VerifyError> {
+) -> Result<crate::i18n::Text, VerifyError> {
     let start = Instant::now();
     let deadline = start + timeout;
     let mut proof = Vec::new();
     if let Some(mark) = mark {
         let line = follow(app, mark, deadline, on_line)?;
         let secs = format!("{:.1}", start.elapsed().as_secs_f64());
-        proof.push(crate::i18n::english(|| {
-            crate::t!("verify-ready-after", secs = secs)
-        }));
+        proof.push(crate::text!("verify-ready-after", secs = secs));
         tracing::debug!(%line, "ready line");
     }
     if let Some(url) = &app.health {
         let status = health(url, deadline)?;
-        proof.push(crate::i18n::english(|| {
-            crate::t!("verify-health", status = status)
-        }));
+        proof.push(crate::text!("verify-health", status = status));
     }
     if proof.is_empty() {
-        proof.push(crate::i18n::english(|| crate::t!("verify-restarted")));
+        proof.push(crate::text!("verify-restarted"));
     }
-    Ok(proof.join(", "))
+    Ok(crate::i18n::Text::new(move || {
+        let said: Vec<String> = proof.iter().map(|t| t.to_string()).collect();
+        said.join(", ")
+    }))
 }
 
 fn follow(

@@ -303,6 +303,22 @@ fn messages_follow_the_locale() {
     assert!(en.contains("deployed") && !en.contains("应用"), "{en}");
     let j = sb.run_env(&["--json", "history", "svc"], &zh).success();
     assert_eq!(j.doc("records")[0]["outcome"], "success");
+    // The verify step: its detail in Chinese on screen, in English in the record.
+    assert!(r.stdout().contains("重启成功"), "{}", r.stdout());
+    let verify = j.doc("records")[0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "verify")
+        .cloned()
+        .unwrap();
+    assert!(
+        verify["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("restart succeeded"),
+        "{verify}"
+    );
     let c = sb.run(&["history", "svc"]).success().stdout();
     assert!(c.contains("outcome") && !c.contains("结果"), "{c}");
     let forced = sb
