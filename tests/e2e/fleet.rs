@@ -1020,3 +1020,36 @@ fn install_agent_without_a_static_build_says_how_to_get_one() {
         "itself, as a last resort"
     );
 }
+
+/// A host whose runner fails before it reports (its deploy dir is gone) is recorded with that
+/// runner's own error, in English, though the central runner (and so the host's) speaks
+/// Chinese: not with the last line of its Chinese stderr.
+#[test]
+fn a_host_failing_before_its_report_is_recorded_with_its_error_in_english() {
+    let keys = Sandbox::new("fleetnoreport-keys");
+    let h1 = host(&keys.root, "fleetnoreport-h1", "");
+    let c = central("fleetnoreport-central", &keys.root, &[&h1.addr], "");
+    fs::rename(h1.sb.deploy("demo"), h1.sb.root.join("moved-away")).unwrap();
+    let r = c
+        .run_env(
+            &["--json", "release", "demo", "--yes"],
+            &[("LANG", "zh_CN.UTF-8")],
+        )
+        .code_is(1);
+    let last = r.stdout().lines().last().unwrap().to_string();
+    let report: serde_json::Value = serde_json::from_str(&last).unwrap();
+    let error = report["report"]["hosts"][0]["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains("deploy dir") && error.contains("does not exist"),
+        "{error}"
+    );
+    assert!(
+        !error
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "{error}"
+    );
+}
