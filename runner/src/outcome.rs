@@ -47,10 +47,13 @@ impl Outcome {
         }
     }
 
-    /// The name as the summary tables print it: the JSON name in English, translated in
-    /// another language.
+    /// The name as the summary tables print it: the JSON name in English, [`Outcome::shown`]
+    /// in another language.
     pub fn label(self) -> String {
-        crate::t!("report-outcome-label", name = self.name())
+        match crate::i18n::lang() {
+            crate::i18n::Lang::En => self.name().to_string(),
+            _ => self.shown(),
+        }
     }
 
     /// Whether it means exit code 1.
@@ -95,10 +98,13 @@ impl HostOutcome {
         }
     }
 
-    /// The name as a fleet roll's summary prints it: the JSON name in English, translated in
-    /// another language.
+    /// The name as a fleet roll's summary prints it: the JSON name in English,
+    /// [`HostOutcome::shown`] in another language.
     pub fn label(self) -> String {
-        crate::t!("report-outcome-label", name = self.name())
+        match crate::i18n::lang() {
+            crate::i18n::Lang::En => self.name().to_string(),
+            _ => self.shown(),
+        }
     }
 
     /// As a person reads it, in the chosen language (`name` is what JSON says).

@@ -120,9 +120,6 @@ cmd-not-started = not started
 cmd-nothing-staged = nothing staged ({ $path } does not exist)
 cmd-man-page = cannot write the man page: { $error }
 
-## outcome.rs: an outcome as the summary tables name it (English: its JSON name)
-report-outcome-label = { $name }
-
 ## report.rs: labels, tables and summaries
 report-help = help:
 report-warning = warning:

@@ -120,22 +120,6 @@ cmd-not-started = 未开始
 cmd-nothing-staged = 没有待发布的文件（{ $path } 不存在）
 cmd-man-page = 无法输出 man 手册：{ $error }
 
-## outcome.rs：汇总表中的结果名（英文即 JSON 中的名字）
-report-outcome-label = { $name ->
-    [success] 成功
-    [rolled-back] 已回滚
-    [rollback-failed] 回滚失败
-    [failed] 失败
-    [undone] 已撤销
-    [no-change] 无变更
-    [dry-run] 演练
-    [cancelled] 已取消
-    [interrupted] 已中断
-    [verified] 校验通过
-    [skipped] 已跳过
-   *[other] { $name }
-  }
-
 ## report.rs：标签、表格与汇总
 report-help = 提示：
 report-warning = 警告：
