@@ -122,7 +122,7 @@ fn agent_binary(configured: Option<&Path>) -> Result<Arc<AgentBinary>> {
     }
     let path = agent_path(configured)?;
     let bytes = std::fs::read(&path).map_err(Error::io("read", &path))?;
-    let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    let sha256 = crate::inventory::hash_bytes(&bytes);
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     gz.write_all(&bytes)
         .and_then(|()| gz.try_finish())
