@@ -2,7 +2,10 @@
 //! (through ssh for `ssh://`, as a local child for `file://`). It never writes outside `<dir>`:
 //! every path from the wire is relative, has no `.`/`..`, and may not pass through a symlink.
 //! Files are written to a temp name, checked against the announced sha256, fsynced and renamed.
+//! A file the root already holds may come as a delta against that copy (`agent/delta.rs`),
+//! rebuilt into the temp name and checked the same way.
 
+pub mod delta;
 pub mod protocol;
 
 use std::fs::{self, OpenOptions};
@@ -15,7 +18,10 @@ use sha2::{Digest, Sha256};
 
 use crate::fsutil::{fsync_dir, temp_path};
 use crate::inventory::{self, HashCache};
-use protocol::{Frame, Msg, ProtoError, RunKind, RunOptions, WireEntry, read_frame, write_msg};
+use protocol::{
+    CHUNK, Frame, Msg, ProtoError, RunKind, RunOptions, WireEntry, read_frame, write_data,
+    write_msg,
+};
 
 /// The agent's own files (hash cache) live here, inside the root but hidden from manifests.
 pub const AGENT_DIR: &str = ".runner-agent";
@@ -25,6 +31,10 @@ pub const AGENT_DIR: &str = ".runner-agent";
 pub struct AppAgent {
     pub app: String,
     pub config: PathBuf,
+    /// The config's state dir and the app's staging dir as it names it: the release's hash
+    /// cache of that dir, which the agent fills with what it receives.
+    pub state_dir: PathBuf,
+    pub staging: PathBuf,
 }
 
 /// Why the agent ends a session (after telling the client, when it can).
@@ -98,6 +108,8 @@ pub enum Refusal {
     },
     #[error("{}", crate::t!("fleet-agent-write", error = .0.to_string()))]
     Write(#[source] std::io::Error),
+    #[error("{}", crate::t!("fleet-agent-delta", error = .0))]
+    Delta(String),
     #[error(
         "{}",
         crate::t!(
@@ -233,15 +245,31 @@ impl<R: Read, W: Write> Conn<'_, R, W> {
                     });
                     Msg::Manifest { entries }
                 }
-                Frame::Msg(Msg::Put(entry)) => match receive(&self.root, &entry, &mut self.r)? {
-                    Ok(s) => {
-                        self.staged.add(s);
-                        Msg::Staged { path: entry.path }
+                Frame::Msg(Msg::Sign { paths }) => {
+                    self.sign(&paths)?;
+                    continue;
+                }
+                Frame::Msg(m @ (Msg::Put(_) | Msg::PutDelta(_))) => {
+                    let (entry, delta) = match m {
+                        Msg::Put(e) => (e, false),
+                        Msg::PutDelta(e) => (e, true),
+                        _ => unreachable!("matched above"),
+                    };
+                    match receive(&self.root, &entry, &mut self.r, delta)? {
+                        Ok(s) => {
+                            self.staged.add(s);
+                            Msg::Staged { path: entry.path }
+                        }
+                        Err(why) => refused(&entry.path, why),
                     }
-                    Err(why) => refused(&entry.path, why),
-                },
+                }
                 Frame::Msg(Msg::Commit) => match self.staged.commit() {
-                    Ok(files) => Msg::Committed { files },
+                    Ok(files) => {
+                        self.seed(&files);
+                        Msg::Committed {
+                            files: files.len() as u64,
+                        }
+                    }
                     Err(why) => Msg::Error {
                         message: crate::i18n::english(|| why.to_string()),
                     },
@@ -256,6 +284,55 @@ impl<R: Read, W: Write> Conn<'_, R, W> {
             };
             self.reply(&answer)?;
         }
+    }
+
+    /// Committed files are known by their checked sha256: the next manifest (and, for a fleet
+    /// host, the next release's plan) need not hash them again.
+    fn seed(&self, files: &[(PathBuf, String)]) {
+        let mut caches = vec![HashCache::open(&self.root.join(AGENT_DIR), &self.root)];
+        if let Some(app) = self.app {
+            caches.push(HashCache::open(&app.state_dir, &app.staging));
+        }
+        for (target, sha) in files {
+            let Some(rel) = target
+                .strip_prefix(&self.root)
+                .ok()
+                .and_then(|r| r.to_str())
+            else {
+                continue;
+            };
+            if let Ok(e) = inventory::stat(&self.root, rel) {
+                for c in &mut caches {
+                    c.seed(&e, sha.clone());
+                }
+            }
+        }
+        for c in caches {
+            c.save();
+        }
+    }
+
+    /// One `Signature` per path, in order, each followed by its bytes and `End`; no bytes
+    /// for a path that is not a regular file here of a size a delta is worth it for.
+    fn sign(&mut self, paths: &[String]) -> Result<(), AgentError> {
+        for path in paths {
+            let sig = safe_path(&self.root, path)
+                .ok()
+                .and_then(|p| delta::read_base(&p).ok())
+                .filter(|base| base.len() as u64 >= delta::MIN)
+                .map(|base| delta::signature(&base))
+                .unwrap_or_default();
+            let w = &mut self.w;
+            let header = Msg::Signature {
+                path: path.clone(),
+                bytes: sig.len() as u64,
+            };
+            write_msg(w, &header)
+                .and_then(|_| sig.chunks(CHUNK).try_for_each(|c| write_data(w, c)))
+                .and_then(|_| write_msg(w, &Msg::End))
+                .map_err(AgentError::Client)?;
+        }
+        self.w.flush().map_err(AgentError::Client)
     }
 
     /// A fleet host's release (or rollback), its events relayed; the answer is `Exited`.
@@ -355,6 +432,7 @@ fn run_command(
 fn manifest(root: &Path) -> crate::error::Result<Vec<WireEntry>> {
     let entries = inventory::walk(root, &globset::GlobSet::empty())?;
     let mut cache = HashCache::open(&root.join(AGENT_DIR), root);
+    cache.fill(&entries);
     let mut out = Vec::with_capacity(entries.len());
     for e in &entries {
         let sha256 = cache.hash(e, &mut |_| {})?;
@@ -402,44 +480,62 @@ pub fn safe_path(root: &Path, rel: &str) -> Result<PathBuf, Refusal> {
     Ok(root.join(rel))
 }
 
-/// A received file: (its temp name, where it goes at `Commit`).
-type StagedFile = (PathBuf, PathBuf);
+/// A received file: (its temp name, where it goes at `Commit`, its sha256).
+type StagedFile = (PathBuf, PathBuf, String);
 
-/// Receives one file's data frames into a temp file and checks them. The outer Err ends the
-/// session (protocol violation); the inner Err is a refusal the client is told about.
+/// Receives one file's data frames into a temp file and checks them: the file itself, or
+/// (`delta`) a delta against the copy at its path, no bigger than the file, rebuilt from that
+/// copy. The outer Err ends the session (protocol violation); the inner Err is a refusal the
+/// client is told about.
 fn receive(
     root: &Path,
     e: &WireEntry,
     r: &mut impl Read,
+    delta: bool,
 ) -> Result<Result<StagedFile, Refusal>, AgentError> {
     // Refused or not, the data frames that follow must be consumed.
-    let mut sink =
+    let mut sink: Sink =
         safe_path(root, &e.path).and_then(|t| open_temp(root, &t).map(|f| (f, temp_path(&t), t)));
     let mut h = Sha256::new();
     let mut got: u64 = 0;
+    let mut patch = Vec::new();
     loop {
         match read_frame(r).map_err(AgentError::BadFrame)? {
             Frame::Data(d) => {
                 got += d.len() as u64;
-                if got > e.size {
+                // A delta is held in memory: never more than a delta's largest file.
+                if got > e.size || (delta && got > delta::MAX) {
                     drop_temp(&sink);
                     return Err(AgentError::TooMuchData {
                         path: e.path.clone(),
                         size: e.size,
                     });
                 }
-                h.update(&d);
-                if let Ok((f, tmp, _)) = &mut sink
-                    && let Err(err) = f.write_all(&d)
-                {
-                    let _ = fs::remove_file(&*tmp);
-                    sink = Err(Refusal::Write(err));
+                if delta {
+                    patch.extend_from_slice(&d);
+                } else {
+                    write_chunk(&mut sink, &mut h, &d);
                 }
             }
             Frame::Msg(Msg::End) => break,
             Frame::Msg(other) => {
                 drop_temp(&sink);
                 return Err(AgentError::NotData(format!("{other:?}")));
+            }
+        }
+    }
+    if delta && let Ok((_, tmp, target)) = &sink {
+        match delta::read_base(target)
+            .map_err(|e| Refusal::Delta(e.to_string()))
+            .and_then(|base| delta::apply(&base, &patch, e.size).map_err(Refusal::Delta))
+        {
+            Ok(rebuilt) => {
+                got = rebuilt.len() as u64;
+                write_chunk(&mut sink, &mut h, &rebuilt);
+            }
+            Err(why) => {
+                let _ = fs::remove_file(tmp);
+                sink = Err(why);
             }
         }
     }
@@ -465,7 +561,7 @@ fn receive(
         let _ = fs::remove_file(&tmp);
         return Ok(Err(Refusal::Io(err)));
     }
-    Ok(Ok((tmp, target)))
+    Ok(Ok((tmp, target, sha)))
 }
 
 /// Files received and checked, under their temp names, until `Commit`.
@@ -473,17 +569,18 @@ fn receive(
 struct Staged(Vec<StagedFile>);
 
 impl Staged {
-    fn add(&mut self, (tmp, target): StagedFile) {
-        self.0.retain(|(_, t)| *t != target);
-        self.0.push((tmp, target));
+    fn add(&mut self, file: StagedFile) {
+        self.0.retain(|(_, t, _)| *t != file.1);
+        self.0.push(file);
     }
 
     /// fsync every temp (the first flush carries the rest on a journalling fs, so a batch
     /// costs about one flush, not one per file), rename each into place, fsync each dir once.
-    fn commit(&mut self) -> Result<u64, Refusal> {
+    /// The files committed: (where, sha256).
+    fn commit(&mut self) -> Result<Vec<(PathBuf, String)>, Refusal> {
         let files = std::mem::take(&mut self.0);
-        let mut result = Ok(files.len() as u64);
-        for (tmp, _) in &files {
+        let mut result = Ok(());
+        for (tmp, _, _) in &files {
             if let Err(e) = fs::File::open(tmp).and_then(|f| f.sync_all()) {
                 result = Err(Refusal::Fsync {
                     path: tmp.clone(),
@@ -492,16 +589,16 @@ impl Staged {
                 break;
             }
         }
-        if result.is_err() {
-            for (tmp, _) in &files {
+        if let Err(e) = result {
+            for (tmp, _, _) in &files {
                 let _ = fs::remove_file(tmp);
             }
-            return result;
+            return Err(e);
         }
         let mut dirs = std::collections::BTreeSet::new();
-        for (i, (tmp, target)) in files.iter().enumerate() {
+        for (i, (tmp, target, _)) in files.iter().enumerate() {
             if let Err(e) = fs::rename(tmp, target) {
-                for (tmp, _) in &files[i..] {
+                for (tmp, _, _) in &files[i..] {
                     let _ = fs::remove_file(tmp);
                 }
                 result = Err(Refusal::Rename {
@@ -515,17 +612,31 @@ impl Staged {
         for d in dirs {
             let _ = fsync_dir(&d);
         }
-        result
+        result.map(|()| files.into_iter().map(|(_, t, sha)| (t, sha)).collect())
     }
 
     fn discard(&mut self) {
-        for (tmp, _) in self.0.drain(..) {
+        for (tmp, _, _) in self.0.drain(..) {
             let _ = fs::remove_file(tmp);
         }
     }
 }
 
-fn drop_temp(sink: &Result<(fs::File, PathBuf, PathBuf), Refusal>) {
+/// Where a received file's bytes go: (temp file, its name, its target), or why not.
+type Sink = Result<(fs::File, PathBuf, PathBuf), Refusal>;
+
+/// Hashes `d` and writes it to the temp file; a failed write removes the temp and refuses.
+fn write_chunk(sink: &mut Sink, h: &mut Sha256, d: &[u8]) {
+    h.update(d);
+    if let Ok((f, tmp, _)) = sink
+        && let Err(err) = f.write_all(d)
+    {
+        let _ = fs::remove_file(&*tmp);
+        *sink = Err(Refusal::Write(err));
+    }
+}
+
+fn drop_temp(sink: &Sink) {
     if let Ok((_, tmp, _)) = sink {
         let _ = fs::remove_file(tmp);
     }

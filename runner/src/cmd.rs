@@ -41,6 +41,7 @@ impl Globals {
     pub fn load(&self) -> Result<(PathBuf, Config)> {
         let path = crate::config::locate(self.config.as_deref())?;
         let cfg = crate::config::load(&path)?;
+        crate::sync::share_connections(&cfg.state_dir);
         Ok((path, cfg))
     }
 

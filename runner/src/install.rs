@@ -171,6 +171,22 @@ pub fn restore(deploy: &Path, backup: &Path, changes: &[Change]) -> Result<usize
     Ok(n)
 }
 
+/// Seeds the deploy dir's hash cache with the files a commit just put in place, whose content
+/// was checked as it was written: the manifest a release records at its end, and the next
+/// plan, hash none of them again.
+pub fn seed_cache(state_dir: &Path, deploy: &Path, changes: &[Change]) {
+    let mut cache = inventory::HashCache::open(state_dir, deploy);
+    for c in changes {
+        if let (Action::Added | Action::Modified, Some(new)) = (c.action, &c.new)
+            && let Ok(e) = inventory::stat(deploy, &c.path)
+            && e.size == new.size
+        {
+            cache.seed(&e, new.sha256.clone());
+        }
+    }
+    cache.save();
+}
+
 /// Removes temp files a crashed prepare left behind.
 pub fn clean_temps(deploy: &Path, changes: &[Change]) {
     for c in changes {

@@ -130,6 +130,24 @@ pub fn walk(root: &Path, exclude: &GlobSet) -> Result<Vec<Entry>> {
     Ok(out)
 }
 
+/// The walk entry of one regular file under `root` (never through a symlink).
+pub fn stat(root: &Path, rel: &str) -> Result<Entry> {
+    let path = root.join(rel);
+    let md = fs::symlink_metadata(&path).map_err(Error::io("stat", &path))?;
+    if !md.is_file() {
+        return Err(Error::io("stat", &path)(
+            std::io::ErrorKind::InvalidInput.into(),
+        ));
+    }
+    Ok(Entry {
+        rel: rel.to_string(),
+        size: md.size(),
+        mode: md.mode() & 0o7777,
+        mtime_ns: md.mtime() * 1_000_000_000 + md.mtime_nsec(),
+        key: key_of(&md),
+    })
+}
+
 fn key_of(md: &fs::Metadata) -> CacheKey {
     CacheKey {
         size: md.size(),
@@ -155,6 +173,28 @@ pub fn hash_file(path: &Path, progress: &mut dyn FnMut(u64)) -> Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
+/// sha256 of each (root, entry) on every core, biggest files first (so that one big file does
+/// not start last and run alone); the results in the order given.
+pub fn hash_many(
+    files: &[(&Path, &Entry)],
+    progress: &(dyn Fn(u64) + Sync),
+) -> Vec<Result<String>> {
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(files[i].1.size));
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let hashed = crate::threads::map_at_once(order.len(), cores, |k| {
+        let (root, e) = files[order[k]];
+        hash_file(&root.join(&e.rel), &mut |n| progress(n))
+    });
+    let mut out: Vec<Option<Result<String>>> = (0..files.len()).map(|_| None).collect();
+    for (k, r) in hashed.into_iter().enumerate() {
+        out[order[k]] = Some(r);
+    }
+    out.into_iter()
+        .map(|r| r.expect("every file hashed"))
+        .collect()
+}
+
 /// sha256 of a byte slice, hex.
 pub fn hash_bytes(b: &[u8]) -> String {
     hex::encode(Sha256::digest(b))
@@ -174,6 +214,8 @@ pub struct HashCache {
     path: PathBuf,
     root: PathBuf,
     file: CacheFile,
+    /// Hashes of files too fresh for the cache file, good for this run only.
+    fresh: HashMap<String, (CacheKey, String)>,
     dirty: bool,
     now_ns: i64,
 }
@@ -199,6 +241,7 @@ impl HashCache {
             path,
             root: root.to_path_buf(),
             file,
+            fresh: HashMap::new(),
             dirty: false,
             now_ns,
         }
@@ -212,21 +255,59 @@ impl HashCache {
             .is_some_and(|(k, _)| *k == e.key)
     }
 
-    /// The sha256 of `e`, from the cache when its key is unchanged.
+    /// The sha256 of `e`, from the cache when its key is unchanged (or it was just
+    /// remembered).
     pub fn hash(&mut self, e: &Entry, progress: &mut dyn FnMut(u64)) -> Result<String> {
         if let Some((k, sha)) = self.file.entries.get(&e.rel)
             && *k == e.key
         {
             return Ok(sha.clone());
         }
-        let sha = hash_file(&self.root.join(&e.rel), progress)?;
-        if self.now_ns - e.key.mtime_ns > RACY_NS && self.now_ns - e.key.ctime_ns > RACY_NS {
-            self.file
-                .entries
-                .insert(e.rel.clone(), (e.key, sha.clone()));
-            self.dirty = true;
+        if let Some((k, sha)) = self.fresh.get(&e.rel)
+            && *k == e.key
+        {
+            return Ok(sha.clone());
         }
+        let sha = hash_file(&self.root.join(&e.rel), progress)?;
+        self.remember(e, sha.clone());
         Ok(sha)
+    }
+
+    /// Records the sha256 of `e`, hashed just now: in the cache file, or only for this run
+    /// when the file is too fresh to trust its key later.
+    pub fn remember(&mut self, e: &Entry, sha: String) {
+        if self.now_ns - e.key.mtime_ns > RACY_NS && self.now_ns - e.key.ctime_ns > RACY_NS {
+            self.file.entries.insert(e.rel.clone(), (e.key, sha));
+            self.dirty = true;
+        } else {
+            self.fresh.insert(e.rel.clone(), (e.key, sha));
+        }
+    }
+
+    /// Records `sha` as the content of `e`, a file runner itself has just written, checked
+    /// and renamed into place (an install, a received file), so that nothing hashes it again.
+    /// Cached although fresh: its key was taken right after runner's rename, which gave the
+    /// path a new inode, so only a writer rewriting that inode in place, to the same size,
+    /// within the same timestamp tick, would go unseen.
+    pub fn seed(&mut self, e: &Entry, sha: String) {
+        self.file.entries.insert(e.rel.clone(), (e.key, sha));
+        self.dirty = true;
+    }
+
+    /// Hashes on every core what the cache lacks of `entries`, and remembers it.
+    pub fn fill(&mut self, entries: &[Entry]) {
+        let root = self.root.clone();
+        let todo: Vec<(&Path, &Entry)> = entries
+            .iter()
+            .filter(|e| !self.is_cached(e))
+            .map(|e| (root.as_path(), e))
+            .collect();
+        // A file that failed is hashed again when asked for, and fails there with its error.
+        for ((_, e), sha) in todo.iter().zip(hash_many(&todo, &|_| {})) {
+            if let Ok(sha) = sha {
+                self.remember(e, sha);
+            }
+        }
     }
 
     /// Whether `e` is an archive already found readable with its current key.

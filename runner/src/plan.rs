@@ -89,7 +89,8 @@ impl Plan {
     }
 }
 
-/// What to hash: (tree root, walk entry) pairs, hashed with one progress bar.
+/// What to hash: (tree root, walk entry) pairs, hashed with one progress bar. Whatever the
+/// caches lack is hashed up front on every core, staged and deployed trees together.
 struct Hasher {
     caches: BTreeMap<PathBuf, HashCache>,
     progress: Progress,
@@ -98,21 +99,27 @@ struct Hasher {
 impl Hasher {
     fn new(state_dir: &Path, jobs: &[(&Path, &[Entry])], label: &str) -> Hasher {
         let mut caches = BTreeMap::new();
-        let mut total = 0;
+        let mut todo: Vec<(&Path, &Entry)> = Vec::new();
         for (root, entries) in jobs {
             let cache = caches
                 .entry(root.to_path_buf())
                 .or_insert_with(|| HashCache::open(state_dir, root));
-            total += entries
-                .iter()
-                .filter(|e| !cache.is_cached(e))
-                .map(|e| e.size)
-                .sum::<u64>();
+            todo.extend(
+                entries
+                    .iter()
+                    .filter(|e| !cache.is_cached(e))
+                    .map(|e| (*root, e)),
+            );
         }
-        Hasher {
-            caches,
-            progress: Progress::bytes(label, total),
+        let progress = Progress::bytes(label, todo.iter().map(|(_, e)| e.size).sum());
+        let hashed = inventory::hash_many(&todo, &|n| progress.inc(n));
+        // A file that failed is hashed again when asked for, and fails there with its error.
+        for ((root, e), sha) in todo.iter().zip(hashed) {
+            if let (Some(cache), Ok(sha)) = (caches.get_mut(*root), sha) {
+                cache.remember(e, sha);
+            }
         }
+        Hasher { caches, progress }
     }
 
     fn meta(&mut self, root: &Path, e: &Entry) -> Result<FileMeta> {

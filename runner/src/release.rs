@@ -557,6 +557,7 @@ impl<'a> Run<'a> {
                 j.set_phase(state, Phase::Prepared)?;
             }
             let n = install::commit(&j.deploy, &j.changes)?;
+            install::seed_cache(state, &j.deploy, &j.changes);
             j.set_phase(state, Phase::Committed)?;
             Ok(n)
         })();

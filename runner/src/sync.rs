@@ -13,7 +13,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 pub use self::session::Session;
-pub use self::ssh::{AgentInstall, install_agent};
+pub use self::ssh::{AgentInstall, install_agent, share_connections};
 use crate::address::Url;
 use crate::agent::protocol::WireEntry;
 use crate::config::{Config, SyncTarget};
@@ -42,6 +42,8 @@ pub struct SyncReport {
     pub source: PathBuf,
     pub target: String,
     pub sent: usize,
+    /// Of the files sent, those sent as a delta against the target's copy.
+    pub delta: usize,
     pub bytes: u64,
     pub deleted: usize,
     pub unchanged: usize,
@@ -49,6 +51,10 @@ pub struct SyncReport {
     #[serde(serialize_with = "skipped_json")]
     pub skipped: Skipped,
     pub ms: u64,
+    /// Bytes written to and read from the transport (the agent's stdin and stdout), all
+    /// messages included; 0 for `rsync://`.
+    pub wire_sent: u64,
+    pub wire_received: u64,
 }
 
 /// Whether a sync may empty its target. An unmounted share looks like a missing or empty
@@ -131,6 +137,7 @@ fn skipped_json<S: serde::Serializer>(v: &Skipped, s: S) -> std::result::Result<
 pub(crate) fn local_manifest(cfg: &Config, source: &Path) -> Result<(Vec<WireEntry>, Skipped)> {
     let entries = inventory::walk(source, &globset::GlobSet::empty())?;
     let mut cache = HashCache::open(&cfg.state_dir, source);
+    cache.fill(&entries);
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     for e in &entries {

@@ -31,6 +31,23 @@ impl Sshd {
     /// An sshd on `port` with extra `sshd_config` lines. Several sshd under one `root` share
     /// its host and user keys (one client config reaches them all).
     pub fn start_with(root: &Path, port: u16, extra: &str) -> Sshd {
+        Sshd::start_full(root, port, extra, None)
+    }
+
+    /// An sshd that logs each login to `log`.
+    fn start_logged(root: &Path, log: &Path) -> Sshd {
+        Sshd::start_full(root, free_port(), "", Some(log))
+    }
+
+    /// The logins `log` (of [`Sshd::start_logged`]) recorded.
+    fn logins(log: &Path) -> usize {
+        fs::read_to_string(log)
+            .unwrap_or_default()
+            .matches("Accepted publickey")
+            .count()
+    }
+
+    fn start_full(root: &Path, port: u16, extra: &str, log: Option<&Path>) -> Sshd {
         let dir = root.join("sshd");
         fs::create_dir_all(&dir).unwrap();
         for key in ["host_key", "user_key"] {
@@ -68,11 +85,16 @@ impl Sshd {
         .unwrap();
         // sshd insists on its privilege-separation directory.
         let _ = fs::create_dir_all("/run/sshd");
-        let child = Command::new("/usr/sbin/sshd")
-            .args(["-D", "-e", "-f"])
-            .arg(&config)
+        let mut cmd = Command::new("/usr/sbin/sshd");
+        cmd.args(["-D", "-e", "-f"]).arg(&config);
+        match log {
+            Some(log) => cmd
+                .args(["-o", "LogLevel=INFO"])
+                .stderr(fs::File::create(log).unwrap()),
+            None => cmd.stderr(Stdio::null()),
+        };
+        let child = cmd
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
             .spawn()
             .expect("sshd (tests/run.sh installs openssh-server)");
         wait_listening(port, "sshd");
@@ -283,6 +305,98 @@ fn ssh_target_through_a_real_sshd() {
     );
 }
 
+/// Sessions to one host share one ssh connection, kept between commands: two rows to the
+/// same host, synced twice, log in once. The sockets live in a dir only this user can enter.
+#[test]
+fn ssh_connections_are_shared_and_kept() {
+    use std::os::unix::fs::PermissionsExt;
+    let sshd_root = Sandbox::new("sshd-shared");
+    let log = sshd_root.root.join("sshd.log");
+    let sshd = Sshd::start_logged(&sshd_root.root, &log);
+    let row = |sb: &Sandbox, remote: &str| {
+        format!(
+            "source = \"{}\"\ntarget = \"{}\"\nssh_options = [\"-F\", \"{}\"]\nagent = \"{RUNNER}\"",
+            sb.staging("pdms").display(),
+            sshd.target(&sb.root.join(remote)),
+            sshd.client_config.display()
+        )
+    };
+    let sb = Sandbox::new("syncshared");
+    let body = format!(
+        "{}\n\n[[sync]]\n{}",
+        row(&sb, "remote-a"),
+        row(&sb, "remote-b")
+    );
+    let sb = sb
+        .app("pdms", "restart = [\"true\"]")
+        .with_extra(&format!("\n[[sync]]\n{body}\n"))
+        .write_config();
+    let src = source(&sb);
+    let r = sb
+        .run(&["--json", "sync", "-j", "1"])
+        .success()
+        .doc("targets");
+    assert_eq!(
+        (r[0]["sent"].as_u64(), r[1]["sent"].as_u64()),
+        (Some(3), Some(3))
+    );
+    fs::write(src.join("notes.txt"), "v2").unwrap();
+    let r = sb.run(&["--json", "sync"]).success().doc("targets");
+    assert_eq!(
+        (r[0]["sent"].as_u64(), r[1]["sent"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(tree(&sb.root.join("remote-b")), tree(&src));
+    assert_eq!(
+        Sshd::logins(&log),
+        1,
+        "{}",
+        fs::read_to_string(&log).unwrap()
+    );
+    // This state dir's path is too long for a socket under it: the sockets go to a private
+    // dir of this user under /tmp, one per state dir.
+    let uid = fs::metadata(&sb.root).unwrap().uid();
+    let base = PathBuf::from(format!("/tmp/runner-{uid}-ssh"));
+    assert!(!sb.root.join("state/ssh").exists());
+    let dirs: Vec<PathBuf> = fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|d| fs::read_dir(d).unwrap().next().is_some())
+        .collect();
+    assert!(!dirs.is_empty(), "a socket under {}", base.display());
+    for d in dirs.iter().chain([&base]) {
+        let mode = fs::metadata(d).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "{}", d.display());
+    }
+    // An operator's own connection control wins: no sharing for that row.
+    let cfg = fs::read_to_string(&sb.config).unwrap();
+    fs::write(
+        &sb.config,
+        cfg.replace(
+            "ssh_options = [",
+            "ssh_options = [\"-o\", \"ControlMaster=no\", ",
+        ),
+    )
+    .unwrap();
+    fs::write(src.join("notes.txt"), "v3").unwrap();
+    sb.run(&["sync", "-j", "1"]).success();
+    assert_eq!(Sshd::logins(&log), 3, "two more logins, one per row");
+    // The shared connection outlives runner by design (60 s): end it with the test.
+    for d in dirs {
+        let _ = Command::new("ssh")
+            .args([
+                "-F",
+                sshd.client_config.to_str().unwrap(),
+                "-O",
+                "exit",
+                "-o",
+            ])
+            .arg(format!("ControlPath={}/%C", d.display()))
+            .args(["-p", &sshd.port.to_string(), "127.0.0.1"])
+            .output();
+    }
+}
+
 /// No runner where the row's `agent` points: the remote shell's exit status (127) says so, and
 /// the message names the target, the path tried, and what to do.
 #[test]
@@ -403,11 +517,56 @@ impl Peer {
     }
 
     fn recv(&mut self) -> Msg {
-        let mut r = BufReader::new(self.child.stdout.as_mut().unwrap());
-        match read_frame(&mut r).unwrap() {
+        match self.frame() {
             Frame::Msg(m) => m,
             Frame::Data(_) => panic!("data from the agent"),
         }
+    }
+
+    fn frame(&mut self) -> Frame {
+        // Unbuffered: a buffer would swallow the frames after this one.
+        read_frame(self.child.stdout.as_mut().unwrap()).unwrap()
+    }
+
+    /// The signature the agent sends for each path (empty: none), in order.
+    fn sign(&mut self, paths: &[&str]) -> Vec<Vec<u8>> {
+        self.send(&Msg::Sign {
+            paths: paths.iter().map(|p| p.to_string()).collect(),
+        });
+        let mut out = Vec::new();
+        for want in paths {
+            let Msg::Signature { path, bytes } = self.recv() else {
+                panic!("no signature for {want}")
+            };
+            assert_eq!(path, *want);
+            let mut sig = Vec::new();
+            loop {
+                match self.frame() {
+                    Frame::Data(d) => sig.extend_from_slice(&d),
+                    Frame::Msg(Msg::End) => break,
+                    Frame::Msg(m) => panic!("{m:?} inside a signature"),
+                }
+            }
+            assert_eq!(sig.len() as u64, bytes);
+            out.push(sig);
+        }
+        out
+    }
+
+    /// A `PutDelta` of `delta`, announcing a file of `size` bytes with `sha256`.
+    fn put_delta(&mut self, path: &str, delta: &[u8], size: u64, sha256: String) -> Msg {
+        self.send(&Msg::PutDelta(WireEntry {
+            path: path.into(),
+            size,
+            mode: 0o644,
+            mtime_ns: 0,
+            sha256,
+        }));
+        for c in delta.chunks(1 << 20) {
+            write_data(self.child.stdin.as_mut().unwrap(), c).unwrap();
+        }
+        self.send(&Msg::End);
+        self.recv()
     }
 
     fn put(&mut self, path: &str, body: &[u8]) -> Msg {
@@ -492,6 +651,181 @@ fn a_hostile_peer_writes_nothing_outside_the_root() {
         fs::read_dir(&outside).unwrap().next().is_none(),
         "nothing written outside root"
     );
+}
+
+/// Bytes that do not compress or repeat, as a jar's deflated entries.
+fn noise(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+/// The delta path takes nothing on trust: a delta that does not rebuild the announced file,
+/// garbage, one bigger than the file, one for a file that is not there, or through a symlink,
+/// is refused, and the target's copy is left as it was, with no temp file beside it.
+#[test]
+fn a_hostile_delta_changes_nothing() {
+    use runner::agent::delta;
+    let sb = Sandbox::new("hostiledelta");
+    let root = sb.root.join("root");
+    let outside = sb.root.join("outside");
+    fs::create_dir_all(&outside).unwrap();
+    fs::write(outside.join("x.jar"), noise(200 << 10, 3)).unwrap();
+    let mut p = Peer::start(&root);
+    std::os::unix::fs::symlink(&outside, root.join("link")).unwrap();
+    let old = noise(200 << 10, 5);
+    assert!(matches!(p.put("lib/app.jar", &old), Msg::Staged { .. }));
+    p.send(&Msg::Commit);
+    assert!(matches!(p.recv(), Msg::Committed { files: 1 }));
+    let mut new = old.clone();
+    new[100_000..100_100].copy_from_slice(&noise(100, 7));
+    let new_sha = sha_bytes(&new);
+
+    // Only a real file under the root has a signature: not a missing one, not one outside.
+    let sigs = p.sign(&[
+        "lib/app.jar",
+        "lib/missing.jar",
+        "link/x.jar",
+        "../outside/x.jar",
+    ]);
+    assert!(!sigs[0].is_empty());
+    assert!(
+        sigs[1..].iter().all(Vec::is_empty),
+        "{:?}",
+        sigs.iter().map(Vec::len).collect::<Vec<_>>()
+    );
+    let d = delta::diff(sigs[0].clone(), &new).expect("a delta");
+    assert!(
+        d.len() < 10 << 10,
+        "a 100-byte change is a small delta ({} bytes)",
+        d.len()
+    );
+
+    let refused = |m: Msg, what: &str| match m {
+        Msg::Error { message } => assert!(message.contains(what), "{message}"),
+        other => panic!("accepted: {other:?}"),
+    };
+    // The right delta, the wrong announced content: the rebuilt file fails the sha256.
+    refused(
+        p.put_delta("lib/app.jar", &d, new.len() as u64, sha_bytes(&old)),
+        "sha256",
+    );
+    // Garbage, and a delta against another file: they do not apply, or fail the sha256.
+    refused(
+        p.put_delta("lib/app.jar", b"garbage", new.len() as u64, new_sha.clone()),
+        "delta",
+    );
+    let other = delta::diff(delta::signature(&noise(200 << 10, 9)), &new);
+    if let Some(other) = other {
+        refused(
+            p.put_delta("lib/app.jar", &other, new.len() as u64, new_sha.clone()),
+            "lib/app.jar",
+        );
+    }
+    // No file to start from, or one behind a symlink: refused.
+    refused(
+        p.put_delta("lib/missing.jar", &d, new.len() as u64, new_sha.clone()),
+        "delta",
+    );
+    refused(
+        p.put_delta("link/x.jar", &d, new.len() as u64, new_sha.clone()),
+        "link",
+    );
+    // An announced size no delta may rebuild: refused before anything is allocated.
+    refused(
+        p.put_delta("lib/app.jar", &d, u64::MAX, new_sha.clone()),
+        "delta",
+    );
+    p.send(&Msg::Commit);
+    assert!(matches!(p.recv(), Msg::Committed { files: 0 }));
+    assert_eq!(
+        fs::read(root.join("lib/app.jar")).unwrap(),
+        old,
+        "unchanged"
+    );
+    assert_eq!(
+        fs::read(outside.join("x.jar")).unwrap(),
+        noise(200 << 10, 3)
+    );
+    assert!(!root.join("lib/missing.jar").exists());
+
+    // The good delta lands, byte for byte.
+    assert!(matches!(
+        p.put_delta("lib/app.jar", &d, new.len() as u64, new_sha),
+        Msg::Staged { .. }
+    ));
+    p.send(&Msg::Commit);
+    assert!(matches!(p.recv(), Msg::Committed { files: 1 }));
+    assert_eq!(fs::read(root.join("lib/app.jar")).unwrap(), new);
+
+    // More delta than the file it rebuilds ends the session, as too much data for a Put.
+    p.send(&Msg::PutDelta(WireEntry {
+        path: "lib/app.jar".into(),
+        size: 10,
+        mode: 0o644,
+        mtime_ns: 0,
+        sha256: sha_bytes(b"0123456789"),
+    }));
+    // The agent may be gone by the time the rest arrives.
+    let w = p.child.stdin.as_mut().unwrap();
+    let _ = write_data(w, &[0u8; 11]).and_then(|()| write_msg(w, &Msg::End));
+    let _ = w.flush();
+    let out = p.child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(fs::read(root.join("lib/app.jar")).unwrap(), new);
+    let names: Vec<_> = fs::read_dir(root.join("lib"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["app.jar"], "no temp file left");
+}
+
+/// A changed file the target holds goes as a delta (an rsync signature of the target's copy,
+/// then only what changed), arrives byte for byte, and costs a fraction of its size on the
+/// wire; a new file goes whole.
+#[test]
+fn a_changed_big_file_goes_as_a_delta() {
+    let sb = with_file_sync("syncdelta");
+    let src = sb.staging("pdms");
+    fs::create_dir_all(&src).unwrap();
+    // A fat jar: 200 stored entries of 8 KiB noise (1.6 MB).
+    let bodies: Vec<(String, Vec<u8>)> = (0..200)
+        .map(|i| (format!("BOOT-INF/lib/e{i}.class"), noise(8 << 10, i + 1)))
+        .collect();
+    let entries = |b: &[(String, Vec<u8>)]| -> Vec<u8> {
+        let refs: Vec<(&str, &[u8])> = b.iter().map(|(n, d)| (n.as_str(), d.as_slice())).collect();
+        jar(&refs)
+    };
+    fs::write(src.join("fat.jar"), entries(&bodies)).unwrap();
+    let r = sb.run(&["--json", "sync"]).success().doc("targets");
+    assert_eq!(
+        (r[0]["sent"].as_u64(), r[0]["delta"].as_u64()),
+        (Some(1), Some(0))
+    );
+    // One 8 KiB entry changes.
+    let mut changed = bodies.clone();
+    changed[120].1 = noise(8 << 10, 999);
+    let fat = entries(&changed);
+    fs::write(src.join("fat.jar"), &fat).unwrap();
+    let r = sb.run(&["--json", "sync"]).success().doc("targets");
+    assert_eq!(
+        (r[0]["sent"].as_u64(), r[0]["delta"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(fs::read(sb.root.join("remote/fat.jar")).unwrap(), fat);
+    let wire = r[0]["wire_sent"].as_u64().unwrap() + r[0]["wire_received"].as_u64().unwrap();
+    assert!(
+        wire < fat.len() as u64 / 10,
+        "{wire} bytes on the wire for a {} byte file",
+        fat.len()
+    );
+    assert_eq!(tree(&sb.root.join("remote")), tree(&src));
 }
 
 /// A private rsync daemon on 127.0.0.1 with one authenticated module; killed on drop.

@@ -127,6 +127,7 @@ report-invalid = invalid
 report-col-source = source
 report-col-sent = sent
 report-col-bytes = bytes
+report-col-wire = on the wire
 report-col-deleted = deleted
 report-col-unchanged = unchanged
 report-col-skipped = skipped

@@ -74,3 +74,4 @@ fleet-proto-empty = empty frame
 fleet-proto-kind = unknown frame kind { $kind }
 fleet-proto-malformed = malformed message: { $error }
 fleet-proto-frame-too-large = frame of { $size } bytes is too large
+fleet-agent-delta = the delta does not apply to the copy here: { $error }

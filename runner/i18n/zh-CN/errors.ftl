@@ -127,6 +127,7 @@ report-invalid = 无效
 report-col-source = 源目录
 report-col-sent = 已发送
 report-col-bytes = 字节数
+report-col-wire = 实际传输
 report-col-deleted = 已删除
 report-col-unchanged = 未变
 report-col-skipped = 已跳过

@@ -74,3 +74,4 @@ fleet-proto-empty = 空帧
 fleet-proto-kind = 未知的帧类型 { $kind }
 fleet-proto-malformed = 消息格式错误：{ $error }
 fleet-proto-frame-too-large = 帧过大（{ $size } 字节）
+fleet-agent-delta = 增量无法应用到此处的副本：{ $error }

@@ -11,7 +11,7 @@ use std::io::{self, Read, Write};
 use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change; both sides say theirs in `Hello`.
-pub const VERSION: u32 = 5;
+pub const VERSION: u32 = 6;
 /// The largest frame either side accepts (payload + kind byte).
 pub const MAX_FRAME: usize = 4 << 20;
 /// File data is sent in chunks of this size.
@@ -45,7 +45,22 @@ pub enum Msg {
     /// A file follows as data frames totalling `size` bytes, then `End`. The agent answers
     /// `Staged` once it holds the file, checked against `sha256`, under a temp name.
     Put(WireEntry),
+    /// Like `Put`, but the data frames are a delta against the target's current copy of the
+    /// file (since protocol 6; `agent/delta.rs`). The rebuilt file is checked against `size`
+    /// and `sha256` as a `Put` is.
+    PutDelta(WireEntry),
     End,
+    /// Ask for the signatures of the target's copies of `paths` (since protocol 6): answered
+    /// by one `Signature` per path, in order.
+    Sign {
+        paths: Vec<String>,
+    },
+    /// `bytes` of signature follow as data frames, then `End`; 0 when the target holds no
+    /// copy a delta can start from (the file then goes whole).
+    Signature {
+        path: String,
+        bytes: u64,
+    },
     Staged {
         path: String,
     },

@@ -54,7 +54,13 @@ fn served(
             let (path, cfg) = g.load()?;
             let staging = cfg.app(&app)?.staging.clone();
             let config = std::path::absolute(&path).unwrap_or(path);
-            Ok((staging, Some(AppAgent { app, config })))
+            let agent = AppAgent {
+                app,
+                config,
+                state_dir: cfg.state_dir.clone(),
+                staging: staging.clone(),
+            };
+            Ok((staging, Some(agent)))
         }
         (None, None) => Err(Error::Usage(crate::t!("fleet-agent-needs-root"))),
     }

@@ -1,16 +1,19 @@
 //! A session with a `runner agent --stdio` on the far end of a `file://` or `ssh://` target (or
 //! of a fleet host): hello, manifests, batches of files committed together, deletions, and a
-//! fleet host's release run there.
+//! fleet host's release run there. A changed file the target already holds goes as a delta
+//! against that copy (`agent/delta.rs`).
 
+use std::collections::HashMap;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::ssh::{shell_quote, ssh};
+use super::ssh::{Shared, shell_quote, ssh};
 use super::{Guard, SyncHook, SyncReport, app_of, local_manifest};
 use crate::address::{SshTarget, Url};
+use crate::agent::delta;
 use crate::agent::protocol::{
     self, CHUNK, Frame, Msg, ProtoError, RunKind, RunOptions, WireEntry, read_frame, write_data,
     write_msg,
@@ -26,10 +29,12 @@ use crate::progress::Progress;
 pub struct Session {
     target: String,
     child: Child,
-    w: BufWriter<ChildStdin>,
-    r: BufReader<ChildStdout>,
+    w: BufWriter<Counted<ChildStdin>>,
+    r: BufReader<Counted<ChildStdout>>,
     stderr: Arc<Mutex<String>>,
     stderr_reader: Option<std::thread::JoinHandle<()>>,
+    /// Its place on the host's shared ssh connection, if it has one.
+    shared: Option<Shared>,
 }
 
 impl Session {
@@ -40,7 +45,7 @@ impl Session {
                 let exe = std::env::current_exe().map_err(Error::io("locate", "runner"))?;
                 let mut c = Command::new(exe);
                 c.args(["agent", "--stdio", "--root"]).arg(path);
-                c
+                (c, None)
             }
             Url::Ssh { to, path } => ssh(
                 to,
@@ -74,7 +79,11 @@ impl Session {
         Session::start(&target, &via.agent, ssh(to, &via.ssh_options, &remote))
     }
 
-    fn start(target: &str, agent: &str, mut cmd: Command) -> Result<Session> {
+    fn start(
+        target: &str,
+        agent: &str,
+        (mut cmd, shared): (Command, Option<Shared>),
+    ) -> Result<Session> {
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -93,8 +102,8 @@ impl Session {
                 buf.lock().unwrap_or_else(|e| e.into_inner()).push_str(&s);
             })
         });
-        let w = BufWriter::new(child.stdin.take().expect("piped"));
-        let r = BufReader::new(child.stdout.take().expect("piped"));
+        let w = BufWriter::new(Counted::new(child.stdin.take().expect("piped")));
+        let r = BufReader::new(Counted::new(child.stdout.take().expect("piped")));
         let mut s = Session {
             target: target.to_string(),
             child,
@@ -102,6 +111,7 @@ impl Session {
             r,
             stderr,
             stderr_reader,
+            shared,
         };
         let hello = Msg::Hello {
             version: protocol::VERSION,
@@ -111,6 +121,9 @@ impl Session {
             .and_then(|_| s.w.flush())
             .map_err(ProtoError::Io)
             .and_then(|()| read_frame(&mut s.r));
+        if let Some(shared) = s.shared.as_mut() {
+            shared.connected(answer.is_ok());
+        }
         match answer {
             Ok(Frame::Msg(Msg::Hello { version, .. })) if version == protocol::VERSION => Ok(s),
             // An agent answers a hello with an error only when it speaks another version.
@@ -261,6 +274,15 @@ impl Session {
             .collect();
         guard.batch(&self.target, source, keep.len(), remote.len())?;
         let changes = batch(&send, &delete, &remote_by);
+        let worth_a_delta: Vec<String> = send
+            .iter()
+            .filter(|l| {
+                remote_by
+                    .get(l.path.as_str())
+                    .is_some_and(|r| delta::worth_it(l.size, r.size))
+            })
+            .map(|l| l.path.clone())
+            .collect();
         if !changes.is_empty()
             && let Some(reason) = hook.and_then(|h| {
                 h(
@@ -279,7 +301,11 @@ impl Session {
             skipped,
             ..SyncReport::default()
         };
-        let r = self.transfer(source, &send, &delete, &mut report);
+        let r = self
+            .signatures(worth_a_delta)
+            .and_then(|sigs| self.transfer(source, &send, sigs, &delete, &mut report));
+        report.wire_sent = self.w.get_ref().bytes;
+        report.wire_received = self.r.get_ref().bytes;
         if !changes.is_empty()
             && let Some(h) = hook
         {
@@ -295,6 +321,50 @@ impl Session {
         r.map(|()| report)
     }
 
+    /// The target's signatures of `paths` (one round trip), for the files it can take as a
+    /// delta.
+    fn signatures(&mut self, paths: Vec<String>) -> Result<HashMap<String, Vec<u8>>> {
+        let mut out = HashMap::new();
+        if paths.is_empty() {
+            return Ok(out);
+        }
+        self.send(&Msg::Sign {
+            paths: paths.clone(),
+        })?;
+        for want in paths {
+            let bytes = match self.recv()? {
+                Msg::Signature { path, bytes } if path == want && bytes <= delta::MAX_SIGNATURE => {
+                    bytes
+                }
+                other => {
+                    return Err(self.broken(crate::t!(
+                        "sync-unexpected-reply",
+                        reply = format!("{other:?}")
+                    )));
+                }
+            };
+            let mut sig = Vec::with_capacity(bytes as usize);
+            loop {
+                match read_frame(&mut self.r) {
+                    Ok(Frame::Data(d)) if (sig.len() + d.len()) as u64 <= bytes => {
+                        sig.extend_from_slice(&d)
+                    }
+                    Ok(Frame::Msg(Msg::End)) if sig.len() as u64 == bytes => break,
+                    Ok(_) => return Err(self.broken(crate::t!("sync-unexpected-data"))),
+                    Err(e) => {
+                        return Err(
+                            self.broken(crate::t!("sync-agent-error", error = e.to_string()))
+                        );
+                    }
+                }
+            }
+            if !sig.is_empty() {
+                out.insert(want, sig);
+            }
+        }
+        Ok(out)
+    }
+
     /// Sends the changed files, then the deletions, pipelined: requests stream out while a
     /// reader collects the agent's one reply per request, so a batch of many small files is not
     /// a round trip (and a Nagle stall) per file. A file that changes or vanishes while it is
@@ -303,6 +373,7 @@ impl Session {
         &mut self,
         source: &Path,
         send: &[&WireEntry],
+        sigs: HashMap<String, Vec<u8>>,
         delete: &[&str],
         report: &mut SyncReport,
     ) -> Result<()> {
@@ -334,13 +405,14 @@ impl Session {
                 }
                 out
             });
-            let written = write_requests(w, source, send, delete, &progress);
+            let written = write_requests(w, source, send, sigs, delete, &progress);
             (written, reader.join().unwrap_or_default())
         });
         progress.finish();
-        if let Err(e) = written {
-            return Err(self.broken(crate::t!("sync-sending", error = e.to_string())));
-        }
+        let deltas = match written {
+            Ok(n) => n,
+            Err(e) => return Err(self.broken(crate::t!("sync-sending", error = e.to_string()))),
+        };
         if replies.len() < expected || replies.iter().any(|r| r.is_err()) {
             let why = match replies.into_iter().find_map(|r| r.err()) {
                 Some(None) => crate::t!("sync-unexpected-data"),
@@ -361,6 +433,7 @@ impl Session {
                 Msg::Committed { .. } if i == send.len() => {
                     report.sent += staged;
                     report.bytes += staged_bytes;
+                    report.delta += deltas;
                 }
                 Msg::Done { .. } if i > send.len() => report.deleted += 1,
                 Msg::Error { message } => refused.push(message),
@@ -434,16 +507,38 @@ impl Session {
 }
 
 /// Writes one request per file to send (header, data frames of at most its announced size,
-/// end) and one per deletion.
+/// end) and one per deletion. A file with a signature goes as a delta when that is smaller.
+/// The number of files sent as a delta.
 fn write_requests(
     w: &mut impl Write,
     source: &Path,
     send: &[&WireEntry],
+    mut sigs: HashMap<String, Vec<u8>>,
     delete: &[&str],
     progress: &Progress,
-) -> std::io::Result<()> {
+) -> std::io::Result<usize> {
     let mut buf = vec![0u8; CHUNK];
+    let mut deltas = 0;
     for e in send {
+        if let Some(sig) = sigs.remove(&e.path) {
+            // Short or long of its size, it changed while read: sent as read, and refused.
+            let data = read_at_most(&source.join(&e.path), e.size);
+            let d = Some(&data)
+                .filter(|d| d.len() as u64 == e.size)
+                .and_then(|d| delta::diff(sig, d));
+            let (m, bytes) = match &d {
+                Some(d) => (Msg::PutDelta((*e).clone()), d),
+                None => (Msg::Put((*e).clone()), &data),
+            };
+            write_msg(w, &m)?;
+            for c in bytes.chunks(CHUNK) {
+                write_data(w, c)?;
+            }
+            write_msg(w, &Msg::End)?;
+            progress.inc(e.size);
+            deltas += usize::from(d.is_some());
+            continue;
+        }
         write_msg(w, &Msg::Put((*e).clone()))?;
         // A file that vanished is sent empty: the agent refuses it and the batch is retried.
         if let Ok(f) = std::fs::File::open(source.join(&e.path)) {
@@ -468,7 +563,49 @@ fn write_requests(
             },
         )?;
     }
-    w.flush()
+    w.flush()?;
+    Ok(deltas)
+}
+
+/// Up to `size` bytes of the file at `path` (none if it cannot be read).
+fn read_at_most(path: &Path, size: u64) -> Vec<u8> {
+    let mut data = Vec::new();
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.take(size).read_to_end(&mut data);
+    }
+    data
+}
+
+/// A stream that counts the bytes that went through it: what a session cost on the wire.
+struct Counted<T> {
+    inner: T,
+    bytes: u64,
+}
+
+impl<T> Counted<T> {
+    fn new(inner: T) -> Counted<T> {
+        Counted { inner, bytes: 0 }
+    }
+}
+
+impl<T: Write> Write for Counted<T> {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(b)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<T: Read> Read for Counted<T> {
+    fn read(&mut self, b: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(b)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
 }
 
 /// The changes a batch makes to a target, for plugin hooks.
