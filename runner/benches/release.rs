@@ -194,13 +194,19 @@ fn main() {
     let total_jars = jars_under(&staging_base).len();
 
     let mut legacy = Vec::new();
-    let mut warm = Vec::new();
-    let mut cold = Vec::new();
-    // RUNNER_BENCH_STATIC: the static (musl) build too, in the same rounds.
-    let static_bin = std::env::var("RUNNER_BENCH_STATIC")
-        .ok()
-        .filter(|p| !p.is_empty());
-    let (mut static_warm, mut static_cold) = (Vec::new(), Vec::new());
+    // This runner, and in the same rounds the others named: RUNNER_BENCH_STATIC (the static
+    // musl build) and RUNNER_BENCH_BEFORE (an earlier build, for before/after).
+    let mut contestants: Vec<(&str, String)> = vec![("", RUNNER.to_string())];
+    for (label, var) in [
+        ("static musl build", "RUNNER_BENCH_STATIC"),
+        ("before", "RUNNER_BENCH_BEFORE"),
+    ] {
+        if let Some(bin) = std::env::var(var).ok().filter(|p| !p.is_empty()) {
+            contestants.push((label, bin));
+        }
+    }
+    let mut rounds: Vec<[Vec<Duration>; 3]> =
+        contestants.iter().map(|_| Default::default()).collect();
     let mut legacy_wrong = 0;
     let mut scoped = Vec::new();
     for r in 0..repeats {
@@ -214,13 +220,11 @@ fn main() {
                 .arg(staging));
         };
 
-        let (w, c) = runner_round(RUNNER, &work, &fleet, &staging_base, &mutated, &apps);
-        warm.push(w);
-        cold.push(c);
-        if let Some(bin) = &static_bin {
-            let (w, c) = runner_round(bin, &work, &fleet, &staging_base, &mutated, &apps);
-            static_warm.push(w);
-            static_cold.push(c);
+        for ((_, bin), times) in contestants.iter().zip(&mut rounds) {
+            let round = runner_round(bin, &work, &fleet, &staging_base, &mutated, &apps);
+            for (t, d) in times.iter_mut().zip(round) {
+                t.push(d);
+            }
         }
 
         // update.sh, once per app, as update_all.sh ran it.
@@ -262,7 +266,7 @@ fn main() {
             "scoped update.sh left jars not updated"
         );
     }
-    let (l, w, c, sc) = (median(legacy), median(warm), median(cold), median(scoped));
+    let (l, sc) = (median(legacy), median(scoped));
     println!();
     println!(
         "release: {} apps, {total_jars} staged jars, {changed} rewritten, no-op restart (median of {repeats})",
@@ -279,24 +283,26 @@ fn main() {
         ms(sc),
         l.as_secs_f64() / sc.as_secs_f64()
     );
-    for (name, d) in [("warm hash cache", w), ("cold hash cache", c)] {
-        println!(
-            "| runner release --all, {name} | {} | {:.1}× (tuned baseline ÷ this: {:.1}×) |",
-            ms(d),
-            l.as_secs_f64() / d.as_secs_f64(),
-            sc.as_secs_f64() / d.as_secs_f64()
-        );
-    }
-    if static_bin.is_some() {
-        for (name, d, glibc) in [
-            ("warm hash cache", median(static_warm), w),
-            ("cold hash cache", median(static_cold), c),
-        ] {
+    let medians: Vec<[Duration; 3]> = rounds.into_iter().map(|r| r.map(median)).collect();
+    for (k, name) in ["warm hash cache", "cold hash cache", "right after a sync"]
+        .iter()
+        .enumerate()
+    {
+        for ((label, _), m) in contestants.iter().zip(&medians) {
+            let d = m[k];
+            let this = if label.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", {label} (÷ this build: {:.2})",
+                    d.as_secs_f64() / medians[0][k].as_secs_f64()
+                )
+            };
             println!(
-                "| runner release --all, {name}, static musl build | {} | {:.1}× (static ÷ glibc: {:.2}) |",
+                "| runner release --all, {name}{this} | {} | {:.1}× (tuned baseline ÷ this: {:.1}×) |",
                 ms(d),
                 l.as_secs_f64() / d.as_secs_f64(),
-                d.as_secs_f64() / glibc.as_secs_f64()
+                sc.as_secs_f64() / d.as_secs_f64()
             );
         }
     }
@@ -310,7 +316,9 @@ fn main() {
 }
 
 /// One round of `runner` (the binary `bin`): warm hash cache (the unmutated tree planned
-/// first, as a box that released before), then cold. Their release times.
+/// first, as a box that released before), then cold (an empty state dir), then right after a
+/// sync (warm, and the rewritten jars arrive by `runner sync` from a central copy over
+/// `file://`, as on an app server fed by `runner watch`). Their release times.
 fn runner_round(
     bin: &str,
     work: &Path,
@@ -318,7 +326,7 @@ fn runner_round(
     staging_base: &Path,
     mutated: &Path,
     apps: &[String],
-) -> (Duration, Duration) {
+) -> [Duration; 3] {
     let staging = work.join("staging");
     let deploy = work.join("deploy");
     let state = work.join("state");
@@ -347,7 +355,44 @@ fn runner_round(
     copy_tree(fleet, &deploy);
     let cold = release();
     assert_eq!(check(&deploy, mutated), 0, "runner left jars not updated");
-    (warm, cold)
+
+    let _ = fs::remove_dir_all(&state);
+    let _ = fs::remove_dir_all(work.join("backup-runner"));
+    copy_tree(fleet, &deploy);
+    copy_tree(staging_base, &staging);
+    let central = work.join("central");
+    copy_tree(staging_base, &central);
+    sh(Command::new("cp")
+        .arg("-a")
+        .arg(format!("{}/.", mutated.display()))
+        .arg(&central));
+    let rows: String = apps
+        .iter()
+        .map(|a| {
+            format!(
+                "\n[[sync]]\nsource = \"{}\"\ntarget = \"file://{}\"\n",
+                central.join(a).display(),
+                staging.join(a).display()
+            )
+        })
+        .collect();
+    let synced = work.join("runner-sync.toml");
+    fs::write(&synced, fs::read_to_string(&cfg).unwrap() + &rows).unwrap();
+    timed(Command::new(bin).arg("-c").arg(&synced).arg("plan"));
+    timed(
+        Command::new(bin)
+            .arg("-c")
+            .arg(&synced)
+            .args(["sync", "-j", "4"]),
+    );
+    let after_sync = timed(
+        Command::new(bin)
+            .arg("-c")
+            .arg(&synced)
+            .args(["release", "--all", "--yes"]),
+    );
+    assert_eq!(check(&deploy, mutated), 0, "runner left jars not updated");
+    [warm, cold, after_sync]
 }
 
 /// How many same-named deployed paths of an app do not hold its rewritten jar.

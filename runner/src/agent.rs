@@ -31,8 +31,12 @@ pub const AGENT_DIR: &str = ".runner-agent";
 pub struct AppAgent {
     pub app: String,
     pub config: PathBuf,
-    /// The config's state dir and the app's staging dir as it names it: the release's hash
-    /// cache of that dir, which the agent fills with what it receives.
+}
+
+/// The hash cache a release on this host keeps of the served dir (an app's staging dir in this
+/// host's config: its state dir, and the staging dir as the config names it). The agent fills
+/// it with what it receives, so that the release after a sync hashes none of it again.
+pub struct ReleaseCache {
     pub state_dir: PathBuf,
     pub staging: PathBuf,
 }
@@ -154,6 +158,7 @@ pub fn serve(
     input: impl Read,
     output: impl Write,
     app: Option<&AppAgent>,
+    release_cache: Option<&ReleaseCache>,
 ) -> Result<(), AgentError> {
     fs::create_dir_all(root).map_err(|source| AgentError::CreateRoot {
         path: root.to_path_buf(),
@@ -166,6 +171,7 @@ pub fn serve(
     let mut conn = Conn {
         root,
         app,
+        release_cache,
         r: BufReader::new(input),
         w: BufWriter::new(output),
         staged: Staged::default(),
@@ -190,6 +196,7 @@ pub fn serve(
 struct Conn<'a, R, W: Write> {
     root: PathBuf,
     app: Option<&'a AppAgent>,
+    release_cache: Option<&'a ReleaseCache>,
     r: BufReader<R>,
     w: BufWriter<W>,
     staged: Staged,
@@ -290,8 +297,8 @@ impl<R: Read, W: Write> Conn<'_, R, W> {
     /// host, the next release's plan) need not hash them again.
     fn seed(&self, files: &[(PathBuf, String)]) {
         let mut caches = vec![HashCache::open(&self.root.join(AGENT_DIR), &self.root)];
-        if let Some(app) = self.app {
-            caches.push(HashCache::open(&app.state_dir, &app.staging));
+        if let Some(c) = self.release_cache {
+            caches.push(HashCache::open(&c.state_dir, &c.staging));
         }
         for (target, sha) in files {
             let Some(rel) = target

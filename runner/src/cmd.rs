@@ -42,6 +42,7 @@ impl Globals {
         let path = crate::config::locate(self.config.as_deref())?;
         let cfg = crate::config::load(&path)?;
         crate::sync::share_connections(&cfg.state_dir);
+        crate::sync::local_config(&path);
         Ok((path, cfg))
     }
 

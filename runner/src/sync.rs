@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-pub use self::session::Session;
+pub use self::session::{Session, local_config};
 pub use self::ssh::{AgentInstall, install_agent, share_connections};
 use crate::address::Url;
 use crate::agent::protocol::WireEntry;

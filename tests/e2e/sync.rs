@@ -1,6 +1,7 @@
 //! `runner sync` and `runner agent`: file:// and ssh:// (a real sshd on 127.0.0.1 with
 //! throwaway keys) targets, and a hostile peer that tries to write outside the agent's root.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufReader, Write};
 use std::os::unix::fs::MetadataExt;
@@ -826,6 +827,61 @@ fn a_changed_big_file_goes_as_a_delta() {
         fat.len()
     );
     assert_eq!(tree(&sb.root.join("remote")), tree(&src));
+}
+
+/// The hash cache runner keeps of `dir` (`<state>/cache/<sha256 of the path>[..16].json`):
+/// path → sha256.
+fn cached(state: &Path, dir: &Path) -> BTreeMap<String, String> {
+    use std::os::unix::ffi::OsStrExt;
+    let id = sha_bytes(dir.as_os_str().as_bytes());
+    let file = state.join("cache").join(format!("{}.json", &id[..16]));
+    let doc: serde_json::Value = fs::read(&file)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or_default();
+    doc["entries"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v[1].as_str().unwrap_or("").to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Never hash what runner already knows: a sync into an app's staging dir fills the hash cache
+/// the release there plans with (the agent checked every file it received), and a release
+/// fills its deploy dir's cache with what it installed (checked as it was written). Both
+/// right after the files were written, when a plain hash would not be cached (too fresh).
+#[test]
+fn a_sync_and_a_release_leave_their_hashes_known() {
+    let sb = with_sync("syncseed", |sb| {
+        format!(
+            "source = \"{}\"\ntarget = \"file://{}\"",
+            sb.root.join("central").display(),
+            sb.staging("pdms").display()
+        )
+    });
+    let central = sb.root.join("central");
+    fs::create_dir_all(central.join("lib")).unwrap();
+    fs::write(central.join("pdms.jar"), jar(&[("Main.class", b"v1")])).unwrap();
+    fs::write(central.join("lib/util.jar"), jar(&[("U.class", b"u")])).unwrap();
+    let r = sb.run(&["--json", "sync"]).success().doc("targets");
+    assert_eq!(r[0]["sent"], 2);
+    let state = sb.root.join("state");
+    let want = tree(&central);
+    let seeded = cached(&state, &sb.staging("pdms"));
+    assert_eq!(seeded, want, "the release's cache of the staging dir");
+
+    sb.run(&["release", "pdms", "--yes"]).success();
+    let deploy = cached(&state, &sb.deploy("pdms"));
+    for (path, sha) in &want {
+        assert_eq!(
+            deploy.get(path),
+            Some(sha),
+            "{path} in the deploy dir's cache: {deploy:?}"
+        );
+    }
 }
 
 /// A private rsync daemon on 127.0.0.1 with one authenticated module; killed on drop.

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use crate::agent::{self, AppAgent, protocol};
+use crate::agent::{self, AppAgent, ReleaseCache, protocol};
 use crate::error::{Error, ExitCode, Result};
 use crate::report;
 
@@ -13,7 +13,7 @@ use super::Globals;
 /// Serves one session on stdin/stdout. Errors are told to the client in the protocol (so it
 /// can show why) as well as on stderr, and become the exit code: nothing else reads them.
 pub fn run(g: &Globals, root: Option<PathBuf>, app: Option<String>) -> ExitCode {
-    let (root, app) = match served(g, root, app) {
+    let (root, app, cache) = match served(g, root, app) {
         Ok(s) => s,
         Err(e) => {
             let mut out = std::io::stdout().lock();
@@ -31,7 +31,7 @@ pub fn run(g: &Globals, root: Option<PathBuf>, app: Option<String>) -> ExitCode 
     };
     let stdin = std::io::stdin().lock();
     let stdout = std::io::stdout().lock();
-    match agent::serve(&root, stdin, stdout, app.as_ref()) {
+    match agent::serve(&root, stdin, stdout, app.as_ref(), cache.as_ref()) {
         Ok(()) => ExitCode::DONE,
         Err(e) => {
             let e = Error::Agent(Box::new(e));
@@ -41,27 +41,46 @@ pub fn run(g: &Globals, root: Option<PathBuf>, app: Option<String>) -> ExitCode 
     }
 }
 
-/// The root to serve, and the app whose releases it may run (`--app`: a fleet host, whose
-/// root is the app's staging dir in this host's config).
+/// The root to serve, the app whose releases it may run (`--app`: a fleet host, whose root is
+/// the app's staging dir in this host's config), and the release's hash cache of the root.
 fn served(
     g: &Globals,
     root: Option<PathBuf>,
     app: Option<String>,
-) -> Result<(PathBuf, Option<AppAgent>)> {
+) -> Result<(PathBuf, Option<AppAgent>, Option<ReleaseCache>)> {
     match (root, app) {
-        (Some(root), _) => Ok((root, None)),
+        (Some(root), _) => {
+            let cache = release_cache(g, &root);
+            Ok((root, None, cache))
+        }
         (None, Some(app)) => {
             let (path, cfg) = g.load()?;
             let staging = cfg.app(&app)?.staging.clone();
             let config = std::path::absolute(&path).unwrap_or(path);
-            let agent = AppAgent {
-                app,
-                config,
+            let cache = ReleaseCache {
                 state_dir: cfg.state_dir.clone(),
                 staging: staging.clone(),
             };
-            Ok((staging, Some(agent)))
+            Ok((staging, Some(AppAgent { app, config }), Some(cache)))
         }
         (None, None) => Err(Error::Usage(crate::t!("fleet-agent-needs-root"))),
     }
+}
+
+/// For a `--root` agent: the release cache of the app whose staging dir the root is, in the
+/// config runner finds on this host, if any (a sync into an app server's staging dir).
+fn release_cache(g: &Globals, root: &std::path::Path) -> Option<ReleaseCache> {
+    let (_, cfg) = g.load().ok()?;
+    // The root may not exist yet (the agent makes it): then its path as written.
+    let resolved =
+        |p: &std::path::Path| std::fs::canonicalize(p).or_else(|_| std::path::absolute(p));
+    let root = resolved(root).ok()?;
+    let app = cfg
+        .apps
+        .values()
+        .find(|a| resolved(&a.staging).is_ok_and(|s| s == root))?;
+    Some(ReleaseCache {
+        state_dir: cfg.state_dir.clone(),
+        staging: app.staging.clone(),
+    })
 }

@@ -25,6 +25,14 @@ use crate::inventory::FileMeta;
 use crate::plan::{Action, Change};
 use crate::progress::Progress;
 
+/// The config this process runs with, for the agents of its `file://` targets.
+static LOCAL_CONFIG: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Tells the agents of `file://` targets the config this runner reads.
+pub fn local_config(path: &Path) {
+    let _ = LOCAL_CONFIG.set(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
+}
+
 /// A live `runner agent --stdio` on the other end.
 pub struct Session {
     target: String,
@@ -45,6 +53,11 @@ impl Session {
                 let exe = std::env::current_exe().map_err(Error::io("locate", "runner"))?;
                 let mut c = Command::new(exe);
                 c.args(["agent", "--stdio", "--root"]).arg(path);
+                // The same box: its agent finds the config this runner reads (whose release
+                // cache it fills when it serves an app's staging dir).
+                if let Some(config) = LOCAL_CONFIG.get() {
+                    c.env("RUNNER_CONFIG", config);
+                }
                 (c, None)
             }
             Url::Ssh { to, path } => ssh(
