@@ -100,7 +100,7 @@ class Bench:
     def target(self, h, kind):
         return os.path.join(self.work, "targets", kind, h)
 
-    def config(self, name, hosts, fresh, rows_per_host=1):
+    def config(self, name, hosts, fresh, rows_per_host=1, agent=None):
         """A runner.toml with a [[sync]] row per (host, row): the tree to `targets/runner/<h>`."""
         state = os.path.join(self.work, f"state-{name}")
         opts = ["-F", self.ssh_config] + (["-o", "ControlMaster=no"] if fresh else [])
@@ -111,15 +111,15 @@ class Bench:
                 dest = self.target(h, "runner") + (f"-{r}" if rows_per_host > 1 else "")
                 body += ["[[sync]]", f'source = "{self.src}"',
                          f'target = "ssh://{self.user}@127.0.0.1:{self.sshd[h]["port"]}{dest}"',
-                         f"ssh_options = {json.dumps(opts)}", f'agent = "{self.a.runner}"', ""]
+                         f"ssh_options = {json.dumps(opts)}", f'agent = "{agent or self.a.runner}"', ""]
         path = os.path.join(self.work, f"{name}.toml")
         with open(path, "w") as f:
             f.write("\n".join(body))
         return path
 
-    def runner_sync(self, cfg, jobs):
+    def runner_sync(self, cfg, jobs, bin=None):
         t0 = time.monotonic()
-        r = subprocess.run([self.a.runner, "-c", cfg, "--json", "sync", "-j", str(jobs)],
+        r = subprocess.run([bin or self.a.runner, "-c", cfg, "--json", "sync", "-j", str(jobs)],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         wall = time.monotonic() - t0
         if r.returncode:
@@ -154,6 +154,13 @@ class Bench:
         hosts = self.hosts[:a.hosts]
         kept = self.config("kept", hosts, fresh=False)
         fresh = self.config("fresh", hosts, fresh=True)
+        contestants = [("rsync", lambda: self.rsync_all(hosts)[0]),
+                       ("runner", lambda: self.runner_sync(kept, len(hosts))[0]),
+                       ("runner fresh", lambda: self.runner_sync(fresh, len(hosts))[0])]
+        if a.before:
+            before = self.config("before", hosts, fresh=True, agent=a.before)
+            contestants.append(("runner before",
+                                lambda: self.runner_sync(before, len(hosts), a.before)[0]))
         rows = {}
 
         def add(row, who, secs):
@@ -166,10 +173,8 @@ class Bench:
             for kind in ("runner", "rsync"):
                 self.clear(kind)
             # Fill, then burst, then no-change; the same for each contestant.
-            for who, go in (("rsync", lambda: self.rsync_all(hosts)[0]),
-                            ("runner", lambda: self.runner_sync(kept, len(hosts))[0]),
-                            ("runner fresh", lambda: self.runner_sync(fresh, len(hosts))[0])):
-                if who == "runner fresh":
+            for who, go in contestants:
+                if who.startswith("runner "):
                     self.clear("runner")
                 write_tree(self.src, 1)
                 add("fill", who, go())
@@ -189,8 +194,17 @@ class Bench:
         for line in outs[0].splitlines():
             if line.startswith("Total bytes sent:") or line.startswith("Total bytes received:"):
                 rsync_wire += int(line.split(":")[1].strip().replace(",", ""))
+        wire = {"runner": runner_wire, "rsync": rsync_wire, "delta_files": rep[0]["delta"]}
+        if a.before:
+            # The earlier build sends the whole file; it does not count its wire bytes.
+            before = self.config("before-one", hosts[:1], fresh=True, agent=a.before)
+            fat_jar(os.path.join(self.src, "app.jar"))
+            self.runner_sync(before, 1, a.before)
+            fat_jar(os.path.join(self.src, "app.jar"), changed=2000)
+            _, rep = self.runner_sync(before, 1, a.before)
+            wire["before_bytes"] = rep[0]["bytes"]
         watch = self.watch_connections()
-        return rows, {"runner": runner_wire, "rsync": rsync_wire, "delta_files": rep[0]["delta"]}, watch
+        return rows, wire, watch
 
     def watch_connections(self):
         """`runner watch` with 3 rows on each of 2 hosts, once every row has synced."""
@@ -236,16 +250,23 @@ class Bench:
 
 
 def report(rows, wire, watch, hosts):
+    before = "runner before" in rows["fill"]
     out = [f"One-shot sync of a 41 MB tree to {hosts} hosts over ssh (medians):", "",
-           "| row | rsync -a over ssh, one per host | runner sync | rsync ÷ runner | runner, a fresh login per target |",
-           "| --- | --- | --- | --- | --- |"]
+           "| row | rsync -a over ssh, one per host | runner sync | rsync ÷ runner | runner, a fresh login per target |"
+           + (" the earlier build |" if before else ""),
+           "| --- | --- | --- | --- | --- |" + (" --- |" if before else "")]
     for row in ("fill", "burst", "no-change"):
         r, n, f = (median(rows[row][w]) for w in ("rsync", "runner", "runner fresh"))
-        out.append(f"| {row} | {r * 1000:.0f} ms | {n * 1000:.0f} ms | **{r / n:.2f}×** | {f * 1000:.0f} ms ({r / f:.2f}×) |")
+        line = f"| {row} | {r * 1000:.0f} ms | {n * 1000:.0f} ms | **{r / n:.2f}×** | {f * 1000:.0f} ms ({r / f:.2f}×) |"
+        if before:
+            b = median(rows[row]["runner before"])
+            line += f" {b * 1000:.0f} ms ({r / b:.2f}×) |"
+        out.append(line)
     out += ["", "One 4 KB entry of the 16 MB fat jar changed, one host:", "",
             "| | bytes on the wire |", "| --- | --- |",
             f"| rsync -a (--stats: sent + received) | {wire['rsync']:,} |",
             f"| runner sync (sent as a delta: {wire['delta_files']} file) | {wire['runner']:,} ({wire['runner'] / max(wire['rsync'], 1):.2f}× rsync's) |",
+            *([f"| the earlier build (the whole file; data only) | {wire['before_bytes']:,} |"] if "before_bytes" in wire else []),
             "", f"runner watch, {watch['rows']} rows on {watch['hosts']} hosts: {watch['tcp']} TCP connections "
             f"to the sshd, {watch['logins']} logins, {watch['ssh_processes']} ssh client processes"]
     return "\n".join(out)
@@ -260,8 +281,10 @@ def main():
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--hosts", type=int, default=3)
     ap.add_argument("--out", help="also write the report here")
+    ap.add_argument("--before", help="an earlier runner build, measured in the same rounds")
     a = ap.parse_args()
     a.runner = os.path.realpath(a.runner)
+    a.before = a.before and os.path.realpath(a.before)
     b = Bench(a)
     try:
         b.setup()

@@ -4,11 +4,13 @@
 # all measured by the same code (../shared/bench/lib/rsyncbench.py) on the same generated fleet.
 #
 # Usage: bench/sync.sh [--quick] [--work DIR] [--shared DIR] [--skip-baseline] [--static FILE]
+#                      [--before FILE]
 #   --quick          small fleet, few repeats (~6 min) instead of the full run (~15 min)
 #   --shared DIR     the baseline harness (default: ../shared/bench next to the repo)
 #   --skip-baseline  reuse the baseline JSON already under WORK/results (runner side only)
 #   --static FILE    also runner watch over ssh:// with FILE (the static build), compared with
 #                    the glibc build in WORK/results/static-report.txt
+#   --before FILE    an earlier runner build, also measured by the one-shot rows (bench/oneshot.py)
 # Output: WORK/results/results-{blog,nodelay,runner-ssh,runner-rsync}.json and
 #         WORK/results/sync-report.txt (the side-by-side table, also copied to bench/results/).
 # Loopback only; every process started is killed by its recorded process group.
@@ -16,7 +18,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=$(realpath -m "$REPO/../shared/bench")
 WORK=/tmp/runner-sync-bench
-QUICK=0; SKIP=0; STATIC=
+QUICK=0; SKIP=0; STATIC=; BEFORE=
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) QUICK=1; shift;;
@@ -24,6 +26,7 @@ while [ $# -gt 0 ]; do
     --shared) SHARED=$(realpath -m "$2"); shift 2;;
     --skip-baseline) SKIP=1; shift;;
     --static) STATIC=$(realpath "$2"); shift 2;;
+    --before) BEFORE=$(realpath "$2"); shift 2;;
     -h|--help) awk 'NR>1 && /^#/{sub(/^# ?/,""); print; next} NR>1{exit}' "$0"; exit 0;;
     *) echo "unknown option $1" >&2; exit 2;;
   esac
@@ -89,6 +92,10 @@ if [ -n "$STATIC" ]; then
     --repeats-all "$REPEATS_ALL" --idle-s "$IDLE_S" --burst "$BURST"
   python3 "$REPO/bench/sync_bench.py" compare --results "$RES" | tee "$RES/static-report.txt"
 fi
+log "one-shot runner sync against rsync -a over ssh (bench/oneshot.py)"
+python3 "$REPO/bench/oneshot.py" --runner "$RUNNER" --shared "$SHARED" --work "$WORK/oneshot" \
+  --repeats "$REPEATS_ALL" ${BEFORE:+--before "$BEFORE"} --out "$RES/oneshot-report.txt"
 mkdir -p "$REPO/bench/results"
 cp "$RES/sync-report.txt" "$REPO/bench/results/sync-scale$SCALE-${APPS}apps.txt"
+cp "$RES/oneshot-report.txt" "$REPO/bench/results/oneshot.txt"
 log "done: $RES/sync-report.txt"

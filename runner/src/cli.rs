@@ -261,6 +261,17 @@ pub enum PluginCommand {
         /// The .wasm component
         wasm: PathBuf,
     },
+    /// Write the WIT packages this runner speaks, to build a plugin against exactly them
+    #[command(after_long_help = EX_PLUGIN_WIT)]
+    Wit {
+        /// Only this version, its plugin.wit straight into DIR (default: every version, each in
+        /// DIR/<version>/)
+        #[arg(long = "version", value_name = "VERSION")]
+        wit_version: Option<String>,
+        /// Where to write
+        #[arg(short, long, value_name = "DIR")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -393,6 +404,11 @@ const EX_SYNC: &str = "Examples:\n  runner sync                    # every [[syn
 
 const EX_WATCH: &str = "Examples:\n  runner watch                   # the service (see examples/systemd/runner-watch.service)
   runner watch --settle 5s --log-format json";
+
+const EX_PLUGIN_WIT: &str = "\
+Examples:
+  runner plugin wit -o wit                    # wit/0.1.0/plugin.wit, wit/0.2.0/plugin.wit
+  runner plugin wit --version 0.2.0 -o wit    # wit/plugin.wit, for wit-bindgen's `path`";
 
 const EX_COMPLETIONS: &str = "Examples:\n  runner completions bash > /etc/bash_completion.d/runner
   runner completions zsh > \"${fpath[1]}/_runner\"";

@@ -136,6 +136,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plugin {
             command: PluginCommand::Check { wasm },
         } => plugin::check(&g, &wasm),
+        Command::Plugin {
+            command: PluginCommand::Wit { wit_version, out },
+        } => plugin::wit(&g, wit_version.as_deref(), &out),
         Command::Config {
             command: ConfigCommand::Check,
         } => config::check(&g),

@@ -27,7 +27,7 @@ mod sandbox;
 mod since_v0_1;
 mod since_v0_2;
 mod types;
-mod wit;
+pub mod wit;
 
 pub use error::PluginError;
 pub use host::{Loaded, PluginHost, Verdict};

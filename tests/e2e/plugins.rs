@@ -4,6 +4,7 @@
 use std::fs;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::path::Path;
 use std::time::Duration;
 
 use crate::util::{Run, Sandbox, jar, plugin_wasm, snapshot};
@@ -829,5 +830,51 @@ fn a_plugin_built_against_0_1_0_is_not_subscribed_to_a_batch_hook() {
     assert_eq!(
         fs::read(sb.deploy("svc/a.jar")).unwrap(),
         jar(&[("A", b"old")])
+    );
+}
+
+/// `runner plugin wit` writes the WIT packages built into this runner, byte for byte what
+/// `wit/` holds: every version in its own dir, or one version straight into the dir given.
+#[test]
+fn plugin_wit_writes_the_packages_runner_speaks() {
+    let sb = Sandbox::new("pluginwit");
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let all = sb.root.join("all");
+    sb.run(&["plugin", "wit", "-o", all.to_str().unwrap()])
+        .success();
+    for v in ["0.1.0", "0.2.0"] {
+        assert_eq!(
+            fs::read(all.join(v).join("plugin.wit")).unwrap(),
+            fs::read(repo.join("wit").join(v).join("plugin.wit")).unwrap(),
+            "{v}"
+        );
+    }
+    let one = sb.root.join("one");
+    sb.run(&[
+        "plugin",
+        "wit",
+        "--version",
+        "0.1.0",
+        "-o",
+        one.to_str().unwrap(),
+    ])
+    .success();
+    assert_eq!(
+        fs::read(one.join("plugin.wit")).unwrap(),
+        fs::read(repo.join("wit/0.1.0/plugin.wit")).unwrap()
+    );
+    let r = sb.run(&[
+        "plugin",
+        "wit",
+        "--version",
+        "9.9.9",
+        "-o",
+        one.to_str().unwrap(),
+    ]);
+    assert_eq!(r.out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.out.stderr);
+    assert!(
+        err.contains("9.9.9") && err.contains("0.2.0, 0.1.0"),
+        "{err}"
     );
 }

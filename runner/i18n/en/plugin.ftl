@@ -75,3 +75,4 @@ plugin-check-needs = needs: exec { $exec }; dirs { $dirs }; http { $http }
 plugin-check-loaded = loaded in { $time } ({ $how })
 plugin-check-cached = compiled form from the cache
 plugin-check-compiled = compiled now, cached for next time
+plugin-wit-unknown-version = no WIT version { $version } in this runner: it speaks { $known }

@@ -165,6 +165,13 @@ runner-plugin-about = 插件相关命令
 runner-plugin-list-about = 列出已配置的插件、它们的钩子和授权，以及需要但未授予的能力
 runner-plugin-check-about = 加载组件，按 WIT world 检查，显示它声明的内容
 runner-plugin-check--wasm = .wasm 组件
+runner-plugin-wit-about = 写出本 runner 支持的 WIT 包，让插件严格按它们构建
+runner-plugin-wit--wit_version = 只写这个版本，其 plugin.wit 直接写入 DIR（默认：每个版本各写入 DIR/<版本>/）
+runner-plugin-wit--out = 写到哪个目录
+runner-plugin-wit-examples =
+    示例：
+      runner plugin wit -o wit                    # wit/0.1.0/plugin.wit、wit/0.2.0/plugin.wit
+      runner plugin wit --version 0.2.0 -o wit    # wit/plugin.wit，供 wit-bindgen 的 `path` 使用
 
 runner-fleet-about = 集群相关命令（在中控机上）
 runner-fleet-restore-about = 让被滚动发布摘流的主机恢复流量：为它执行该应用上次集群滚动的 after-host 钩子（nginx-drain 会恢复它的 server）

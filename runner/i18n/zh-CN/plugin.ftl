@@ -74,3 +74,4 @@ plugin-check-needs = 需要：exec { $exec }；dirs { $dirs }；http { $http }
 plugin-check-loaded = 加载耗时 { $time }（{ $how }）
 plugin-check-cached = 编译结果取自缓存
 plugin-check-compiled = 本次新编译，已缓存供下次使用
+plugin-wit-unknown-version = 本 runner 没有 WIT 版本 { $version }：它支持 { $known }

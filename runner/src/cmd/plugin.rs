@@ -194,3 +194,35 @@ pub fn check(g: &Globals, wasm: &Path) -> Result<ExitCode> {
     );
     Ok(ExitCode::DONE)
 }
+
+/// `runner plugin wit`: the WIT package of `version` as `<out>/plugin.wit`, or of every version
+/// as `<out>/<version>/plugin.wit`; prints each file written.
+pub fn wit(g: &Globals, version: Option<&str>, out: &Path) -> Result<ExitCode> {
+    use crate::plugin::wit::WIT_FILES;
+    let files: Vec<(std::path::PathBuf, &str)> = match version {
+        Some(v) => {
+            let Some((_, text)) = WIT_FILES.iter().find(|(known, _)| *known == v) else {
+                let known: Vec<&str> = WIT_FILES.iter().map(|(k, _)| *k).collect();
+                return Err(crate::error::Error::Usage(crate::t!(
+                    "plugin-wit-unknown-version",
+                    version = v,
+                    known = known.join(", ")
+                )));
+            };
+            vec![(out.join("plugin.wit"), *text)]
+        }
+        None => WIT_FILES
+            .iter()
+            .map(|(v, text)| (out.join(v).join("plugin.wit"), *text))
+            .collect(),
+    };
+    for (path, text) in &files {
+        let dir = path.parent().expect("a file in a dir");
+        std::fs::create_dir_all(dir).map_err(crate::error::Error::io("create", dir))?;
+        std::fs::write(path, text).map_err(crate::error::Error::io("write", path))?;
+        if !g.ui.quiet {
+            println!("{}", path.display());
+        }
+    }
+    Ok(ExitCode::DONE)
+}

@@ -14,6 +14,19 @@ use super::{since_v0_1, since_v0_2};
 /// The WIT versions this runner loads, newest first.
 pub const WIT_VERSIONS: &[&str] = &[since_v0_2::VERSION, since_v0_1::VERSION];
 
+/// The WIT package of each version, as built into this runner (what `runner plugin wit`
+/// writes), newest first.
+pub const WIT_FILES: &[(&str, &str)] = &[
+    (
+        since_v0_2::VERSION,
+        include_str!("../../../wit/0.2.0/plugin.wit"),
+    ),
+    (
+        since_v0_1::VERSION,
+        include_str!("../../../wit/0.1.0/plugin.wit"),
+    ),
+];
+
 /// [`WIT_VERSIONS`] as a message names them (the message puts "or" in the chosen language).
 const ANY_VERSION: &str = "0.2.0 or 0.1.0";
 
