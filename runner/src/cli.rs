@@ -272,6 +272,48 @@ pub enum PluginCommand {
         #[arg(short, long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// Call one hook of a plugin in the sandbox a release uses, outside any release: its
+    /// decision, log lines, host calls made or denied, output, time and memory. Exit 0 on
+    /// proceed or skip, 1 on abort, 2 when the call failed
+    #[command(after_long_help = EX_PLUGIN_CALL)]
+    Call(Box<PluginCall>),
+}
+
+/// `runner plugin call`'s arguments: the event and the sandbox, as a `[[plugin]]` table would
+/// set them.
+#[derive(Debug, Args)]
+pub struct PluginCall {
+    /// The .wasm component
+    pub wasm: PathBuf,
+    /// The hook to call, e.g. before-restart
+    pub hook: String,
+    /// The app the event names
+    #[arg(long, default_value = "demo", value_name = "APP")]
+    pub app: String,
+    /// An entry of the plugin's config, as `[plugin.config]` sets it (repeat it for more)
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// The event from a JSON file: an event's fields, or a release from `runner history --json`
+    #[arg(long, value_name = "FILE")]
+    pub event: Option<PathBuf>,
+    /// Grant `host.exec` of this program (allow.exec)
+    #[arg(long, value_name = "PROGRAM")]
+    pub allow_exec: Vec<String>,
+    /// Grant this dir read-only (allow.dirs)
+    #[arg(long, value_name = "DIR")]
+    pub allow_dir: Vec<PathBuf>,
+    /// Grant this dir read-write (allow.rw)
+    #[arg(long, value_name = "DIR")]
+    pub allow_rw: Vec<PathBuf>,
+    /// Grant `host.http` to this host, or host:port (allow.http)
+    #[arg(long, value_name = "HOST")]
+    pub allow_http: Vec<String>,
+    /// The hook's timeout
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
+    /// The plugin's memory limit
+    #[arg(long, default_value = "64MiB", value_name = "SIZE")]
+    pub memory: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -409,6 +451,12 @@ const EX_PLUGIN_WIT: &str = "\
 Examples:
   runner plugin wit -o wit                    # wit/0.1.0/plugin.wit, wit/0.2.0/plugin.wit
   runner plugin wit --version 0.2.0 -o wit    # wit/plugin.wit, for wit-bindgen's `path`";
+
+const EX_PLUGIN_CALL: &str = "\
+Examples:
+  runner plugin call target/plugins/hostile.wasm before-restart --set mode=abort
+  runner plugin call drain.wasm before-host --allow-rw /etc/nginx/conf.d --allow-exec /usr/sbin/nginx
+  runner --json history pdms --limit 1 > last.json && runner plugin call notify.wasm release-end --event last.json";
 
 const EX_COMPLETIONS: &str = "Examples:\n  runner completions bash > /etc/bash_completion.d/runner
   runner completions zsh > \"${fpath[1]}/_runner\"";

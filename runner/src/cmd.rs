@@ -139,6 +139,34 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plugin {
             command: PluginCommand::Wit { wit_version, out },
         } => plugin::wit(&g, wit_version.as_deref(), &out),
+        Command::Plugin {
+            command: PluginCommand::Call(c),
+        } => plugin::call(
+            &g,
+            &plugin::CallArgs {
+                wasm: &c.wasm,
+                hook: &c.hook,
+                app: &c.app,
+                set: &c.set,
+                event: c.event.as_deref(),
+                allow: crate::config::Allow {
+                    exec: c.allow_exec.clone(),
+                    dirs: c
+                        .allow_dir
+                        .iter()
+                        .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.clone()))
+                        .collect(),
+                    rw: c
+                        .allow_rw
+                        .iter()
+                        .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.clone()))
+                        .collect(),
+                    http: c.allow_http.clone(),
+                },
+                timeout: c.timeout,
+                memory: &c.memory,
+            },
+        ),
         Command::Config {
             command: ConfigCommand::Check,
         } => config::check(&g),

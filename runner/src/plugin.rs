@@ -30,6 +30,7 @@ mod types;
 pub mod wit;
 
 pub use error::PluginError;
-pub use host::{Loaded, PluginHost, Verdict};
-pub use types::{Batch, HookEvent, Needs, PluginInfo};
+pub use host::{Loaded, PluginHost, Trial, Verdict};
+pub use sandbox::HostCall;
+pub use types::{Batch, Decision, HookEvent, Level, Needs, PluginInfo};
 pub use wit::WIT_VERSIONS;

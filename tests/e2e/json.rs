@@ -182,6 +182,20 @@ fn every_json_document_is_as_documented() {
         .run(&["--json", "plugin", "check", wasm.to_str().unwrap()])
         .success();
     conforms("PluginDoc", &check.json(), &types);
+    let hostile = plugin_wasm("hostile");
+    let call = sb
+        .run(&[
+            "--json",
+            "plugin",
+            "call",
+            hostile.to_str().unwrap(),
+            "before-restart",
+            "--set",
+            "mode=exec-ungranted",
+        ])
+        .success();
+    conforms("CallDoc", &call.json(), &types);
+    assert_eq!(call.json()["call"]["host_calls"][0]["denied"], true);
     let config = sb.run(&["--json", "config", "check"]).success();
     conforms("ConfigDoc", &config.json(), &types);
 

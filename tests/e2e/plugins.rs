@@ -878,3 +878,210 @@ fn plugin_wit_writes_the_packages_runner_speaks() {
         "{err}"
     );
 }
+
+/// `runner plugin call`: one hook in the release's sandbox, outside any release. Here the
+/// plugin is denied an exec: the call proceeds, and the denial is listed with the plugin's log
+/// line; the JSON says the same. Granted, the same exec runs (and the plugin aborts, as it
+/// does when an exec it should not have gets through).
+#[test]
+fn plugin_call_lists_the_host_calls_made_or_denied() {
+    let sb = Sandbox::new("plugincall")
+        .app("svc", "restart = [\"true\"]")
+        .write_config();
+    let wasm = plugin_wasm("hostile");
+    let wasm = wasm.to_str().unwrap();
+    let r = sb.run(&[
+        "plugin",
+        "call",
+        wasm,
+        "before-restart",
+        "--set",
+        "mode=exec-ungranted",
+    ]);
+    let out = r.success().stdout();
+    assert!(out.contains("hostile before-restart: proceed"), "{out}");
+    assert!(out.contains("info  exec sh denied"), "{out}");
+    assert!(
+        out.contains("exec      sh -c echo pwned → denied: exec of `sh` is not granted"),
+        "{out}"
+    );
+    assert!(out.contains("peak memory"), "{out}");
+    let doc = sb
+        .run(&[
+            "--json",
+            "plugin",
+            "call",
+            wasm,
+            "before-restart",
+            "--set",
+            "mode=exec-ungranted",
+        ])
+        .success()
+        .doc("call");
+    assert_eq!(doc["decision"], "proceed");
+    assert_eq!(doc["host_calls"][0]["call"], "exec");
+    assert_eq!(doc["host_calls"][0]["what"], "sh -c echo pwned");
+    assert_eq!(doc["host_calls"][0]["denied"], true);
+    assert_eq!(doc["logs"][0]["level"], "info");
+    assert!(doc["peak_memory"].as_u64().unwrap() > 0, "{doc}");
+    // Granted, the exec runs: the plugin says so by aborting (exit 1).
+    let r = sb.run(&[
+        "--json",
+        "plugin",
+        "call",
+        wasm,
+        "before-restart",
+        "--set",
+        "mode=exec-ungranted",
+        "--allow-exec",
+        "sh",
+    ]);
+    assert_eq!(r.out.status.code(), Some(1), "{}", all_output(&r));
+    let doc = r.doc("call");
+    assert_eq!(doc["decision"], "abort");
+    assert_eq!(doc["reason"], "exec succeeded");
+    assert_eq!(doc["host_calls"][0]["denied"], false);
+    assert_eq!(doc["host_calls"][0]["result"], "exit 0");
+}
+
+/// An abort exits 1 with its reason shown; a call that fails (here: the timeout) exits 2,
+/// stopped at the timeout; plugin state a call sets is listed and never written to the state
+/// dir (an event may name a real release).
+#[test]
+fn plugin_call_exits_by_the_decision() {
+    let sb = Sandbox::new("plugincallexit")
+        .app("svc", "restart = [\"true\"]")
+        .write_config();
+    let wasm = plugin_wasm("hostile");
+    let wasm = wasm.to_str().unwrap();
+    let r = sb.run(&[
+        "plugin",
+        "call",
+        wasm,
+        "before-install",
+        "--set",
+        "mode=abort",
+    ]);
+    assert_eq!(r.out.status.code(), Some(1), "{}", all_output(&r));
+    assert!(
+        r.stdout()
+            .contains("hostile before-install: abort: hostile says no"),
+        "{}",
+        r.stdout()
+    );
+    let r = sb.run(&[
+        "--json",
+        "plugin",
+        "call",
+        wasm,
+        "before-install",
+        "--set",
+        "mode=loop",
+        "--timeout",
+        "1s",
+    ]);
+    assert_eq!(r.out.status.code(), Some(2), "{}", all_output(&r));
+    let doc = r.doc("call");
+    assert_eq!(doc["decision"], "failed");
+    assert!(
+        doc["error"]
+            .as_str()
+            .unwrap()
+            .contains("timed out after 1s"),
+        "{doc}"
+    );
+    let took = doc["micros"].as_u64().unwrap();
+    assert!(
+        (1_000_000..3_000_000).contains(&took),
+        "stopped after {took} µs"
+    );
+    let doc = sb
+        .run(&[
+            "--json",
+            "plugin",
+            "call",
+            wasm,
+            "before-restart",
+            "--set",
+            "mode=state",
+        ])
+        .success()
+        .doc("call");
+    let calls: Vec<&str> = doc["host_calls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["call"].as_str().unwrap())
+        .collect();
+    assert_eq!(calls, ["state-set", "state-set"], "{doc}");
+    let state = sb.state().join("plugin-state");
+    assert!(
+        fs::read_dir(&state).map(|d| d.count()).unwrap_or(0) == 0,
+        "plugin call wrote plugin state into {}",
+        state.display()
+    );
+}
+
+/// The event can come from `runner history --json` (the newest record); bad input is refused
+/// with what was wrong: an unknown hook, a `--set` without `=`, an event file that is not JSON.
+#[test]
+fn plugin_call_takes_an_event_from_the_history_and_refuses_bad_input() {
+    let sb = with_hostile("plugincallevent", "hooks = [\"release-end\"]");
+    sb.run(&["release", "svc", "--yes"]).success();
+    let hist = sb.root.join("history.json");
+    let r = sb.run(&["--json", "history", "svc"]).success();
+    fs::write(&hist, r.stdout()).unwrap();
+    let id = r.doc("records")[0]["id"].as_str().unwrap().to_string();
+    let wasm = plugin_wasm("hostile");
+    let wasm = wasm.to_str().unwrap();
+    let doc = sb
+        .run(&[
+            "--json",
+            "plugin",
+            "call",
+            wasm,
+            "release-end",
+            "--event",
+            hist.to_str().unwrap(),
+        ])
+        .success()
+        .doc("call");
+    assert_eq!(doc["release_id"], id.as_str());
+    let r = sb.run(&["plugin", "call", wasm, "before-restrat"]);
+    assert_eq!(r.out.status.code(), Some(2));
+    assert!(
+        r.stderr().contains("before-restrat") && r.stderr().contains("before-restart"),
+        "{}",
+        r.stderr()
+    );
+    let r = sb.run(&["plugin", "call", wasm, "before-restart", "--set", "mode"]);
+    assert_eq!(r.out.status.code(), Some(2));
+    assert!(r.stderr().contains("KEY=VALUE"), "{}", r.stderr());
+    let bad = sb.root.join("bad.json");
+    fs::write(&bad, "{ not json").unwrap();
+    let r = sb.run(&[
+        "plugin",
+        "call",
+        wasm,
+        "release-end",
+        "--event",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(r.out.status.code(), Some(2));
+    assert!(r.stderr().contains("bad.json"), "{}", r.stderr());
+    fs::write(&bad, "[1, 2]").unwrap();
+    let r = sb.run(&[
+        "plugin",
+        "call",
+        wasm,
+        "release-end",
+        "--event",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(r.out.status.code(), Some(2));
+    assert!(
+        r.stderr().contains("expected a JSON object"),
+        "{}",
+        r.stderr()
+    );
+}

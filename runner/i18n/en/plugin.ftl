@@ -76,3 +76,21 @@ plugin-check-loaded = loaded in { $time } ({ $how })
 plugin-check-cached = compiled form from the cache
 plugin-check-compiled = compiled now, cached for next time
 plugin-wit-unknown-version = no WIT version { $version } in this runner: it speaks { $known }
+
+## runner plugin call
+# "<plugin> <hook>: proceed"
+plugin-call-proceed = { $call }: proceed
+plugin-call-skip = { $call }: skip (it did the step itself)
+plugin-call-abort = { $call }: abort: { $reason }
+plugin-call-failed = { $call }: the call failed: { $error }
+plugin-call-not-subscribed = { $plugin } does not ask for { $hook }: a release calls it there only if its [[plugin]] `hooks` lists it
+plugin-call-logs = logged ({ $n }):
+plugin-call-host-calls = host calls ({ $n }):
+plugin-call-denied = denied: { $why }
+plugin-call-calls-dropped = … { $n } more host calls not kept
+plugin-call-output = its output (stdout and stderr; the last { $shown } of { $n } lines, --json has 16 KiB):
+plugin-call-took = took { $time }, peak memory { $memory } of { $limit }
+plugin-call-unknown-hook = no hook `{ $hook }`: the hooks are { $known }
+plugin-call-bad-set = --set { $value }: expected KEY=VALUE
+plugin-call-bad-event = event file { $path }: { $error }
+plugin-call-event-not-object = event file { $path }: expected a JSON object (an event, or a release from `runner history --json`)

@@ -172,6 +172,23 @@ runner-plugin-wit-examples =
     示例：
       runner plugin wit -o wit                    # wit/0.1.0/plugin.wit、wit/0.2.0/plugin.wit
       runner plugin wit --version 0.2.0 -o wit    # wit/plugin.wit，供 wit-bindgen 的 `path` 使用
+runner-plugin-call-about = 在发布所用的同一沙箱中调用插件的一个钩子（不进行发布）：显示决定、日志、允许或拒绝的宿主调用、输出、耗时和内存峰值。proceed/skip 退出码 0，abort 为 1，调用失败为 2
+runner-plugin-call--wasm = .wasm 组件
+runner-plugin-call--hook = 要调用的钩子，例如 before-restart
+runner-plugin-call--app = 事件中的应用名
+runner-plugin-call--set = 插件配置的一项，同 `[plugin.config]`（可重复）
+runner-plugin-call--event = 从 JSON 文件读取事件：事件字段，或 `runner history --json` 中的一次发布
+runner-plugin-call--allow_exec = 允许 `host.exec` 执行该程序（allow.exec）
+runner-plugin-call--allow_dir = 只读授权该目录（allow.dirs）
+runner-plugin-call--allow_rw = 读写授权该目录（allow.rw）
+runner-plugin-call--allow_http = 允许 `host.http` 访问该主机或 主机:端口（allow.http）
+runner-plugin-call--timeout = 钩子超时
+runner-plugin-call--memory = 插件内存上限
+runner-plugin-call-examples =
+    示例：
+      runner plugin call target/plugins/hostile.wasm before-restart --set mode=abort
+      runner plugin call drain.wasm before-host --allow-rw /etc/nginx/conf.d --allow-exec /usr/sbin/nginx
+      runner --json history pdms --limit 1 > last.json && runner plugin call notify.wasm release-end --event last.json
 
 runner-fleet-about = 集群相关命令（在中控机上）
 runner-fleet-restore-about = 让被滚动发布摘流的主机恢复流量：为它执行该应用上次集群滚动的 after-host 钩子（nginx-drain 会恢复它的 server）

@@ -75,3 +75,20 @@ plugin-check-loaded = 加载耗时 { $time }（{ $how }）
 plugin-check-cached = 编译结果取自缓存
 plugin-check-compiled = 本次新编译，已缓存供下次使用
 plugin-wit-unknown-version = 本 runner 没有 WIT 版本 { $version }：它支持 { $known }
+
+## runner plugin call
+plugin-call-proceed = { $call }：proceed（继续）
+plugin-call-skip = { $call }：skip（该步骤已由插件完成）
+plugin-call-abort = { $call }：abort（中止）：{ $reason }
+plugin-call-failed = { $call }：调用失败：{ $error }
+plugin-call-not-subscribed = { $plugin } 没有声明 { $hook } 钩子：只有在 [[plugin]] 的 `hooks` 中列出它，发布时才会在此调用
+plugin-call-logs = 日志（{ $n } 行）：
+plugin-call-host-calls = 宿主调用（{ $n } 次）：
+plugin-call-denied = 已拒绝：{ $why }
+plugin-call-calls-dropped = …… 另有 { $n } 次宿主调用未记录
+plugin-call-output = 插件输出（stdout 与 stderr；共 { $n } 行，显示最后 { $shown } 行，--json 含最后 16 KiB）：
+plugin-call-took = 耗时 { $time }，内存峰值 { $memory }（上限 { $limit }）
+plugin-call-unknown-hook = 没有钩子 `{ $hook }`：可用的钩子有 { $known }
+plugin-call-bad-set = --set { $value }：应为 KEY=VALUE
+plugin-call-bad-event = 事件文件 { $path }：{ $error }
+plugin-call-event-not-object = 事件文件 { $path }：应为 JSON 对象（一个事件，或 `runner history --json` 中的一次发布）

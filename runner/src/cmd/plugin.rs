@@ -1,11 +1,16 @@
-//! `runner plugin list` and `runner plugin check <wasm>`.
+//! `runner plugin list`, `check <wasm>`, `wit -o DIR` and `call <wasm> <hook>`.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::config::{self, Allow};
-use crate::error::{ExitCode, Result};
-use crate::plugin::{Loaded, PluginHost};
+use crate::error::{Error, ExitCode, Result};
+use crate::history::FileRecord;
+use crate::hook::Hook;
+use crate::inventory::FileMeta;
+use crate::outcome::Outcome;
+use crate::plan::Change;
+use crate::plugin::{Batch, Decision, HookEvent, Level, Loaded, PluginHost};
 use crate::report::{self, PluginRow};
 
 use super::Globals;
@@ -101,18 +106,25 @@ pub fn list(g: &Globals) -> Result<ExitCode> {
     Ok(ExitCode::DONE)
 }
 
-pub fn check(g: &Globals, wasm: &Path) -> Result<ExitCode> {
-    // The compile cache of the configured state dir is used when there is a config.
-    let state_dir = g
-        .load()
+/// Where `plugin check` and `plugin call` cache compiled plugins: the configured state dir when
+/// there is a config.
+fn compile_cache_dir(g: &Globals) -> std::path::PathBuf {
+    g.load()
         .map(|(_, c)| c.state_dir)
-        .unwrap_or_else(|_| std::env::temp_dir().join("runner-plugin-check"));
-    let host = PluginHost::empty(&state_dir)?;
+        .unwrap_or_else(|_| std::env::temp_dir().join("runner-plugin-check"))
+}
+
+/// A plugin's name before it has said its own: the file's stem.
+fn stem(wasm: &Path) -> String {
+    wasm.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "plugin".into())
+}
+
+pub fn check(g: &Globals, wasm: &Path) -> Result<ExitCode> {
+    let host = PluginHost::empty(&compile_cache_dir(g))?;
     let spec = config::Plugin {
-        name: wasm
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "plugin".into()),
+        name: stem(wasm),
         wasm: wasm.to_path_buf(),
         hooks: Vec::new(),
         on_error: config::OnError::Abort,
@@ -225,4 +237,295 @@ pub fn wit(g: &Globals, version: Option<&str>, out: &Path) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::DONE)
+}
+
+/// What `runner plugin call` is asked to do.
+pub struct CallArgs<'a> {
+    pub wasm: &'a Path,
+    pub hook: &'a str,
+    pub app: &'a str,
+    /// `key=value` entries of the plugin's config.
+    pub set: &'a [String],
+    pub event: Option<&'a Path>,
+    pub allow: Allow,
+    pub timeout: Duration,
+    pub memory: &'a str,
+}
+
+/// An event read from a file: the fields a hook event carries, or a release as `runner history
+/// --json` records it (its `id`, and its `files` as the changes). Absent fields take the
+/// synthetic event's values.
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct EventFile {
+    #[serde(alias = "id")]
+    release_id: Option<String>,
+    app: Option<String>,
+    host: Option<String>,
+    changes: Vec<Change>,
+    files: Vec<FileRecord>,
+    dry_run: bool,
+    error: Option<String>,
+    outcome: Option<Outcome>,
+}
+
+impl EventFile {
+    /// `path` holds an event, a history record, or the whole `runner history --json` document
+    /// (its last, newest record is taken).
+    fn read(path: &Path) -> Result<EventFile> {
+        let bytes = std::fs::read(path).map_err(Error::io("read", path))?;
+        let bad = |e: serde_json::Error| {
+            Error::Usage(crate::t!(
+                "plugin-call-bad-event",
+                path = path.display().to_string(),
+                error = e.to_string()
+            ))
+        };
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).map_err(bad)?;
+        if let Some(newest) = v
+            .get_mut("records")
+            .and_then(|r| r.as_array_mut())
+            .and_then(|r| r.pop())
+        {
+            v = newest;
+        }
+        if !v.is_object() {
+            return Err(Error::Usage(crate::t!(
+                "plugin-call-event-not-object",
+                path = path.display().to_string()
+            )));
+        }
+        serde_json::from_value(v).map_err(bad)
+    }
+
+    fn changes(&self) -> Vec<Change> {
+        if !self.changes.is_empty() {
+            return self.changes.clone();
+        }
+        let meta = |sha: &Option<String>, size| {
+            sha.as_ref().map(|sha256| FileMeta {
+                sha256: sha256.clone(),
+                size,
+                mode: 0o644,
+                mtime_ns: 0,
+            })
+        };
+        self.files
+            .iter()
+            .map(|f| Change {
+                action: f.action,
+                path: f.path.clone(),
+                source: None,
+                old: meta(&f.old_sha256, f.size),
+                new: meta(&f.new_sha256, f.size),
+                entries: None,
+                upgrade_of: None,
+            })
+            .collect()
+    }
+}
+
+/// `runner plugin call`: one hook of one plugin, in the sandbox a release uses, outside any
+/// release. Exit 0 on proceed or skip, 1 on abort, 2 when the call failed.
+pub fn call(g: &Globals, a: &CallArgs) -> Result<ExitCode> {
+    let hook = Hook::parse(a.hook).ok_or_else(|| {
+        Error::Usage(crate::t!(
+            "plugin-call-unknown-hook",
+            hook = a.hook,
+            known = crate::hook::NAMES.join(", ")
+        ))
+    })?;
+    let memory = config::parse_size(a.memory)
+        .ok_or_else(|| Error::Usage(crate::t!("config-invalid-size", value = a.memory)))?;
+    let mut settings = std::collections::BTreeMap::new();
+    for kv in a.set {
+        let (k, v) = kv
+            .split_once('=')
+            .filter(|(k, _)| !k.trim().is_empty())
+            .ok_or_else(|| Error::Usage(crate::t!("plugin-call-bad-set", value = kv.as_str())))?;
+        settings.insert(k.trim().to_string(), v.to_string());
+    }
+    let file = match a.event {
+        Some(p) => EventFile::read(p)?,
+        None => EventFile::default(),
+    };
+    let host = PluginHost::empty(&compile_cache_dir(g))?;
+    let p = host.load_one(config::Plugin {
+        name: stem(a.wasm),
+        wasm: a.wasm.to_path_buf(),
+        hooks: Vec::new(),
+        on_error: config::OnError::Abort,
+        timeout: a.timeout,
+        memory,
+        allow: a.allow.clone(),
+        config: settings,
+    })?;
+    // Versions compare as text while they are 0.N.0 with one-digit N (as the loader does).
+    if hook.since() > p.wit.as_str() {
+        return Err(Error::Usage(crate::t!(
+            "plugin-error-hook-too-new",
+            hook = hook.name(),
+            since = hook.since(),
+            wit = &p.wit
+        )));
+    }
+    let release_id = file
+        .release_id
+        .clone()
+        .unwrap_or_else(|| format!("plugin-call-{}", std::process::id()));
+    let app = file.app.clone().unwrap_or_else(|| a.app.to_string());
+    let host_name = file.host.clone().unwrap_or_else(crate::host::hostname);
+    let changes = file.changes();
+    let hosts = [host_name.clone()];
+    let fleet = matches!(
+        hook,
+        Hook::BeforeBatch | Hook::AfterBatch | Hook::BeforeHost | Hook::AfterHost
+    );
+    let ev = HookEvent {
+        hook,
+        release_id: &release_id,
+        app: &app,
+        host: &host_name,
+        batch: fleet.then_some(Batch {
+            number: 1,
+            of: 1,
+            hosts: &hosts,
+            failed: &[],
+        }),
+        changes: &changes,
+        dry_run: file.dry_run,
+        error: file.error.as_deref(),
+        outcome: file
+            .outcome
+            .or((hook == Hook::ReleaseEnd).then_some(Outcome::Success)),
+    };
+    let subscribed = p.info.hooks.iter().any(|h| h == hook.name());
+    let trial = host.try_call(&p, &ev);
+    let (decision, reason, exit) = match &trial.result {
+        Ok(Decision::Proceed) => ("proceed", None, ExitCode::DONE),
+        Ok(Decision::Skip) => ("skip", None, ExitCode::DONE),
+        Ok(Decision::Abort(r)) => ("abort", Some(r.clone()), ExitCode::FAILED),
+        Err(e) => ("failed", Some(e.to_string()), ExitCode(2)),
+    };
+    if g.ui.json {
+        let doc = serde_json::json!({
+            "plugin": p.info.name,
+            "wasm": a.wasm,
+            "hook": hook.name(),
+            "subscribed": subscribed,
+            "release_id": release_id,
+            "decision": decision,
+            "reason": reason.as_ref().filter(|_| decision == "abort"),
+            "error": crate::i18n::english(|| trial.result.as_ref().err().map(|e| e.to_string())),
+            "logs": trial.logs.iter().map(|(level, message)| serde_json::json!({
+                "level": level_name(*level),
+                "message": message,
+            })).collect::<Vec<_>>(),
+            "host_calls": trial.host_calls,
+            "host_calls_dropped": trial.host_calls_dropped,
+            "output": trial.output,
+            "micros": trial.took.as_micros() as u64,
+            "peak_memory": trial.peak_memory,
+            "memory_limit": memory,
+        });
+        report::print_json("call", &doc);
+        return Ok(exit);
+    }
+    let head = format!("{} {}", p.info.name, hook.name());
+    let verdict = match &trial.result {
+        Ok(Decision::Proceed) => {
+            console::style(crate::t!("plugin-call-proceed", call = &head)).green()
+        }
+        Ok(Decision::Skip) => console::style(crate::t!("plugin-call-skip", call = &head)).green(),
+        Ok(Decision::Abort(r)) => console::style(crate::t!(
+            "plugin-call-abort",
+            call = &head,
+            reason = r.as_str()
+        ))
+        .red(),
+        Err(e) => console::style(crate::t!(
+            "plugin-call-failed",
+            call = &head,
+            error = e.to_string()
+        ))
+        .red(),
+    };
+    println!("{}", verdict.bold());
+    if !subscribed {
+        println!(
+            "  {}",
+            crate::t!(
+                "plugin-call-not-subscribed",
+                plugin = &p.info.name,
+                hook = hook.name()
+            )
+        );
+    }
+    println!("  {}", crate::t!("plugin-call-logs", n = trial.logs.len()));
+    for (level, message) in &trial.logs {
+        println!("    {:<5} {message}", level_name(*level));
+    }
+    println!(
+        "  {}",
+        crate::t!(
+            "plugin-call-host-calls",
+            n = trial.host_calls.len() + trial.host_calls_dropped
+        )
+    );
+    for c in &trial.host_calls {
+        let result = if c.denied {
+            console::style(crate::t!("plugin-call-denied", why = c.result.as_str())).yellow()
+        } else {
+            console::style(c.result.clone())
+        };
+        println!("    {:<9} {} → {result}", c.call, c.what);
+    }
+    if trial.host_calls_dropped > 0 {
+        println!(
+            "    {}",
+            crate::t!("plugin-call-calls-dropped", n = trial.host_calls_dropped)
+        );
+    }
+    // A failed call's error ends with the output already.
+    if trial.result.is_ok() && !trial.output.is_empty() {
+        let lines: Vec<&str> = trial.output.lines().collect();
+        let shown = &lines[lines.len().saturating_sub(OUTPUT_LINES)..];
+        println!(
+            "  {}",
+            crate::t!("plugin-call-output", shown = shown.len(), n = lines.len())
+        );
+        for line in shown {
+            println!("    {line}");
+        }
+    }
+    let took = if trial.took < Duration::from_millis(1) {
+        // en: a duration under a millisecond
+        format!("{} µs", trial.took.as_micros())
+    } else {
+        report::secs(trial.took)
+    };
+    println!(
+        "  {}",
+        crate::t!(
+            "plugin-call-took",
+            time = took,
+            memory = report::size(trial.peak_memory as u64),
+            limit = report::size(memory)
+        )
+    );
+    Ok(exit)
+}
+
+/// The last lines of a plugin's output `plugin call` shows (`--json` has the captured 16 KiB).
+const OUTPUT_LINES: usize = 20;
+
+/// A log line's level as `plugin call` shows it (the WIT names).
+fn level_name(l: Level) -> &'static str {
+    match l {
+        Level::Trace => "trace",
+        Level::Debug => "debug",
+        Level::Info => "info",
+        Level::Warn => "warn",
+        Level::Error => "error",
+    }
 }

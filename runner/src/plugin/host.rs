@@ -4,14 +4,14 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use wasmtime::component::Linker;
 
 use super::engine::{self, Epoch};
 use super::error::PluginError;
 use super::pool::{Pool, Ready, Shared, Spare};
-use super::sandbox::{self, State};
+use super::sandbox::{self, HostCall, State};
 use super::types::{Decision, HookEvent, Level, PluginInfo};
 use super::wit;
 use crate::config::{self, Config, OnError};
@@ -75,6 +75,22 @@ pub struct PluginHost {
 
 /// A hook call's answer and the lines the plugin logged.
 type Answer = (Decision, Vec<(Level, String)>);
+
+/// One hook call and all it did, as `runner plugin call` shows it.
+pub struct Trial {
+    /// The answer, or why there is none.
+    pub result: std::result::Result<Decision, PluginError>,
+    pub logs: Vec<(Level, String)>,
+    /// Host calls made or denied, and how many beyond those kept.
+    pub host_calls: Vec<HostCall>,
+    pub host_calls_dropped: usize,
+    /// The tail of its stdout and stderr.
+    pub output: String,
+    /// The call itself (the instance was made before).
+    pub took: Duration,
+    /// The most linear memory it had, in bytes.
+    pub peak_memory: usize,
+}
 
 impl Drop for PluginHost {
     fn drop(&mut self) {
@@ -234,9 +250,7 @@ impl PluginHost {
         } = self
             .shared
             .instantiate(self.rt(), pre, spec, &config::Allow::default())?;
-        store
-            .data_mut()
-            .begin("describe", "", &self.shared.state_dir, spec.timeout);
+        store.data_mut().begin("describe", "", None, spec.timeout);
         let timeout = spec.timeout;
         let res = self
             .rt()
@@ -393,6 +407,27 @@ impl PluginHost {
         self.call_handle(p, ev, ready)
     }
 
+    /// Calls `p` once at `ev.hook`, on an instance made for it, outside any release: the plugin
+    /// author's test loop (`runner plugin call`). Plugin state the call sets is not persisted:
+    /// the event may name a real release, whose state it must not touch.
+    pub fn try_call(&self, p: &Loaded, ev: &HookEvent) -> Trial {
+        match self
+            .shared
+            .instantiate(self.rt(), &p.pre, &p.spec, &p.spec.allow)
+        {
+            Ok(ready) => self.invoke(p, ev, ready, false),
+            Err(e) => Trial {
+                result: Err(e),
+                logs: Vec::new(),
+                host_calls: Vec::new(),
+                host_calls_dropped: 0,
+                output: String::new(),
+                took: Duration::ZERO,
+                peak_memory: 0,
+            },
+        }
+    }
+
     /// The call itself, on a fresh instance; the instance is retired after.
     fn call_handle(
         &self,
@@ -400,6 +435,16 @@ impl PluginHost {
         ev: &HookEvent,
         ready: Ready,
     ) -> std::result::Result<Answer, PluginError> {
+        let trial = self.invoke(p, ev, ready, true);
+        if !trial.output.is_empty() {
+            tracing::debug!(plugin = %p.spec.name, hook = ev.hook.name(), output = %trial.output, "plugin output");
+        }
+        trial.result.map(|d| (d, trial.logs))
+    }
+
+    /// `handle` on `ready`, under the plugin's timeout; what it answered and did. `persist`:
+    /// plugin state the call sets is written to the state dir.
+    fn invoke(&self, p: &Loaded, ev: &HookEvent, ready: Ready, persist: bool) -> Trial {
         let Ready {
             mut store,
             inst,
@@ -410,23 +455,32 @@ impl PluginHost {
         store.data_mut().begin(
             ev.hook.name(),
             ev.release_id,
-            &self.shared.state_dir,
+            persist.then_some(self.shared.state_dir.as_path()),
             timeout,
         );
         store.set_epoch_deadline(1);
+        let t = Instant::now();
         let res = self.rt().block_on(async {
             let call = inst.handle(&mut store, ev, &p.spec.config);
             tokio::time::timeout(timeout, call).await
         });
-        let d = sandbox::settle(res, timeout, &store, &capture);
-        store.data_mut().flush_state();
-        let logs = store.data_mut().take_logs();
+        let took = t.elapsed();
+        let result = sandbox::settle(res, timeout, &store, &capture);
+        let data = store.data_mut();
+        data.flush_state();
+        let logs = data.take_logs();
+        let (host_calls, host_calls_dropped) = data.take_calls();
+        let peak_memory = data.peak_memory();
         self.pool.retire(store);
-        let output = capture.tail();
-        if !output.is_empty() {
-            tracing::debug!(plugin = %p.spec.name, hook = ev.hook.name(), %output, "plugin output");
+        Trial {
+            result,
+            logs,
+            host_calls,
+            host_calls_dropped,
+            output: capture.tail(),
+            took,
+            peak_memory,
         }
-        Ok((d?, logs))
     }
 
     /// Loads persisted plugin state of a release (after a crash, a resumed release keeps it).

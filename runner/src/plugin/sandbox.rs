@@ -45,7 +45,26 @@ pub(super) struct State {
     denials: usize,
     state_refused: usize,
     state_dirty: bool,
+    /// The host calls of this call, made or denied (`runner plugin call` shows them).
+    calls: Vec<HostCall>,
+    calls_dropped: usize,
 }
+
+/// One host call a plugin made, as `runner plugin call` lists it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HostCall {
+    /// `exec`, `http`, `state-get`, `state-set`.
+    pub call: &'static str,
+    /// The program and its arguments, the method and URL, or the key.
+    pub what: String,
+    /// Refused: not granted (`denied`), or over the state caps.
+    pub denied: bool,
+    /// How it went: an exit status, an HTTP status, found or not, an error.
+    pub result: String,
+}
+
+/// Host calls kept per call: a plugin calling in a loop is counted beyond them.
+const CALLS_KEPT: usize = 200;
 
 /// What one call of a plugin may put in front of the operator: log lines and their bytes,
 /// denial warnings. Beyond that they are counted and told in one line.
@@ -70,6 +89,8 @@ impl WasiView for State {
 struct Limiter {
     max: usize,
     hit: bool,
+    /// The most linear memory granted (the initial size included).
+    peak: usize,
 }
 
 impl ResourceLimiter for Limiter {
@@ -83,6 +104,7 @@ impl ResourceLimiter for Limiter {
             self.hit = true;
             return Ok(false);
         }
+        self.peak = self.peak.max(desired);
         Ok(true)
     }
 
@@ -164,6 +186,7 @@ pub(super) fn new_store(
         limiter: Limiter {
             max: spec.memory as usize,
             hit: false,
+            peak: 0,
         },
         plugin: spec.name.clone(),
         hook: "start-up".into(),
@@ -178,6 +201,8 @@ pub(super) fn new_store(
         denials: 0,
         state_refused: 0,
         state_dirty: false,
+        calls: Vec::new(),
+        calls_dropped: 0,
     };
     let mut store = Store::new(engine, state);
     store.limiter(|s| &mut s.limiter);
@@ -296,10 +321,19 @@ pub(super) struct HttpResponse {
 
 impl State {
     /// Points a fresh instance at the hook call it is about to serve.
-    pub(super) fn begin(&mut self, hook: &str, release: &str, state_dir: &Path, timeout: Duration) {
+    /// `state_dir`: where the plugin state it sets is persisted (None: kept in memory only).
+    pub(super) fn begin(
+        &mut self,
+        hook: &str,
+        release: &str,
+        state_dir: Option<&Path>,
+        timeout: Duration,
+    ) {
         self.hook = hook.to_string();
         self.release = release.to_string();
-        self.state_file = (!release.is_empty()).then(|| state_file(state_dir, release));
+        self.state_file = state_dir
+            .filter(|_| !release.is_empty())
+            .map(|d| state_file(d, release));
         self.deadline = Instant::now() + timeout;
     }
 
@@ -336,6 +370,32 @@ impl State {
             ));
         }
         logs
+    }
+
+    /// The host calls made so far, and how many more there were beyond `CALLS_KEPT`.
+    pub(super) fn take_calls(&mut self) -> (Vec<HostCall>, usize) {
+        (
+            std::mem::take(&mut self.calls),
+            std::mem::take(&mut self.calls_dropped),
+        )
+    }
+
+    /// The most linear memory the instance had.
+    pub(super) fn peak_memory(&self) -> usize {
+        self.limiter.peak
+    }
+
+    fn record(&mut self, call: &'static str, what: String, denied: bool, result: String) {
+        if self.calls.len() >= CALLS_KEPT {
+            self.calls_dropped += 1;
+            return;
+        }
+        self.calls.push(HostCall {
+            call,
+            what: truncate(what, LOG_LINE),
+            denied,
+            result: truncate(result, LOG_LINE),
+        });
     }
 
     /// A refusal: shown to the operator in their language, told to the guest in English.
@@ -401,15 +461,22 @@ impl State {
         program: String,
         args: Vec<String>,
     ) -> Result<ExecOutput, HostCallError> {
+        let what = std::iter::once(&program)
+            .chain(&args)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(" ");
         if !self.exec_allowed(&program) {
-            return Err(self.deny(crate::text!("plugin-denied-exec", program = &program)));
+            let e = self.deny(crate::text!("plugin-denied-exec", program = &program));
+            self.record("exec", what, true, e.to_string());
+            return Err(e);
         }
         let child = tokio::process::Command::new(&program)
             .args(&args)
             .stdin(std::process::Stdio::null())
             .kill_on_drop(true)
             .output();
-        match tokio::time::timeout(self.remaining(), child).await {
+        let out = match tokio::time::timeout(self.remaining(), child).await {
             Err(_) => Err(HostCallError::ExecTimeout(program)),
             Ok(Err(source)) => Err(HostCallError::Exec { program, source }),
             Ok(Ok(out)) => Ok(ExecOutput {
@@ -417,7 +484,14 @@ impl State {
                 stdout: out.stdout,
                 stderr: out.stderr,
             }),
-        }
+        };
+        let result = match &out {
+            // en: as `runner plugin call` lists a host call's result
+            Ok(o) => format!("exit {}", o.status),
+            Err(e) => e.to_string(),
+        };
+        self.record("exec", what, false, result);
+        out
     }
 
     /// `host.http`: a request to a granted host, within the hook's timeout.
@@ -427,23 +501,39 @@ impl State {
             source,
         })?;
         let host = uri.host().unwrap_or_default().to_string();
+        let what = format!("{} {}", req.method, req.url);
         if !self.http_allowed(&host, uri.port_u16()) {
-            return Err(self.deny(crate::text!("plugin-denied-http", host = &host)));
+            let e = self.deny(crate::text!("plugin-denied-http", host = &host));
+            self.record("http", what, true, e.to_string());
+            return Err(e);
         }
         let timeout = self.remaining();
         let call = tokio::task::spawn_blocking(move || http_call(req, timeout));
-        match call.await {
+        let res = match call.await {
             Ok(r) => r,
             Err(e) => Err(HostCallError::HttpTask(e)),
-        }
+        };
+        let result = match &res {
+            // en: as `runner plugin call` lists a host call's result
+            Ok(r) => format!("HTTP {}", r.status),
+            Err(e) => e.to_string(),
+        };
+        self.record("http", what, false, result);
+        res
     }
 
     /// `host.state-get`: state of this plugin in this release.
     pub(super) fn state_get(&mut self, key: String) -> Option<String> {
         let kv = self.kv.lock().unwrap_or_else(|e| e.into_inner());
-        kv.get(&format!("{}\u{0}{}", self.release, self.plugin))
+        let v = kv
+            .get(&format!("{}\u{0}{}", self.release, self.plugin))
             .and_then(|m| m.get(&key))
-            .cloned()
+            .cloned();
+        drop(kv);
+        // en: as `runner plugin call` lists a host call's result
+        let result = if v.is_some() { "found" } else { "none" };
+        self.record("state-get", key, false, result.into());
+        v
     }
 
     /// `host.state-set`: kept for the release's later hooks, and persisted with the release's
@@ -458,11 +548,17 @@ impl State {
         let replaced = mine.get(&key).map_or(0, |v| key.len() + v.len());
         let keys = mine.len() + usize::from(!mine.contains_key(&key));
         if keys > STATE_KEYS || size - replaced + key.len() + value.len() > STATE_BYTES {
+            drop(kv);
             self.state_refused += 1;
+            // en: as `runner plugin call` lists a host call's result
+            self.record("state-set", key, true, "over the state caps".into());
             return;
         }
-        mine.insert(key, value);
+        mine.insert(key.clone(), value);
+        drop(kv);
         self.state_dirty = true;
+        // en: as `runner plugin call` lists a host call's result
+        self.record("state-set", key, false, "set".into());
     }
 
     /// Persists this release's plugin state if the call changed it (a resumed release keeps it).
