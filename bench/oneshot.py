@@ -63,11 +63,18 @@ def fat_jar(path, changed=None):
 
 
 def write_tree(src, seed):
+    """50 real jars of 500 KB (runner pushes no archive that does not open: a jar of noise would
+    be skipped as incomplete), each 25 stored entries of 20 KB noise."""
     os.makedirs(os.path.join(src, "lib"), exist_ok=True)
     rng = random.Random(seed)
     for i in range(50):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+            for j in range(25):
+                info = zipfile.ZipInfo(f"lib{i:02}/C{j:02}.class", date_time=(2026, 1, 1, 0, 0, 0))
+                z.writestr(info, noise(rng, 20 * 1024))
         with open(os.path.join(src, "lib", f"lib-{i:02}.jar"), "wb") as f:
-            f.write(noise(rng, 500 * 1024))
+            f.write(buf.getvalue())
 
 
 def tree_size(d):
@@ -93,7 +100,9 @@ class Bench:
         os.makedirs(self.work)
         write_tree(self.src, 1)
         fat_jar(os.path.join(self.src, "app.jar"))
-        self.ssh_dir, self.sshd = sync_bench.start_sshds(self.rb, self.procs, self.work, self.hosts)
+        # INFO: each login is logged ("Accepted publickey"), which the watch row counts.
+        self.ssh_dir, self.sshd = sync_bench.start_sshds(self.rb, self.procs, self.work, self.hosts,
+                                                         log_level="INFO")
         self.ssh_config = os.path.join(self.ssh_dir, "ssh_config")
         log(f"tree: {tree_size(self.src) / 1e6:.1f} MB, {len(self.hosts)} sshd")
 
@@ -144,6 +153,14 @@ class Bench:
                 raise SystemExit("rsync failed")
         return wall, [o.decode() for o, _ in outs]
 
+    def check(self, kind, hosts):
+        """Every target holds the source, byte for byte (runner's own .runner-agent aside)."""
+        for h in hosts:
+            missing, extra, differ = self.rb.compare_trees(self.src, self.target(h, kind))
+            extra = [e for e in extra if not e.startswith(".runner-agent")]
+            if missing or extra or differ:
+                raise SystemExit(f"{kind} {h}: missing {missing[:3]}, extra {extra[:3]}, differ {differ[:3]}")
+
     def clear(self, kind):
         shutil.rmtree(os.path.join(self.work, "targets", kind), ignore_errors=True)
         for h in self.hosts:
@@ -177,9 +194,12 @@ class Bench:
                 if who.startswith("runner "):
                     self.clear("runner")
                 write_tree(self.src, 1)
+                kind = "rsync" if who == "rsync" else "runner"
                 add("fill", who, go())
+                self.check(kind, hosts)
                 write_tree(self.src, 100 + i)
                 add("burst", who, go())
+                self.check(kind, hosts)
                 add("no-change", who, go())
         # Bytes on the wire for one changed 4 KB entry of the fat jar, one host.
         one = self.config("one", hosts[:1], fresh=False)
@@ -209,6 +229,9 @@ class Bench:
     def watch_connections(self):
         """`runner watch` with 3 rows on each of 2 hosts, once every row has synced."""
         hosts = self.hosts[:2]
+        # The one-shot rows' shared connections are still up (ControlPersist): end them first.
+        subprocess.run(["pkill", "-f", f"{self.work}/state-"], capture_output=True)
+        time.sleep(0.5)
         cfg = self.config("watch", hosts, fresh=False, rows_per_host=3)
         for h in hosts:
             for r in range(3):
@@ -232,11 +255,15 @@ class Bench:
         ss = subprocess.run(["ss", "-tnH", "state", "established"], capture_output=True, text=True).stdout
         conns = sum(1 for line in ss.splitlines()
                     if any(line.split()[2].endswith(f":{port}") for port in ports if len(line.split()) > 2))
-        ssh_procs = subprocess.run(["pgrep", "-c", "-x", "ssh"], capture_output=True, text=True).stdout.strip()
+        # ssh clients: runner's children, and the masters it left running (named by their socket).
+        clients = subprocess.run(["pgrep", "-c", "-x", "-P", str(p.pid), "ssh"], capture_output=True,
+                                 text=True).stdout.strip()
+        masters = subprocess.run(["pgrep", "-c", "-f", f"{self.work}/state-watch"], capture_output=True,
+                                 text=True).stdout.strip()
         p.terminate()
         p.wait(10)
         return {"rows": 6, "hosts": 2, "tcp": conns, "logins": self.logins(hosts) - logins0,
-                "ssh_processes": int(ssh_procs or 0)}
+                "ssh_processes": int(clients or 0) + int(masters or 0), "masters": int(masters or 0)}
 
     def logins(self, hosts):
         n = 0
@@ -268,7 +295,8 @@ def report(rows, wire, watch, hosts):
             f"| runner sync (sent as a delta: {wire['delta_files']} file) | {wire['runner']:,} ({wire['runner'] / max(wire['rsync'], 1):.2f}× rsync's) |",
             *([f"| the earlier build (the whole file; data only) | {wire['before_bytes']:,} |"] if "before_bytes" in wire else []),
             "", f"runner watch, {watch['rows']} rows on {watch['hosts']} hosts: {watch['tcp']} TCP connections "
-            f"to the sshd, {watch['logins']} logins, {watch['ssh_processes']} ssh client processes"]
+            f"to the sshd, {watch['logins']} logins, {watch['ssh_processes']} ssh processes "
+            f"({watch['masters']} of them the shared connections' masters)"]
     return "\n".join(out)
 
 

@@ -125,7 +125,7 @@ class Tree:
         return sum(1 for v in self.members(procs).values() if v[0] == comm)
 
 
-def start_sshds(rb, procs, work, hosts):
+def start_sshds(rb, procs, work, hosts, log_level="ERROR"):
     d = os.path.join(work, "runner-ssh")
     subprocess.run(["rm", "-rf", d], check=True)
     os.makedirs(d)
@@ -156,7 +156,7 @@ StrictModes no
 X11Forwarding no
 AllowTcpForwarding no
 PrintMotd no
-LogLevel ERROR
+LogLevel {log_level}
 UseDNS no
 MaxStartups 100
 MaxSessions 100
