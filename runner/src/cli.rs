@@ -277,6 +277,33 @@ pub enum PluginCommand {
     /// proceed or skip, 1 on abort, 2 when the call failed
     #[command(after_long_help = EX_PLUGIN_CALL)]
     Call(Box<PluginCall>),
+    /// Write a standalone plugin project in DIR/NAME/: the WIT package it builds against, the
+    /// source (it logs one line and proceeds on its hooks), build.sh and a README
+    #[command(after_long_help = EX_PLUGIN_NEW)]
+    New {
+        /// The plugin's name: lower case letters, digits and `-`; its dir and .wasm take it
+        name: String,
+        /// The language it is written in (`--lang` is the global one, of runner's messages)
+        #[arg(long, value_enum)]
+        language: PluginLang,
+        /// The hooks it asks for, comma-separated (default: release-start,release-end)
+        #[arg(long, value_delimiter = ',', value_name = "HOOK,...")]
+        hooks: Vec<String>,
+        /// The WIT version it builds against (default: the newest this runner speaks)
+        #[arg(long = "wit", value_name = "VERSION")]
+        wit_version: Option<String>,
+        /// Where to create NAME/
+        #[arg(long, default_value = ".", value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+/// A language `runner plugin new` writes a project in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PluginLang {
+    Rust,
+    Python,
+    Js,
 }
 
 /// `runner plugin call`'s arguments: the event and the sandbox, as a `[[plugin]]` table would
@@ -451,6 +478,12 @@ const EX_PLUGIN_WIT: &str = "\
 Examples:
   runner plugin wit -o wit                    # wit/0.1.0/plugin.wit, wit/0.2.0/plugin.wit
   runner plugin wit --version 0.2.0 -o wit    # wit/plugin.wit, for wit-bindgen's `path`";
+
+const EX_PLUGIN_NEW: &str = "\
+Examples:
+  runner plugin new deploy-notice --language rust     # ./deploy-notice/: Cargo.toml, src/lib.rs, wit/, build.sh
+  runner plugin new gate --language python --hooks release-start,before-install
+  runner plugin new notify --language js --wit 0.1.0 --dir ~/plugins";
 
 const EX_PLUGIN_CALL: &str = "\
 Examples:

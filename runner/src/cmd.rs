@@ -11,6 +11,7 @@ pub mod init;
 pub mod parallel;
 pub mod plan;
 pub mod plugin;
+pub mod plugin_new;
 pub mod release;
 pub mod restart;
 pub mod rollback;
@@ -139,6 +140,29 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plugin {
             command: PluginCommand::Wit { wit_version, out },
         } => plugin::wit(&g, wit_version.as_deref(), &out),
+        Command::Plugin {
+            command:
+                PluginCommand::New {
+                    name,
+                    language,
+                    hooks,
+                    wit_version,
+                    dir,
+                },
+        } => plugin_new::new(
+            &g,
+            &plugin_new::NewArgs {
+                name: &name,
+                lang: language,
+                hooks: &if hooks.is_empty() {
+                    vec!["release-start".to_string(), "release-end".to_string()]
+                } else {
+                    hooks
+                },
+                wit: wit_version.as_deref(),
+                dir: &dir,
+            },
+        ),
         Command::Plugin {
             command: PluginCommand::Call(c),
         } => plugin::call(

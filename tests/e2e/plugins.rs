@@ -1085,3 +1085,161 @@ fn plugin_call_takes_an_event_from_the_history_and_refuses_bad_input() {
         r.stderr()
     );
 }
+
+/// `runner plugin new` in `lang`, then its build.sh (with `env`), then `plugin check` and
+/// `plugin call`: the plugin asks for the hooks it was given and proceeds with its log line.
+fn a_new_plugin_builds_and_proceeds(lang: &str, env: &[(&str, std::path::PathBuf)]) {
+    let sb = Sandbox::new(&format!("pluginnew{lang}"))
+        .app("svc", "restart = [\"true\"]")
+        .write_config();
+    let name = format!("hello-{lang}");
+    let out = sb
+        .run(&[
+            "plugin",
+            "new",
+            &name,
+            "--language",
+            lang,
+            "--hooks",
+            "before-restart,after-verify",
+            "--dir",
+            sb.root.to_str().unwrap(),
+        ])
+        .success()
+        .stdout();
+    let dir = sb.root.join(&name);
+    let wasm = dir.join(format!("{name}.wasm"));
+    assert!(
+        out.contains(&format!("cd {} && ./build.sh", dir.display())),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("wasm = \"{}\"", wasm.display())),
+        "{out}"
+    );
+    assert_eq!(
+        fs::read_to_string(dir.join("wit/plugin.wit")).unwrap(),
+        fs::read_to_string(crate::util::repo().join("wit/0.2.0/plugin.wit")).unwrap()
+    );
+    let st = std::process::Command::new(dir.join("build.sh"))
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .status()
+        .unwrap();
+    assert!(st.success(), "{lang}: build.sh failed");
+    let check = sb
+        .run(&["--json", "plugin", "check", wasm.to_str().unwrap()])
+        .success()
+        .doc("plugin");
+    assert_eq!(check["name"], name.as_str());
+    assert_eq!(check["wit"], "runner:plugin@0.2.0");
+    assert_eq!(
+        check["hooks"],
+        serde_json::json!(["before-restart", "after-verify"])
+    );
+    let r = sb
+        .run(&["plugin", "call", wasm.to_str().unwrap(), "before-restart"])
+        .success();
+    assert!(
+        r.stdout()
+            .contains(&format!("{name} before-restart: proceed")),
+        "{}",
+        r.stdout()
+    );
+    assert!(
+        r.stdout()
+            .contains("info  before-restart for demo: 0 files"),
+        "{}",
+        r.stdout()
+    );
+}
+
+#[test]
+fn plugin_new_rust_builds_and_proceeds() {
+    let target = crate::util::repo().join("target/plugin-new");
+    a_new_plugin_builds_and_proceeds("rust", &[("CARGO_TARGET_DIR", target)]);
+}
+
+#[test]
+fn plugin_new_python_builds_and_proceeds() {
+    // The venv audit-log-py builds with (componentize-py installed once per run).
+    built_by_script("audit-log-py", "audit-log-py.wasm");
+    let venv = crate::util::repo().join("target/py-venv");
+    a_new_plugin_builds_and_proceeds("python", &[("VENV", venv)]);
+}
+
+#[test]
+fn plugin_new_js_builds_and_proceeds() {
+    a_new_plugin_builds_and_proceeds("js", &[]);
+}
+
+/// `plugin new` writes a whole project or nothing: a dir already there with files in it is
+/// left alone, and a bad name, an unknown hook or a hook newer than `--wit` write nothing.
+#[test]
+fn plugin_new_never_writes_into_what_is_there() {
+    let sb = Sandbox::new("pluginnewbad");
+    let root = sb.root.to_str().unwrap();
+    let taken = sb.root.join("taken");
+    fs::create_dir_all(&taken).unwrap();
+    fs::write(taken.join("mine.txt"), "keep").unwrap();
+    let r = sb.run(&[
+        "plugin",
+        "new",
+        "taken",
+        "--language",
+        "rust",
+        "--dir",
+        root,
+    ]);
+    assert_eq!(r.code(), Some(2), "{}", r.stderr());
+    assert!(
+        r.stderr().contains("exists and is not empty"),
+        "{}",
+        r.stderr()
+    );
+    assert_eq!(fs::read_dir(&taken).unwrap().count(), 1);
+    assert_eq!(fs::read_to_string(taken.join("mine.txt")).unwrap(), "keep");
+    for (args, says) in [
+        (
+            &["plugin", "new", "My_Plugin", "--language", "js"][..],
+            "cannot name a plugin",
+        ),
+        (
+            &[
+                "plugin",
+                "new",
+                "p",
+                "--language",
+                "js",
+                "--hooks",
+                "before-restrat",
+            ][..],
+            "no hook",
+        ),
+        (
+            &[
+                "plugin",
+                "new",
+                "p",
+                "--language",
+                "js",
+                "--wit",
+                "0.1.0",
+                "--hooks",
+                "before-batch",
+            ][..],
+            "--wit 0.2.0",
+        ),
+    ] {
+        let mut args = args.to_vec();
+        args.extend(["--dir", root]);
+        let r = sb.run(&args);
+        assert_eq!(r.code(), Some(2), "{args:?}: {}", r.stderr());
+        assert!(r.stderr().contains(says), "{args:?}: {}", r.stderr());
+    }
+    let left: Vec<String> = fs::read_dir(&sb.root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n == "p" || n == "My_Plugin" || n.contains(".runner-new-"))
+        .collect();
+    assert!(left.is_empty(), "written anyway: {left:?}");
+}

@@ -94,3 +94,13 @@ plugin-call-unknown-hook = no hook `{ $hook }`: the hooks are { $known }
 plugin-call-bad-set = --set { $value }: expected KEY=VALUE
 plugin-call-bad-event = event file { $path }: { $error }
 plugin-call-event-not-object = event file { $path }: expected a JSON object (an event, or a release from `runner history --json`)
+
+## runner plugin new
+plugin-new-bad-name = `{ $name }` cannot name a plugin: use lower case letters, digits and `-`, starting with a letter (at most 64)
+plugin-new-hook-too-new = `{ $hook }` is a hook of runner:plugin@{ $since }: build against it with --wit { $since }, not { $wit }
+plugin-new-no-hooks = --hooks names no hook
+plugin-new-exists = { $dir } exists and is not empty: nothing written
+plugin-new-created = created { $dir } ({ $lang }, runner:plugin@{ $wit }): { $files }
+plugin-new-build = build it:
+plugin-new-try = try it:
+plugin-new-config = then add it to runner.toml:

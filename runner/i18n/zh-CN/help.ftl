@@ -189,6 +189,17 @@ runner-plugin-call-examples =
       runner plugin call target/plugins/hostile.wasm before-restart --set mode=abort
       runner plugin call drain.wasm before-host --allow-rw /etc/nginx/conf.d --allow-exec /usr/sbin/nginx
       runner --json history pdms --limit 1 > last.json && runner plugin call notify.wasm release-end --event last.json
+runner-plugin-new-about = 在 DIR/NAME/ 下生成一个独立的插件项目：所依据的 WIT 包、源码（在其钩子上记一行日志并继续）、build.sh 和 README
+runner-plugin-new--name = 插件名：小写字母、数字和 `-`；目录和 .wasm 都用它命名
+runner-plugin-new--language = 插件所用的语言（`--lang` 是全局选项，指 runner 消息的语言）
+runner-plugin-new--hooks = 它请求的钩子，逗号分隔（默认：release-start,release-end）
+runner-plugin-new--wit_version = 所依据的 WIT 版本（默认：本 runner 支持的最新版本）
+runner-plugin-new--dir = 在哪个目录下创建 NAME/
+runner-plugin-new-examples =
+    示例：
+      runner plugin new deploy-notice --language rust     # ./deploy-notice/：Cargo.toml、src/lib.rs、wit/、build.sh
+      runner plugin new gate --language python --hooks release-start,before-install
+      runner plugin new notify --language js --wit 0.1.0 --dir ~/plugins
 
 runner-fleet-about = 集群相关命令（在中控机上）
 runner-fleet-restore-about = 让被滚动发布摘流的主机恢复流量：为它执行该应用上次集群滚动的 after-host 钩子（nginx-drain 会恢复它的 server）

@@ -92,3 +92,13 @@ plugin-call-unknown-hook = 没有钩子 `{ $hook }`：可用的钩子有 { $know
 plugin-call-bad-set = --set { $value }：应为 KEY=VALUE
 plugin-call-bad-event = 事件文件 { $path }：{ $error }
 plugin-call-event-not-object = 事件文件 { $path }：应为 JSON 对象（一个事件，或 `runner history --json` 中的一次发布）
+
+## runner plugin new
+plugin-new-bad-name = `{ $name }` 不能作为插件名：只能使用小写字母、数字和 `-`，以字母开头（最多 64 个字符）
+plugin-new-hook-too-new = `{ $hook }` 是 runner:plugin@{ $since } 的钩子：请用 --wit { $since } 构建，而不是 { $wit }
+plugin-new-no-hooks = --hooks 没有给出任何钩子
+plugin-new-exists = { $dir } 已存在且不为空：未写入任何内容
+plugin-new-created = 已创建 { $dir }（{ $lang }，runner:plugin@{ $wit }）：{ $files }
+plugin-new-build = 构建：
+plugin-new-try = 试用：
+plugin-new-config = 然后加入 runner.toml：
