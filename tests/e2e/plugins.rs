@@ -834,7 +834,8 @@ fn a_plugin_built_against_0_1_0_is_not_subscribed_to_a_batch_hook() {
 }
 
 /// `runner plugin wit` writes the WIT packages built into this runner, byte for byte what
-/// `wit/` holds: every version in its own dir, or one version straight into the dir given.
+/// `wit/` holds (and the Rust SDK's copies): every version in its own dir, or one version
+/// straight into the dir given.
 #[test]
 fn plugin_wit_writes_the_packages_runner_speaks() {
     let sb = Sandbox::new("pluginwit");
@@ -843,11 +844,18 @@ fn plugin_wit_writes_the_packages_runner_speaks() {
     sb.run(&["plugin", "wit", "-o", all.to_str().unwrap()])
         .success();
     for v in ["0.1.0", "0.2.0"] {
+        let wit = fs::read(repo.join("wit").join(v).join("plugin.wit")).unwrap();
         assert_eq!(
             fs::read(all.join(v).join("plugin.wit")).unwrap(),
-            fs::read(repo.join("wit").join(v).join("plugin.wit")).unwrap(),
+            wit,
             "{v}"
         );
+        // The Rust SDK's own copy (it embeds the WIT: no path into this repo).
+        let sdk = repo
+            .join("plugins/runner-plugin/wit")
+            .join(v)
+            .join("plugin.wit");
+        assert_eq!(fs::read(&sdk).unwrap(), wit, "{}", sdk.display());
     }
     let one = sb.root.join("one");
     sb.run(&[

@@ -9,13 +9,38 @@ use crate::upstream::{self, Drain, Undrain};
 
 // The same source builds against WIT 0.2.0 (this crate) and 0.1.0 (`nginx-drain-v0-1`, which
 // sets `wit_0_1`: the compat build runner's tests load beside this one).
-#[cfg(not(wit_0_1))]
-wit_bindgen::generate!({ path: "../../wit/0.2.0", world: "plugin" });
 #[cfg(wit_0_1)]
-wit_bindgen::generate!({ path: "../../wit/0.1.0", world: "plugin" });
+use runner_plugin::v0_1 as wit;
+#[cfg(not(wit_0_1))]
+use runner_plugin::v0_2 as wit;
+use wit::{Capabilities, Decision, Event, Level, host};
 
-use runner::plugin::host::{self, Level};
-use runner::plugin::types::Capabilities;
+/// It runs `nginx -t` and `nginx -s reload`; the upstream file's directory is only known from
+/// config: the operator grants it.
+fn needs() -> Capabilities {
+    Capabilities {
+        exec: vec!["nginx".to_string()],
+        dirs: vec![],
+        http: vec![],
+    }
+}
+
+// It edits one upstream file: runner makes its calls wait for each other (not `concurrent`).
+#[cfg(not(wit_0_1))]
+runner_plugin::plugin! {
+    name: "nginx-drain",
+    hooks: HOOKS,
+    needs: needs(),
+    concurrent: false,
+    handle: handle,
+}
+#[cfg(wit_0_1)]
+runner_plugin::plugin_v0_1! {
+    name: "nginx-drain",
+    hooks: HOOKS,
+    needs: needs(),
+    handle: handle,
+}
 
 /// State key: "1" while the upstream file holds a `down` this plugin added for `server` (one
 /// key per server: a fleet release drains several hosts under one release id).
@@ -26,10 +51,6 @@ fn drained_key(server: &str) -> String {
 fn is_drained(server: &str) -> bool {
     host::state_get(&drained_key(server)).as_deref() == Some("1")
 }
-
-struct NginxDrain;
-
-export!(NginxDrain);
 
 /// On a host: around the restart. On a fleet's central box: 0.2.0 drains a whole batch at once
 /// (one `nginx -t`, one reload) and puts each host back after it verified; 0.1.0 has no batch
@@ -54,85 +75,66 @@ const HOOKS: &[&str] = &[
     "after-host",
 ];
 
-impl Guest for NginxDrain {
-    fn describe() -> Info {
-        Info {
-            name: "nginx-drain".to_string(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            hooks: HOOKS.iter().map(|h| h.to_string()).collect(),
-            // The upstream file's directory is only known from config: the operator grants it.
-            needs: Capabilities {
-                exec: vec!["nginx".to_string()],
-                dirs: vec![],
-                http: vec![],
-            },
-            // It edits one upstream file: runner makes its calls wait for each other.
-            #[cfg(not(wit_0_1))]
-            concurrent: false,
-        }
-    }
-
-    fn handle(event: Event) -> Decision {
-        let config = || Config::for_host(&event.config, &event.host);
-        match event.hook.as_str() {
-            // On a host (before-restart) or on the central box around one host of a fleet
-            // release (before-host).
-            "before-restart" | "before-host" => match config() {
-                Ok(c) => {
-                    let server = [c.server.clone()];
-                    drain(&c, &server, event.dry_run)
-                }
-                Err(e) => Decision::Abort(format!("nginx-drain: {e}")),
-            },
-            #[cfg(not(wit_0_1))]
-            "before-batch" => match batch_config(&event) {
-                Ok((c, servers)) => drain(&c, &servers, event.dry_run),
-                Err(e) => Decision::Abort(format!("nginx-drain: {e}")),
-            },
-            #[cfg(not(wit_0_1))]
-            "after-batch" => {
-                // The safety net: a host of the batch whose release did not fail but is still
-                // drained (a plugin after this one refused the batch) goes back in.
-                let (c, servers) = match batch_config(&event) {
-                    Ok(got) => got,
-                    Err(e) => {
-                        log(Level::Error, &format!("nginx-drain: {e}"));
-                        return Decision::Proceed;
-                    }
-                };
-                let failed: Vec<String> =
-                    event.batch.iter().flat_map(|b| b.failed.clone()).collect();
-                let hosts = event.batch.iter().flat_map(|b| b.hosts.clone());
-                let back: Vec<String> = hosts
-                    .zip(servers)
-                    .filter(|(h, s)| !failed.contains(h) && is_drained(s))
-                    .map(|(_, s)| s)
-                    .collect();
-                if let Err(e) = undrain(&c, &back) {
-                    log(Level::Error, &e);
-                }
-                Decision::Proceed
+/// One hook call.
+fn handle(event: Event) -> Decision {
+    let config = || Config::for_host(&event.config, &event.host);
+    match event.hook.as_str() {
+        // On a host (before-restart) or on the central box around one host of a fleet
+        // release (before-host).
+        "before-restart" | "before-host" => match config() {
+            Ok(c) => {
+                let server = [c.server.clone()];
+                drain(&c, &server, event.dry_run)
             }
-            "after-verify" | "after-rollback" | "release-end" | "after-host" => {
-                let c = match config() {
-                    Ok(c) => c,
-                    Err(e) => {
-                        log(Level::Error, &format!("nginx-drain: {e}"));
-                        return Decision::Proceed;
-                    }
-                };
-                if !is_drained(&c.server) || !back_in(&event, &c) {
+            Err(e) => Decision::Abort(format!("nginx-drain: {e}")),
+        },
+        #[cfg(not(wit_0_1))]
+        "before-batch" => match batch_config(&event) {
+            Ok((c, servers)) => drain(&c, &servers, event.dry_run),
+            Err(e) => Decision::Abort(format!("nginx-drain: {e}")),
+        },
+        #[cfg(not(wit_0_1))]
+        "after-batch" => {
+            // The safety net: a host of the batch whose release did not fail but is still
+            // drained (a plugin after this one refused the batch) goes back in.
+            let (c, servers) = match batch_config(&event) {
+                Ok(got) => got,
+                Err(e) => {
+                    log(Level::Error, &format!("nginx-drain: {e}"));
                     return Decision::Proceed;
                 }
-                // Failing an after-hook would roll back a release that may be fine, and the
-                // state stays "1" so release-end tries again: say so loudly and go on.
-                if let Err(e) = undrain(&c, std::slice::from_ref(&c.server)) {
-                    log(Level::Error, &e);
-                }
-                Decision::Proceed
+            };
+            let failed: Vec<String> = event.batch.iter().flat_map(|b| b.failed.clone()).collect();
+            let hosts = event.batch.iter().flat_map(|b| b.hosts.clone());
+            let back: Vec<String> = hosts
+                .zip(servers)
+                .filter(|(h, s)| !failed.contains(h) && is_drained(s))
+                .map(|(_, s)| s)
+                .collect();
+            if let Err(e) = undrain(&c, &back) {
+                log(Level::Error, &e);
             }
-            _ => Decision::Proceed,
+            Decision::Proceed
         }
+        "after-verify" | "after-rollback" | "release-end" | "after-host" => {
+            let c = match config() {
+                Ok(c) => c,
+                Err(e) => {
+                    log(Level::Error, &format!("nginx-drain: {e}"));
+                    return Decision::Proceed;
+                }
+            };
+            if !is_drained(&c.server) || !back_in(&event, &c) {
+                return Decision::Proceed;
+            }
+            // Failing an after-hook would roll back a release that may be fine, and the
+            // state stays "1" so release-end tries again: say so loudly and go on.
+            if let Err(e) = undrain(&c, std::slice::from_ref(&c.server)) {
+                log(Level::Error, &e);
+            }
+            Decision::Proceed
+        }
+        _ => Decision::Proceed,
     }
 }
 

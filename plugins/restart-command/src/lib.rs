@@ -1,66 +1,51 @@
 //! restart-command: restarts the app with the operator's own command instead of runner's built-in
 //! restart, and tells runner it did (`skip`).
 
-wit_bindgen::generate!({ path: "../../wit/0.1.0", world: "plugin" });
+use runner_plugin::v0_1::{Decision, Event, Level, host};
 
-use runner::plugin::host::{self, Level};
-use runner::plugin::types::Capabilities;
+// The program is only known from config: the operator grants it with allow.exec.
+runner_plugin::plugin_v0_1! {
+    name: "restart-command",
+    hooks: ["before-restart"],
+    handle: handle,
+}
 
-struct RestartCommand;
-
-export!(RestartCommand);
-
-impl Guest for RestartCommand {
-    fn describe() -> Info {
-        Info {
-            name: "restart-command".to_string(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            hooks: vec!["before-restart".to_string()],
-            // The program is only known from config: the operator grants it with allow.exec.
-            needs: Capabilities {
-                exec: vec![],
-                dirs: vec![],
-                http: vec![],
-            },
-        }
+/// One hook call.
+fn handle(event: Event) -> Decision {
+    if event.hook != "before-restart" {
+        return Decision::Proceed;
     }
-
-    fn handle(event: Event) -> Decision {
-        if event.hook != "before-restart" {
-            return Decision::Proceed;
-        }
-        let argv = match command(&event.config) {
-            Ok(argv) => argv,
-            Err(e) => return Decision::Abort(format!("restart-command: config `command`: {e}")),
-        };
-        let shown = argv.join(" ");
-        if event.dry_run {
-            host::log(
-                Level::Info,
-                &format!("dry run: would restart {} with `{shown}`", event.app),
-            );
-            return Decision::Skip;
-        }
+    let argv = match command(&event.config) {
+        Ok(argv) => argv,
+        Err(e) => return Decision::Abort(format!("restart-command: config `command`: {e}")),
+    };
+    let shown = argv.join(" ");
+    if event.dry_run {
         host::log(
             Level::Info,
-            &format!("restarting {} with `{shown}`", event.app),
+            &format!("dry run: would restart {} with `{shown}`", event.app),
         );
-        match host::exec(&argv[0], &argv[1..]) {
-            Err(e) => Decision::Abort(format!("cannot run `{shown}`: {e}")),
-            Ok(out) if out.status == 0 => {
-                host::log(Level::Info, &format!("`{shown}` exited 0"));
-                Decision::Skip
-            }
-            Ok(out) => {
-                let mut reason = format!("`{shown}` exited with status {}", out.status);
-                for (name, bytes) in [("stderr", &out.stderr), ("stdout", &out.stdout)] {
-                    let tail = last_lines(&String::from_utf8_lossy(bytes), 10, 2000);
-                    if !tail.is_empty() {
-                        reason.push_str(&format!("\n{name}:\n{tail}"));
-                    }
+        return Decision::Skip;
+    }
+    host::log(
+        Level::Info,
+        &format!("restarting {} with `{shown}`", event.app),
+    );
+    match host::exec(&argv[0], &argv[1..]) {
+        Err(e) => Decision::Abort(format!("cannot run `{shown}`: {e}")),
+        Ok(out) if out.status == 0 => {
+            host::log(Level::Info, &format!("`{shown}` exited 0"));
+            Decision::Skip
+        }
+        Ok(out) => {
+            let mut reason = format!("`{shown}` exited with status {}", out.status);
+            for (name, bytes) in [("stderr", &out.stderr), ("stdout", &out.stdout)] {
+                let tail = last_lines(&String::from_utf8_lossy(bytes), 10, 2000);
+                if !tail.is_empty() {
+                    reason.push_str(&format!("\n{name}:\n{tail}"));
                 }
-                Decision::Abort(reason)
             }
+            Decision::Abort(reason)
         }
     }
 }

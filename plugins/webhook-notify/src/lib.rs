@@ -1,45 +1,30 @@
 //! webhook-notify: posts a release summary to a Slack, DingTalk or WeCom group webhook. A
 //! notification never blocks a release: every failure is a warning and the answer is `proceed`.
 
-wit_bindgen::generate!({ path: "../../wit/0.1.0", world: "plugin" });
+use runner_plugin::v0_1::{ChangeAction, Decision, Event, Level, Request, host};
 
-use runner::plugin::host::{self, Level, Request};
-use runner::plugin::types::{Capabilities, ChangeAction};
+// The webhook's host is only known from config: the operator grants it with allow.http.
+runner_plugin::plugin_v0_1! {
+    name: "webhook-notify",
+    hooks: ["release-end", "after-rollback"],
+    handle: handle,
+}
 use serde_json::{Value, json};
 
 /// How many changed paths a message lists.
 const MAX_PATHS: usize = 10;
 
-struct WebhookNotify;
-
-export!(WebhookNotify);
-
-impl Guest for WebhookNotify {
-    fn describe() -> Info {
-        Info {
-            name: "webhook-notify".to_string(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            hooks: vec!["release-end".to_string(), "after-rollback".to_string()],
-            // The webhook's host is only known from config: the operator grants it with allow.http.
-            needs: Capabilities {
-                exec: vec![],
-                dirs: vec![],
-                http: vec![],
-            },
-        }
+/// One hook call.
+fn handle(event: Event) -> Decision {
+    let message = match event.hook.as_str() {
+        "release-end" => release_end(&event),
+        "after-rollback" => after_rollback(&event),
+        _ => return Decision::Proceed,
+    };
+    if let Err(e) = notify(&event, &message) {
+        host::log(Level::Warn, &format!("notification not sent: {e}"));
     }
-
-    fn handle(event: Event) -> Decision {
-        let message = match event.hook.as_str() {
-            "release-end" => release_end(&event),
-            "after-rollback" => after_rollback(&event),
-            _ => return Decision::Proceed,
-        };
-        if let Err(e) = notify(&event, &message) {
-            host::log(Level::Warn, &format!("notification not sent: {e}"));
-        }
-        Decision::Proceed
-    }
+    Decision::Proceed
 }
 
 /// A message before it is shaped for one chat: a default title and its lines.

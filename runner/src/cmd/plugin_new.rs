@@ -154,7 +154,8 @@ pub fn new(g: &Globals, a: &NewArgs) -> Result<ExitCode> {
             .join(", ")
     };
     let snippet = format!(
-        "[[plugin]]\nname = \"{}\"\nwasm = \"{}\"\non_error = \"abort\"   # or \"warn\": a call that fails (trap, timeout) does not stop the release\n# allow = {{ exec = [], dirs = [], rw = [], http = [] }}",
+        // en: TOML, as runner.toml spells it
+        "[[plugin]]\nname = \"{}\"\nwasm = \"{}\"\non_error = \"abort\"\n# allow = {{ exec = [], dirs = [], rw = [], http = [] }}",
         a.name,
         wasm.display()
     );
@@ -166,6 +167,7 @@ pub fn new(g: &Globals, a: &NewArgs) -> Result<ExitCode> {
             .replace("@HOOKS_LIST@", &quoted('"'))
             .replace(
                 "@CONCURRENT_RUST@",
+                // en: Rust source
                 if v2 { ", concurrent: false" } else { "" },
             )
             .replace(
@@ -174,6 +176,7 @@ pub fn new(g: &Globals, a: &NewArgs) -> Result<ExitCode> {
             )
             .replace(
                 "@CONCURRENT_JS@",
+                // en: JavaScript source
                 if v2 { ", concurrent: false" } else { "" },
             )
             .replace("@LANG@", lang)
@@ -189,6 +192,7 @@ pub fn new(g: &Globals, a: &NewArgs) -> Result<ExitCode> {
     written.push(("README.md".into(), fill(README), false));
     create(&dir, &project, &written)?;
     let build = format!("cd {} && ./build.sh", project.display());
+    // en: a command line
     let call = format!("runner plugin call {} {}", wasm.display(), hooks[0]);
     let names: Vec<String> = written
         .iter()
