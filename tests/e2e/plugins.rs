@@ -887,6 +887,11 @@ fn plugin_wit_writes_the_packages_runner_speaks() {
     );
 }
 
+/// `runner plugin call <wasm> <args…>` in `sb` (`--json` may come anywhere in `args`).
+fn plugin_call(sb: &Sandbox, wasm: &str, args: &[&str]) -> Run {
+    sb.run(&[&["plugin", "call", wasm][..], args].concat())
+}
+
 /// `runner plugin call`: one hook in the release's sandbox, outside any release. Here the
 /// plugin is denied an exec: the call proceeds, and the denial is listed with the plugin's log
 /// line; the JSON says the same. Granted, the same exec runs (and the plugin aborts, as it
@@ -898,14 +903,11 @@ fn plugin_call_lists_the_host_calls_made_or_denied() {
         .write_config();
     let wasm = plugin_wasm("hostile");
     let wasm = wasm.to_str().unwrap();
-    let r = sb.run(&[
-        "plugin",
-        "call",
+    let r = plugin_call(
+        &sb,
         wasm,
-        "before-restart",
-        "--set",
-        "mode=exec-ungranted",
-    ]);
+        &["before-restart", "--set", "mode=exec-ungranted"],
+    );
     let out = r.success().stdout();
     assert!(out.contains("hostile before-restart: proceed"), "{out}");
     assert!(out.contains("info  exec sh denied"), "{out}");
@@ -914,18 +916,13 @@ fn plugin_call_lists_the_host_calls_made_or_denied() {
         "{out}"
     );
     assert!(out.contains("peak memory"), "{out}");
-    let doc = sb
-        .run(&[
-            "--json",
-            "plugin",
-            "call",
-            wasm,
-            "before-restart",
-            "--set",
-            "mode=exec-ungranted",
-        ])
-        .success()
-        .doc("call");
+    let doc = plugin_call(
+        &sb,
+        wasm,
+        &["--json", "before-restart", "--set", "mode=exec-ungranted"],
+    )
+    .success()
+    .doc("call");
     assert_eq!(doc["decision"], "proceed");
     assert_eq!(doc["host_calls"][0]["call"], "exec");
     assert_eq!(doc["host_calls"][0]["what"], "sh -c echo pwned");
@@ -933,17 +930,18 @@ fn plugin_call_lists_the_host_calls_made_or_denied() {
     assert_eq!(doc["logs"][0]["level"], "info");
     assert!(doc["peak_memory"].as_u64().unwrap() > 0, "{doc}");
     // Granted, the exec runs: the plugin says so by aborting (exit 1).
-    let r = sb.run(&[
-        "--json",
-        "plugin",
-        "call",
+    let r = plugin_call(
+        &sb,
         wasm,
-        "before-restart",
-        "--set",
-        "mode=exec-ungranted",
-        "--allow-exec",
-        "sh",
-    ]);
+        &[
+            "--json",
+            "before-restart",
+            "--set",
+            "mode=exec-ungranted",
+            "--allow-exec",
+            "sh",
+        ],
+    );
     assert_eq!(r.out.status.code(), Some(1), "{}", all_output(&r));
     let doc = r.doc("call");
     assert_eq!(doc["decision"], "abort");
@@ -962,14 +960,7 @@ fn plugin_call_exits_by_the_decision() {
         .write_config();
     let wasm = plugin_wasm("hostile");
     let wasm = wasm.to_str().unwrap();
-    let r = sb.run(&[
-        "plugin",
-        "call",
-        wasm,
-        "before-install",
-        "--set",
-        "mode=abort",
-    ]);
+    let r = plugin_call(&sb, wasm, &["before-install", "--set", "mode=abort"]);
     assert_eq!(r.out.status.code(), Some(1), "{}", all_output(&r));
     assert!(
         r.stdout()
@@ -977,17 +968,18 @@ fn plugin_call_exits_by_the_decision() {
         "{}",
         r.stdout()
     );
-    let r = sb.run(&[
-        "--json",
-        "plugin",
-        "call",
+    let r = plugin_call(
+        &sb,
         wasm,
-        "before-install",
-        "--set",
-        "mode=loop",
-        "--timeout",
-        "1s",
-    ]);
+        &[
+            "--json",
+            "before-install",
+            "--set",
+            "mode=loop",
+            "--timeout",
+            "1s",
+        ],
+    );
     assert_eq!(r.out.status.code(), Some(2), "{}", all_output(&r));
     let doc = r.doc("call");
     assert_eq!(doc["decision"], "failed");
@@ -1003,18 +995,13 @@ fn plugin_call_exits_by_the_decision() {
         (1_000_000..3_000_000).contains(&took),
         "stopped after {took} µs"
     );
-    let doc = sb
-        .run(&[
-            "--json",
-            "plugin",
-            "call",
-            wasm,
-            "before-restart",
-            "--set",
-            "mode=state",
-        ])
-        .success()
-        .doc("call");
+    let doc = plugin_call(
+        &sb,
+        wasm,
+        &["--json", "before-restart", "--set", "mode=state"],
+    )
+    .success()
+    .doc("call");
     let calls: Vec<&str> = doc["host_calls"]
         .as_array()
         .unwrap()
@@ -1042,50 +1029,39 @@ fn plugin_call_takes_an_event_from_the_history_and_refuses_bad_input() {
     let id = r.doc("records")[0]["id"].as_str().unwrap().to_string();
     let wasm = plugin_wasm("hostile");
     let wasm = wasm.to_str().unwrap();
-    let doc = sb
-        .run(&[
-            "--json",
-            "plugin",
-            "call",
-            wasm,
-            "release-end",
-            "--event",
-            hist.to_str().unwrap(),
-        ])
-        .success()
-        .doc("call");
+    let doc = plugin_call(
+        &sb,
+        wasm,
+        &["--json", "release-end", "--event", hist.to_str().unwrap()],
+    )
+    .success()
+    .doc("call");
     assert_eq!(doc["release_id"], id.as_str());
-    let r = sb.run(&["plugin", "call", wasm, "before-restrat"]);
+    let r = plugin_call(&sb, wasm, &["before-restrat"]);
     assert_eq!(r.out.status.code(), Some(2));
     assert!(
         r.stderr().contains("before-restrat") && r.stderr().contains("before-restart"),
         "{}",
         r.stderr()
     );
-    let r = sb.run(&["plugin", "call", wasm, "before-restart", "--set", "mode"]);
+    let r = plugin_call(&sb, wasm, &["before-restart", "--set", "mode"]);
     assert_eq!(r.out.status.code(), Some(2));
     assert!(r.stderr().contains("KEY=VALUE"), "{}", r.stderr());
     let bad = sb.root.join("bad.json");
     fs::write(&bad, "{ not json").unwrap();
-    let r = sb.run(&[
-        "plugin",
-        "call",
+    let r = plugin_call(
+        &sb,
         wasm,
-        "release-end",
-        "--event",
-        bad.to_str().unwrap(),
-    ]);
+        &["release-end", "--event", bad.to_str().unwrap()],
+    );
     assert_eq!(r.out.status.code(), Some(2));
     assert!(r.stderr().contains("bad.json"), "{}", r.stderr());
     fs::write(&bad, "[1, 2]").unwrap();
-    let r = sb.run(&[
-        "plugin",
-        "call",
+    let r = plugin_call(
+        &sb,
         wasm,
-        "release-end",
-        "--event",
-        bad.to_str().unwrap(),
-    ]);
+        &["release-end", "--event", bad.to_str().unwrap()],
+    );
     assert_eq!(r.out.status.code(), Some(2));
     assert!(
         r.stderr().contains("expected a JSON object"),
