@@ -155,6 +155,12 @@ impl Hook {
             _ => "0.1.0",
         }
     }
+
+    /// Whether a plugin built against WIT `version` can be called at this hook. Versions
+    /// compare as text while they are 0.N.0 with one-digit N.
+    pub fn in_wit(self, version: &str) -> bool {
+        self.since() <= version
+    }
 }
 
 impl std::fmt::Display for Hook {

@@ -209,20 +209,39 @@ pub fn check(g: &Globals, wasm: &Path) -> Result<ExitCode> {
 
 /// `runner plugin wit`: the WIT package of `version` as `<out>/plugin.wit`, or of every version
 /// as `<out>/<version>/plugin.wit`; prints each file written.
+/// The text of the WIT package `version` built into this runner, or a usage error naming those
+/// it has.
+pub(super) fn wit_text(version: &str) -> Result<&'static str> {
+    use crate::plugin::wit::WIT_FILES;
+    WIT_FILES
+        .iter()
+        .find(|(known, _)| *known == version)
+        .map(|(_, text)| *text)
+        .ok_or_else(|| {
+            let known: Vec<&str> = WIT_FILES.iter().map(|(k, _)| *k).collect();
+            Error::Usage(crate::t!(
+                "plugin-wit-unknown-version",
+                version = version,
+                known = known.join(", ")
+            ))
+        })
+}
+
+/// The hook named `name`, or a usage error listing them all.
+pub(super) fn hook_named(name: &str) -> Result<Hook> {
+    Hook::parse(name).ok_or_else(|| {
+        Error::Usage(crate::t!(
+            "plugin-call-unknown-hook",
+            hook = name,
+            known = crate::hook::NAMES.join(", ")
+        ))
+    })
+}
+
 pub fn wit(g: &Globals, version: Option<&str>, out: &Path) -> Result<ExitCode> {
     use crate::plugin::wit::WIT_FILES;
     let files: Vec<(std::path::PathBuf, &str)> = match version {
-        Some(v) => {
-            let Some((_, text)) = WIT_FILES.iter().find(|(known, _)| *known == v) else {
-                let known: Vec<&str> = WIT_FILES.iter().map(|(k, _)| *k).collect();
-                return Err(crate::error::Error::Usage(crate::t!(
-                    "plugin-wit-unknown-version",
-                    version = v,
-                    known = known.join(", ")
-                )));
-            };
-            vec![(out.join("plugin.wit"), *text)]
-        }
+        Some(v) => vec![(out.join("plugin.wit"), wit_text(v)?)],
         None => WIT_FILES
             .iter()
             .map(|(v, text)| (out.join(v).join("plugin.wit"), *text))
@@ -230,8 +249,8 @@ pub fn wit(g: &Globals, version: Option<&str>, out: &Path) -> Result<ExitCode> {
     };
     for (path, text) in &files {
         let dir = path.parent().expect("a file in a dir");
-        std::fs::create_dir_all(dir).map_err(crate::error::Error::io("create", dir))?;
-        std::fs::write(path, text).map_err(crate::error::Error::io("write", path))?;
+        std::fs::create_dir_all(dir).map_err(Error::io("create", dir))?;
+        std::fs::write(path, text).map_err(Error::io("write", path))?;
         if !g.ui.quiet {
             println!("{}", path.display());
         }
@@ -328,13 +347,7 @@ impl EventFile {
 /// `runner plugin call`: one hook of one plugin, in the sandbox a release uses, outside any
 /// release. Exit 0 on proceed or skip, 1 on abort, 2 when the call failed.
 pub fn call(g: &Globals, a: &CallArgs) -> Result<ExitCode> {
-    let hook = Hook::parse(a.hook).ok_or_else(|| {
-        Error::Usage(crate::t!(
-            "plugin-call-unknown-hook",
-            hook = a.hook,
-            known = crate::hook::NAMES.join(", ")
-        ))
-    })?;
+    let hook = hook_named(a.hook)?;
     let memory = config::parse_size(a.memory)
         .ok_or_else(|| Error::Usage(crate::t!("config-invalid-size", value = a.memory)))?;
     let mut settings = std::collections::BTreeMap::new();
@@ -360,8 +373,7 @@ pub fn call(g: &Globals, a: &CallArgs) -> Result<ExitCode> {
         allow: a.allow.clone(),
         config: settings,
     })?;
-    // Versions compare as text while they are 0.N.0 with one-digit N (as the loader does).
-    if hook.since() > p.wit.as_str() {
+    if !hook.in_wit(&p.wit) {
         return Err(Error::Usage(crate::t!(
             "plugin-error-hook-too-new",
             hook = hook.name(),
@@ -401,11 +413,11 @@ pub fn call(g: &Globals, a: &CallArgs) -> Result<ExitCode> {
     };
     let subscribed = p.info.hooks.iter().any(|h| h == hook.name());
     let trial = host.try_call(&p, &ev);
-    let (decision, reason, exit) = match &trial.result {
-        Ok(Decision::Proceed) => ("proceed", None, ExitCode::DONE),
-        Ok(Decision::Skip) => ("skip", None, ExitCode::DONE),
-        Ok(Decision::Abort(r)) => ("abort", Some(r.clone()), ExitCode::FAILED),
-        Err(e) => ("failed", Some(e.to_string()), ExitCode(2)),
+    let (decision, exit) = match &trial.result {
+        Ok(Decision::Proceed) => ("proceed", ExitCode::DONE),
+        Ok(Decision::Skip) => ("skip", ExitCode::DONE),
+        Ok(Decision::Abort(_)) => ("abort", ExitCode::FAILED),
+        Err(_) => ("failed", ExitCode(2)),
     };
     if g.ui.json {
         let doc = serde_json::json!({
@@ -415,7 +427,10 @@ pub fn call(g: &Globals, a: &CallArgs) -> Result<ExitCode> {
             "subscribed": subscribed,
             "release_id": release_id,
             "decision": decision,
-            "reason": reason.as_ref().filter(|_| decision == "abort"),
+            "reason": match &trial.result {
+                Ok(Decision::Abort(r)) => Some(r),
+                _ => None,
+            },
             "error": crate::i18n::english(|| trial.result.as_ref().err().map(|e| e.to_string())),
             "logs": trial.logs.iter().map(|(level, message)| serde_json::json!({
                 "level": level_name(*level),

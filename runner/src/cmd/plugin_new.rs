@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::PluginLang;
 use crate::error::{Error, ExitCode, Result};
-use crate::hook::Hook;
 use crate::plugin::wit::WIT_FILES;
 use crate::report;
 
 use super::Globals;
+use super::plugin::{hook_named, wit_text};
 
 /// A template file: where it goes in the project, its text, whether it is run.
 type File = (&'static str, &'static str, bool);
@@ -104,25 +104,11 @@ pub fn new(g: &Globals, a: &NewArgs) -> Result<ExitCode> {
         )));
     }
     let wit = a.wit.unwrap_or(WIT_FILES[0].0);
-    let Some((_, wit_text)) = WIT_FILES.iter().find(|(v, _)| *v == wit) else {
-        let known: Vec<&str> = WIT_FILES.iter().map(|(k, _)| *k).collect();
-        return Err(Error::Usage(crate::t!(
-            "plugin-wit-unknown-version",
-            version = wit,
-            known = known.join(", ")
-        )));
-    };
+    let wit_file = wit_text(wit)?;
     let mut hooks = Vec::new();
     for h in a.hooks.iter().map(|h| h.trim()).filter(|h| !h.is_empty()) {
-        let hook = Hook::parse(h).ok_or_else(|| {
-            Error::Usage(crate::t!(
-                "plugin-call-unknown-hook",
-                hook = h,
-                known = crate::hook::NAMES.join(", ")
-            ))
-        })?;
-        // Versions compare as text while they are 0.N.0 with one-digit N (as the loader does).
-        if hook.since() > wit {
+        let hook = hook_named(h)?;
+        if !hook.in_wit(wit) {
             return Err(Error::Usage(crate::t!(
                 "plugin-new-hook-too-new",
                 hook = h,
@@ -146,13 +132,12 @@ pub fn new(g: &Globals, a: &NewArgs) -> Result<ExitCode> {
     let project = dir.join(a.name);
     let wasm = project.join(format!("{}.wasm", a.name));
     let v2 = wit >= "0.2.0";
-    let quoted = |q: char| {
-        hooks
-            .iter()
-            .map(|h| format!("{q}{h}{q}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    // The same in Rust, Python and JavaScript: `"a", "b"`.
+    let hook_list = hooks
+        .iter()
+        .map(|h| format!("\"{h}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
     let snippet = format!(
         // en: TOML, as runner.toml spells it
         "[[plugin]]\nname = \"{}\"\nwasm = \"{}\"\non_error = \"abort\"\n# allow = {{ exec = [], dirs = [], rw = [], http = [] }}",
@@ -163,21 +148,15 @@ pub fn new(g: &Globals, a: &NewArgs) -> Result<ExitCode> {
         text.replace("@CRATE@", &a.name.replace('-', "_"))
             .replace("@NAME@", a.name)
             .replace("@WIT@", wit)
-            .replace("@HOOKS_RUST@", &quoted('"'))
-            .replace("@HOOKS_LIST@", &quoted('"'))
+            .replace("@HOOKS@", &hook_list)
             .replace(
-                "@CONCURRENT_RUST@",
-                // en: Rust source
+                "@CONCURRENT@",
+                // en: Rust and JavaScript source
                 if v2 { ", concurrent: false" } else { "" },
             )
             .replace(
                 "@CONCURRENT_PY@",
                 if v2 { ", concurrent=False" } else { "" },
-            )
-            .replace(
-                "@CONCURRENT_JS@",
-                // en: JavaScript source
-                if v2 { ", concurrent: false" } else { "" },
             )
             .replace("@LANG@", lang)
             .replace("@FIRST_HOOK@", hooks[0])
@@ -188,7 +167,7 @@ pub fn new(g: &Globals, a: &NewArgs) -> Result<ExitCode> {
         .iter()
         .map(|(rel, text, run)| (PathBuf::from(rel), fill(text), *run))
         .collect();
-    written.push(("wit/plugin.wit".into(), wit_text.to_string(), false));
+    written.push(("wit/plugin.wit".into(), wit_file.to_string(), false));
     written.push(("README.md".into(), fill(README), false));
     create(&dir, &project, &written)?;
     let build = format!("cd {} && ./build.sh", project.display());
@@ -221,10 +200,10 @@ pub fn new(g: &Globals, a: &NewArgs) -> Result<ExitCode> {
             "plugin-new-created",
             dir = project.display().to_string(),
             lang = lang,
-            wit = wit,
-            files = names.join(", ")
+            wit = wit
         )
     );
+    println!("  {} {}", crate::t!("plugin-new-files"), names.join(", "));
     println!("  {}  {build}", crate::t!("plugin-new-build"));
     println!("  {}  {call}", crate::t!("plugin-new-try"));
     println!("  {}", crate::t!("plugin-new-config"));

@@ -217,8 +217,7 @@ impl PluginHost {
             .iter()
             .map(|h| Hook::parse(h).ok_or_else(|| PluginError::UnknownHook(h.clone())))
             .collect::<std::result::Result<Vec<Hook>, _>>()?;
-        // Versions compare as text while they are 0.N.0 with one-digit N.
-        if let Some(h) = hooks.iter().find(|h| h.since() > pre.version()) {
+        if let Some(h) = hooks.iter().find(|h| !h.in_wit(pre.version())) {
             return Err(PluginError::HookTooNew {
                 hook: *h,
                 wit: pre.version(),

@@ -3,12 +3,12 @@
 
 import { log } from 'runner:plugin/host@@WIT@';
 
-const HOOKS = [@HOOKS_LIST@];
+const HOOKS = [@HOOKS@];
 
 // Its name, the hooks it wants, and the authority it needs (runner.toml's `allow` grants it).
 export function describe() {
   const needs = { exec: [], dirs: [], http: [] };
-  return { name: '@NAME@', version: '0.1.0', hooks: HOOKS, needs@CONCURRENT_JS@ };
+  return { name: '@NAME@', version: '0.1.0', hooks: HOOKS, needs@CONCURRENT@ };
 }
 
 // One hook call: a line in runner's log, and the release goes on.

@@ -4,7 +4,7 @@
 import wit_world
 from wit_world.imports import host, types
 
-HOOKS = [@HOOKS_LIST@]
+HOOKS = [@HOOKS@]
 
 
 class WitWorld(wit_world.WitWorld):

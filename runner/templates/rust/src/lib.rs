@@ -12,10 +12,10 @@ export!(Plugin);
 impl Guest for Plugin {
     /// Its name, the hooks it wants, and the authority it needs (runner.toml's `allow` grants it).
     fn describe() -> Info {
-        let hooks = [@HOOKS_RUST@];
+        let hooks = [@HOOKS@];
         let needs = Capabilities { exec: vec![], dirs: vec![], http: vec![] };
         let (name, version) = ("@NAME@".into(), env!("CARGO_PKG_VERSION").into());
-        Info { name, version, hooks: hooks.map(String::from).to_vec(), needs@CONCURRENT_RUST@ }
+        Info { name, version, hooks: hooks.map(String::from).to_vec(), needs@CONCURRENT@ }
     }
 
     /// One hook call: a line in runner's log, and the release goes on.
