@@ -304,6 +304,7 @@ pub enum PluginLang {
     Rust,
     Python,
     Js,
+    C,
 }
 
 /// `runner plugin call`'s arguments: the event and the sandbox, as a `[[plugin]]` table would
@@ -483,7 +484,8 @@ const EX_PLUGIN_NEW: &str = "\
 Examples:
   runner plugin new deploy-notice --language rust     # ./deploy-notice/: Cargo.toml, src/lib.rs, wit/, build.sh
   runner plugin new gate --language python --hooks release-start,before-install
-  runner plugin new notify --language js --wit 0.1.0 --dir ~/plugins";
+  runner plugin new notify --language js --wit 0.1.0 --dir ~/plugins
+  runner plugin new audit --language c                # plugin.c; build.sh makes its bindings";
 
 const EX_PLUGIN_CALL: &str = "\
 Examples:

@@ -1156,6 +1156,13 @@ fn plugin_new_js_builds_and_proceeds() {
     a_new_plugin_builds_and_proceeds("js", &[]);
 }
 
+#[test]
+fn plugin_new_c_builds_and_proceeds() {
+    // wit-bindgen-cli and wasm-tools, installed by cargo once per machine.
+    let tools = crate::util::repo().join("target/c-tools");
+    a_new_plugin_builds_and_proceeds("c", &[("TOOLS", tools)]);
+}
+
 /// `plugin new` writes a whole project or nothing: a dir already there with files in it is
 /// left alone, and a bad name, an unknown hook or a hook newer than `--wit` write nothing.
 #[test]

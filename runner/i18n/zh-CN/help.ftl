@@ -200,6 +200,7 @@ runner-plugin-new-examples =
       runner plugin new deploy-notice --language rust     # ./deploy-notice/：Cargo.toml、src/lib.rs、wit/、build.sh
       runner plugin new gate --language python --hooks release-start,before-install
       runner plugin new notify --language js --wit 0.1.0 --dir ~/plugins
+      runner plugin new audit --language c                # plugin.c；build.sh 生成它的绑定
 
 runner-fleet-about = 集群相关命令（在中控机上）
 runner-fleet-restore-about = 让被滚动发布摘流的主机恢复流量：为它执行该应用上次集群滚动的 after-host 钩子（nginx-drain 会恢复它的 server）

@@ -1,4 +1,4 @@
-//! `runner plugin new <name> --lang rust|python|js`: a standalone plugin project that builds
+//! `runner plugin new <name> --language rust|python|js|c`: a standalone plugin project that builds
 //! against the WIT package this runner embeds, from the templates in `runner/templates/`.
 
 use std::path::{Path, PathBuf};
@@ -75,6 +75,19 @@ const JS: &[File] = &[
         false,
     ),
 ];
+const C: &[File] = &[
+    (
+        "plugin.c",
+        include_str!("../../templates/c/plugin.c"),
+        false,
+    ),
+    ("build.sh", include_str!("../../templates/c/build.sh"), true),
+    (
+        ".gitignore",
+        include_str!("../../templates/c/gitignore"),
+        false,
+    ),
+];
 const README: &str = include_str!("../../templates/README.md");
 
 /// What `runner plugin new` is asked for.
@@ -127,6 +140,7 @@ pub fn new(g: &Globals, a: &NewArgs) -> Result<ExitCode> {
         PluginLang::Rust => (RUST, "Rust", "src/lib.rs"),
         PluginLang::Python => (PYTHON, "Python", "app.py"),
         PluginLang::Js => (JS, "JavaScript", "plugin.js"),
+        PluginLang::C => (C, "C", "plugin.c"),
     };
     let dir = std::path::absolute(a.dir).unwrap_or_else(|_| a.dir.to_path_buf());
     let project = dir.join(a.name);
@@ -283,6 +297,7 @@ mod tests {
             (RUST, "src/lib.rs", "//"),
             (PYTHON, "app.py", "#"),
             (JS, "plugin.js", "//"),
+            (C, "plugin.c", "//"),
         ] {
             let text = files.iter().find(|f| f.0 == main).unwrap().1;
             let mut in_doc = false;
