@@ -125,7 +125,9 @@ class Tree:
         return sum(1 for v in self.members(procs).values() if v[0] == comm)
 
 
-def start_sshds(rb, procs, work, hosts, log_level="ERROR"):
+def start_sshds(rb, procs, work, hosts, log_level="ERROR", home=None):
+    """One sshd per simulated host on 127.0.0.1. `home`: the HOME its sessions get (sshd's
+    SetEnv), so the login shell reads that dir's dotfiles rather than the account's."""
     d = os.path.join(work, "runner-ssh")
     subprocess.run(["rm", "-rf", d], check=True)
     os.makedirs(d)
@@ -160,7 +162,7 @@ LogLevel {log_level}
 UseDNS no
 MaxStartups 100
 MaxSessions 100
-""")
+""" + (f"SetEnv HOME={home}\n" if home else ""))
         p = procs.start(["/usr/sbin/sshd", "-D", "-e", "-f", conf],
                         stdout=open(os.path.join(d, f"sshd-{h}.log"), "ab"), stderr=subprocess.STDOUT)
         out[h] = {"port": port, "pgid": p.pid}

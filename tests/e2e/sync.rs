@@ -677,15 +677,15 @@ fn a_hostile_delta_changes_nothing() {
     let root = sb.root.join("root");
     let outside = sb.root.join("outside");
     fs::create_dir_all(&outside).unwrap();
-    fs::write(outside.join("x.jar"), noise(200 << 10, 3)).unwrap();
+    fs::write(outside.join("x.jar"), noise(1200 << 10, 3)).unwrap();
     let mut p = Peer::start(&root);
     std::os::unix::fs::symlink(&outside, root.join("link")).unwrap();
-    let old = noise(200 << 10, 5);
+    let old = noise(1200 << 10, 5);
     assert!(matches!(p.put("lib/app.jar", &old), Msg::Staged { .. }));
     p.send(&Msg::Commit);
     assert!(matches!(p.recv(), Msg::Committed { files: 1 }));
     let mut new = old.clone();
-    new[100_000..100_100].copy_from_slice(&noise(100, 7));
+    new[600_000..600_100].copy_from_slice(&noise(100, 7));
     let new_sha = sha_bytes(&new);
 
     // Only a real file under the root has a signature: not a missing one, not one outside.
@@ -722,7 +722,7 @@ fn a_hostile_delta_changes_nothing() {
         p.put_delta("lib/app.jar", b"garbage", new.len() as u64, new_sha.clone()),
         "delta",
     );
-    let other = delta::diff(delta::signature(&noise(200 << 10, 9)), &new);
+    let other = delta::diff(delta::signature(&noise(1200 << 10, 9)), &new);
     if let Some(other) = other {
         refused(
             p.put_delta("lib/app.jar", &other, new.len() as u64, new_sha.clone()),
@@ -752,7 +752,7 @@ fn a_hostile_delta_changes_nothing() {
     );
     assert_eq!(
         fs::read(outside.join("x.jar")).unwrap(),
-        noise(200 << 10, 3)
+        noise(1200 << 10, 3)
     );
     assert!(!root.join("lib/missing.jar").exists());
 

@@ -15,8 +15,10 @@ use std::path::Path;
 
 use fast_rsync::{Signature, SignatureOptions};
 
-/// Files smaller than this go whole: a round trip for a signature costs more than they do.
-pub const MIN: u64 = 64 << 10;
+/// Files smaller than this go whole. A jar below it is usually rewritten whole by its build, so
+/// its signature and delta only cost CPU at both ends, and sent whole it is at most 8 ms of a
+/// 1 Gbit/s link (bench/oneshot.py's burst: 50 rewritten 500 KB jars, see the README).
+pub const MIN: u64 = 1 << 20;
 /// Files larger than this go whole: each end holds the old and the new copy in memory.
 pub const MAX: u64 = 512 << 20;
 /// The largest signature runner reads (a 512 MiB file at the smallest block size is 7.5 MiB).
