@@ -148,6 +148,14 @@ pub fn stat(root: &Path, rel: &str) -> Result<Entry> {
     })
 }
 
+impl Entry {
+    /// Whether the file under `root` still is what the walk saw: same inode, size, mtime and
+    /// ctime. A check that read the file (a jar's zip directory) holds for this entry only then.
+    pub fn unchanged(&self, root: &Path) -> bool {
+        fs::symlink_metadata(root.join(&self.rel)).is_ok_and(|md| key_of(&md) == self.key)
+    }
+}
+
 fn key_of(md: &fs::Metadata) -> CacheKey {
     CacheKey {
         size: md.size(),

@@ -40,6 +40,11 @@ pub enum JarError {
 
     #[error("{}", crate::t!("jar-empty"))]
     Empty { path: PathBuf },
+
+    /// It read as a zip, but it is no longer the file that was listed and hashed: still being
+    /// written.
+    #[error("{}", crate::t!("jar-changed"))]
+    Changed { path: PathBuf },
 }
 
 /// Whether a file name is a zip-format archive runner should check before touching anything.

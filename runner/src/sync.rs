@@ -138,11 +138,32 @@ pub(crate) fn local_manifest(cfg: &Config, source: &Path) -> Result<(Vec<WireEnt
     let entries = inventory::walk(source, &globset::GlobSet::empty())?;
     let mut cache = HashCache::open(&cfg.state_dir, source);
     cache.fill(&entries);
+    let r = checked(source, &entries, &mut cache);
+    cache.retain(&entries);
+    cache.save();
+    r
+}
+
+/// The walked and hashed `entries` as wire entries, archives that do not read held back. The
+/// zip check reads the file as it is now, which holds for the size and sha256 sent only if the
+/// file is still what the walk saw: a jar truncated by its writer when listed and hashed, and
+/// whole again when checked, would otherwise go out empty.
+fn checked(
+    source: &Path,
+    entries: &[inventory::Entry],
+    cache: &mut HashCache,
+) -> Result<(Vec<WireEntry>, Skipped)> {
     let mut out = Vec::new();
     let mut skipped = Vec::new();
-    for e in &entries {
+    for e in entries {
         if jar::is_archive(&e.rel) && !cache.zip_ok(e) {
-            if let Err(why) = jar::check(&source.join(&e.rel)) {
+            let path = source.join(&e.rel);
+            let verdict = jar::check(&path).and_then(|()| {
+                e.unchanged(source)
+                    .then_some(())
+                    .ok_or(jar::JarError::Changed { path })
+            });
+            if let Err(why) = verdict {
                 skipped.push((e.rel.clone(), incomplete(&why)));
                 continue;
             }
@@ -156,8 +177,6 @@ pub(crate) fn local_manifest(cfg: &Config, source: &Path) -> Result<(Vec<WireEnt
             sha256: cache.hash(e, &mut |_| {})?,
         });
     }
-    cache.retain(&entries);
-    cache.save();
     Ok((out, skipped))
 }
 
@@ -202,4 +221,52 @@ pub fn run(
     report.target = row.target.clone();
     report.ms = t.elapsed().as_millis() as u64;
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn jar_bytes() -> Vec<u8> {
+        let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        z.start_file("a.class", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(b"class bytes").unwrap();
+        z.finish().unwrap().into_inner()
+    }
+
+    /// A jar its writer had truncated when it was listed and hashed, and has written whole by
+    /// the time its zip directory is read: held back, never sent as the empty file it was.
+    #[test]
+    fn a_jar_rewritten_after_it_was_hashed_is_held_back() {
+        let dir = std::env::temp_dir().join(format!("runner-sync-race-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let (src, state) = (dir.join("src"), dir.join("state"));
+        std::fs::create_dir_all(&src).unwrap();
+        std::fs::write(src.join("app.jar"), b"").unwrap();
+        std::fs::write(src.join("lib.jar"), jar_bytes()).unwrap();
+        let entries = inventory::walk(&src, &globset::GlobSet::empty()).unwrap();
+        let mut cache = HashCache::open(&state, &src);
+        cache.fill(&entries);
+        // The writer (cp) finishes after the hash and before the check.
+        std::fs::write(src.join("app.jar"), jar_bytes()).unwrap();
+        let (out, skipped) = checked(&src, &entries, &mut cache).unwrap();
+        let sent: Vec<&str> = out.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(sent, ["lib.jar"]);
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(skipped[0].0, "app.jar");
+        assert!(
+            skipped[0].1.english().contains("changed while it was read"),
+            "{}",
+            skipped[0].1.english()
+        );
+        // Listed again, whole: it goes.
+        let entries = inventory::walk(&src, &globset::GlobSet::empty()).unwrap();
+        cache.fill(&entries);
+        let (out, skipped) = checked(&src, &entries, &mut cache).unwrap();
+        assert_eq!(out.len(), 2);
+        assert!(skipped.is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

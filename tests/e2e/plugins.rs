@@ -1156,6 +1156,48 @@ fn plugin_new_js_builds_and_proceeds() {
     a_new_plugin_builds_and_proceeds("js", &[]);
 }
 
+/// The C template's build.sh on a host without the toolchain: it names what is missing and the
+/// package that brings it, before installing or writing anything.
+#[test]
+fn plugin_new_c_names_what_is_missing() {
+    let sb = Sandbox::new("pluginnewcbare");
+    sb.run(&[
+        "plugin",
+        "new",
+        "bare",
+        "--language",
+        "c",
+        "--dir",
+        sb.root.to_str().unwrap(),
+    ])
+    .success();
+    // A PATH with the shell and nothing else: no clang, no cargo.
+    let bin = sb.root.join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    for tool in ["bash", "dirname"] {
+        std::os::unix::fs::symlink(format!("/usr/bin/{tool}"), bin.join(tool)).unwrap();
+    }
+    let dir = sb.root.join("bare");
+    let out = std::process::Command::new(dir.join("build.sh"))
+        .env("PATH", &bin)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("clang not found: apt-get install clang"),
+        "{err}"
+    );
+    let left: Vec<_> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        !left.iter().any(|n| n == ".tools" || n == "build"),
+        "{left:?}"
+    );
+}
+
 #[test]
 fn plugin_new_c_builds_and_proceeds() {
     // wit-bindgen-cli and wasm-tools, installed by cargo once per machine.

@@ -100,6 +100,7 @@ restart-output = ; output ({ $path }):
 ## jar.rs: a staged jar that is not a complete zip
 jar-truncated = entry { $entry } runs past the end of the file
 jar-empty = no entries
+jar-changed = it changed while it was read (still being written)
 
 ## lock.rs, interrupt.rs
 lock-cannot-clear = cannot clear lock holder: { $error }

@@ -100,6 +100,7 @@ restart-output = ；输出（{ $path }）：
 ## jar.rs：暂存的 jar 包不是完整的 zip
 jar-truncated = 条目 { $entry } 超出了文件末尾（文件不完整）
 jar-empty = 没有任何条目
+jar-changed = 读取期间文件发生了变化（仍在写入）
 
 ## lock.rs、interrupt.rs
 lock-cannot-clear = 无法清除锁的持有者信息：{ $error }

@@ -6,6 +6,15 @@
 # against its sha256).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
+missing() { echo "build.sh: $1 not found: $2" >&2; exit 1; }
+command -v clang >/dev/null || missing clang "apt-get install clang"
+command -v wasm-ld >/dev/null || missing wasm-ld "apt-get install lld"
+command -v curl >/dev/null || missing curl "apt-get install curl"
+command -v cargo >/dev/null || missing cargo "install Rust with rustup"
+[[ "$(clang --target=wasm32-wasi -print-file-name=libc.a)" == /* ]] ||
+    missing "wasi-libc for clang" "apt-get install wasi-libc"
+[[ -e "$(clang --target=wasm32-wasi -print-libgcc-file-name)" ]] ||
+    missing "compiler-rt for wasm32" "apt-get install libclang-rt-14-dev-wasm32"
 tools="$(realpath -m "${TOOLS:-.tools}")"
 wit_bindgen=0.61.1 wasm_tools=1.258.3 adapter=48.0.8
 adapter_sha256=d3a1674fffec103c1d4367d4417a3bd5423cde3cfd56ff3b326b5fc72c0a8ebd
