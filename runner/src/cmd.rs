@@ -175,8 +175,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 event: c.event.as_deref(),
                 allow: crate::config::Allow {
                     exec: c.allow_exec.clone(),
-                    dirs: c.allow_dir.iter().map(absolute).collect(),
-                    rw: c.allow_rw.iter().map(absolute).collect(),
+                    dirs: c.allow_dir.iter().map(crate::fsutil::absolute).collect(),
+                    rw: c.allow_rw.iter().map(crate::fsutil::absolute).collect(),
                     http: c.allow_http.clone(),
                 },
                 timeout: c.timeout,
@@ -333,10 +333,4 @@ pub(crate) fn select<'c>(cfg: &'c Config, names: &[String], all: bool) -> Result
         return Ok(cfg.apps.values().collect());
     }
     names.iter().map(|n| cfg.app(n)).collect()
-}
-
-/// A path given on the command line, made absolute against the current dir (as granted dirs
-/// are, which plugins see at their real paths).
-fn absolute(p: &std::path::PathBuf) -> std::path::PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.clone())
 }

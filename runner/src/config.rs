@@ -455,7 +455,7 @@ fn base_dir(path: &Path) -> PathBuf {
             }
         })
         .unwrap_or(Path::new("."));
-    std::path::absolute(base).unwrap_or_else(|_| base.to_path_buf())
+    crate::fsutil::absolute(base)
 }
 
 fn keep_releases(doc: &Doc, keep: Option<Spanned<usize>>) -> Result<usize> {

@@ -7,6 +7,13 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+/// `p` made absolute against the current dir (not resolving symlinks), or as given if the
+/// current dir cannot be read.
+pub fn absolute(p: impl AsRef<Path>) -> PathBuf {
+    let p = p.as_ref();
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
 /// The temp name a new file is prepared under: hidden, in the target's directory.
 pub fn temp_path(target: &Path) -> PathBuf {
     let name = target.file_name().unwrap_or_default().to_string_lossy();

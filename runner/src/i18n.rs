@@ -382,7 +382,11 @@ mod tests {
     /// The string literals of a Rust source, outside comments and before its tests: the line
     /// each starts on, its text, and the code just before it (to tell whose argument it is).
     fn literals(src: &str) -> Vec<(usize, String, String)> {
-        let src = match src.find("#[cfg(test)]\nmod tests") {
+        let tests = [
+            "#[cfg(test)]\nmod tests",
+            "#[cfg(test)]\npub(crate) mod tests",
+        ];
+        let src = match tests.iter().filter_map(|t| src.find(t)).min() {
             Some(i) => &src[..i],
             None => src,
         };

@@ -150,11 +150,12 @@ pub fn diff(old: &Path, new: &Path) -> Result<EntryDiff, JarError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::io::Write;
 
-    fn jar(path: &Path, files: &[(&str, &[u8])]) {
+    /// Writes a jar of `files` (name, content) at `path`.
+    pub(crate) fn jar(path: &Path, files: &[(&str, &[u8])]) {
         let mut z = zip::ZipWriter::new(File::create(path).unwrap());
         for (n, b) in files {
             z.start_file(*n, zip::write::SimpleFileOptions::default())

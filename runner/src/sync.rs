@@ -158,11 +158,10 @@ fn checked(
     for e in entries {
         if jar::is_archive(&e.rel) && !cache.zip_ok(e) {
             let path = source.join(&e.rel);
-            let verdict = jar::check(&path).and_then(|()| {
-                e.unchanged(source)
-                    .then_some(())
-                    .ok_or(jar::JarError::Changed { path })
-            });
+            let verdict = match jar::check(&path) {
+                Ok(()) if !e.unchanged(source) => Err(jar::JarError::Changed { path }),
+                v => v,
+            };
             if let Err(why) = verdict {
                 skipped.push((e.rel.clone(), incomplete(&why)));
                 continue;
@@ -226,15 +225,7 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-
-    fn jar_bytes() -> Vec<u8> {
-        let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        z.start_file("a.class", zip::write::SimpleFileOptions::default())
-            .unwrap();
-        z.write_all(b"class bytes").unwrap();
-        z.finish().unwrap().into_inner()
-    }
+    use crate::jar::tests::jar;
 
     /// A jar its writer had truncated when it was listed and hashed, and has written whole by
     /// the time its zip directory is read: held back, never sent as the empty file it was.
@@ -245,12 +236,12 @@ mod tests {
         let (src, state) = (dir.join("src"), dir.join("state"));
         std::fs::create_dir_all(&src).unwrap();
         std::fs::write(src.join("app.jar"), b"").unwrap();
-        std::fs::write(src.join("lib.jar"), jar_bytes()).unwrap();
+        jar(&src.join("lib.jar"), &[("a.class", b"class bytes")]);
         let entries = inventory::walk(&src, &globset::GlobSet::empty()).unwrap();
         let mut cache = HashCache::open(&state, &src);
         cache.fill(&entries);
         // The writer (cp) finishes after the hash and before the check.
-        std::fs::write(src.join("app.jar"), jar_bytes()).unwrap();
+        jar(&src.join("app.jar"), &[("a.class", b"class bytes")]);
         let (out, skipped) = checked(&src, &entries, &mut cache).unwrap();
         let sent: Vec<&str> = out.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(sent, ["lib.jar"]);

@@ -56,7 +56,7 @@ fn served(
         (None, Some(app)) => {
             let (path, cfg) = g.load()?;
             let staging = cfg.app(&app)?.staging.clone();
-            let config = std::path::absolute(&path).unwrap_or(path);
+            let config = crate::fsutil::absolute(&path);
             let cache = ReleaseCache {
                 state_dir: cfg.state_dir.clone(),
                 staging: staging.clone(),

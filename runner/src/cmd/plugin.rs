@@ -207,8 +207,6 @@ pub fn check(g: &Globals, wasm: &Path) -> Result<ExitCode> {
     Ok(ExitCode::DONE)
 }
 
-/// `runner plugin wit`: the WIT package of `version` as `<out>/plugin.wit`, or of every version
-/// as `<out>/<version>/plugin.wit`; prints each file written.
 /// The text of the WIT package `version` built into this runner, or a usage error naming those
 /// it has.
 pub(super) fn wit_text(version: &str) -> Result<&'static str> {
@@ -238,6 +236,8 @@ pub(super) fn hook_named(name: &str) -> Result<Hook> {
     })
 }
 
+/// `runner plugin wit`: the WIT package of `version` as `<out>/plugin.wit`, or of every version
+/// as `<out>/<version>/plugin.wit`; prints each file written.
 pub fn wit(g: &Globals, version: Option<&str>, out: &Path) -> Result<ExitCode> {
     use crate::plugin::wit::WIT_FILES;
     let files: Vec<(std::path::PathBuf, &str)> = match version {

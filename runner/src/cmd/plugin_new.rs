@@ -142,7 +142,7 @@ pub fn new(g: &Globals, a: &NewArgs) -> Result<ExitCode> {
         PluginLang::Js => (JS, "JavaScript", "plugin.js"),
         PluginLang::C => (C, "C", "plugin.c"),
     };
-    let dir = std::path::absolute(a.dir).unwrap_or_else(|_| a.dir.to_path_buf());
+    let dir = crate::fsutil::absolute(a.dir);
     let project = dir.join(a.name);
     let wasm = project.join(format!("{}.wasm", a.name));
     let v2 = wit >= "0.2.0";

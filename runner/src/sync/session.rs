@@ -30,7 +30,7 @@ static LOCAL_CONFIG: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLo
 
 /// Tells the agents of `file://` targets the config this runner reads.
 pub fn local_config(path: &Path) {
-    let _ = LOCAL_CONFIG.set(std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()));
+    let _ = LOCAL_CONFIG.set(crate::fsutil::absolute(path));
 }
 
 /// A live `runner agent --stdio` on the other end.
