@@ -6,6 +6,7 @@
 //! rebuilt into the temp name and checked the same way.
 
 pub mod delta;
+pub mod mux;
 pub mod protocol;
 
 use std::fs::{self, OpenOptions};

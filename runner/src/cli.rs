@@ -194,14 +194,18 @@ pub enum Command {
         #[arg(
             long,
             value_name = "DIR",
-            required_unless_present = "app",
-            conflicts_with = "app"
+            required_unless_present_any = ["app", "mux"],
+            conflicts_with_all = ["app", "mux"]
         )]
         root: Option<PathBuf>,
         /// Serve this app's staging dir (from this host's config) and run its releases for a
         /// fleet release on the central box
-        #[arg(long, value_name = "APP")]
+        #[arg(long, value_name = "APP", conflicts_with = "mux")]
         app: Option<String>,
+        /// Serve several dirs at once, each opened by the client on one stream (what runner's
+        /// ssh:// sync rows to one host share)
+        #[arg(long)]
+        mux: bool,
     },
     /// Plugin commands
     Plugin {

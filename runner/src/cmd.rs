@@ -130,7 +130,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             allow_delete_all,
             ..
         } => watch::run(&g, settle, reconcile_every, Guard::from(allow_delete_all)),
-        Command::Agent { root, app, .. } => Ok(agent::run(&g, root, app)),
+        Command::Agent { root, app, mux, .. } => Ok(agent::run(&g, root, app, mux)),
         Command::Plugin {
             command: PluginCommand::List,
         } => plugin::list(&g),

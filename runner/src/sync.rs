@@ -3,6 +3,7 @@
 //! ssh (`sync/ssh.rs`), and `rsync://` through the system `rsync` (`sync/rsync.rs`). A staged
 //! jar whose zip central directory does not read is never pushed.
 
+mod mux;
 mod rsync;
 mod session;
 mod ssh;
@@ -12,6 +13,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+pub use self::mux::keep_only;
 pub use self::session::{Session, local_config};
 pub use self::ssh::{AgentInstall, install_agent, share_connections};
 use crate::address::Url;

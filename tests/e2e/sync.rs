@@ -8,6 +8,7 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use runner::agent::mux;
 use runner::agent::protocol::{Frame, Msg, WireEntry, read_frame, write_data, write_msg};
 
 use crate::util::{RUNNER, Sandbox, free_port, jar, sha_bytes, tree, wait_listening};
@@ -36,12 +37,12 @@ impl Sshd {
     }
 
     /// An sshd that logs each login to `log`.
-    fn start_logged(root: &Path, log: &Path) -> Sshd {
+    pub fn start_logged(root: &Path, log: &Path) -> Sshd {
         Sshd::start_full(root, free_port(), "", Some(log))
     }
 
     /// The logins `log` (of [`Sshd::start_logged`]) recorded.
-    fn logins(log: &Path) -> usize {
+    pub fn logins(log: &Path) -> usize {
         fs::read_to_string(log)
             .unwrap_or_default()
             .matches("Accepted publickey")
@@ -106,7 +107,7 @@ impl Sshd {
         }
     }
 
-    fn target(&self, path: &Path) -> String {
+    pub fn target(&self, path: &Path) -> String {
         let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
         format!("ssh://{user}@127.0.0.1:{}{}", self.port, path.display())
     }
@@ -381,7 +382,13 @@ fn ssh_connections_are_shared_and_kept() {
     .unwrap();
     fs::write(src.join("notes.txt"), "v3").unwrap();
     sb.run(&["sync", "-j", "1"]).success();
-    assert_eq!(Sshd::logins(&log), 3, "two more logins, one per row");
+    assert_eq!(
+        Sshd::logins(&log),
+        2,
+        "one more login, for one ssh session that carries both rows"
+    );
+    assert_eq!(tree(&sb.root.join("remote-a")), tree(&src));
+    assert_eq!(tree(&sb.root.join("remote-b")), tree(&src));
     // The shared connection outlives runner by design (60 s): end it with the test.
     for d in dirs {
         let _ = Command::new("ssh")
@@ -652,6 +659,205 @@ fn a_hostile_peer_writes_nothing_outside_the_root() {
         fs::read_dir(&outside).unwrap().next().is_none(),
         "nothing written outside root"
     );
+}
+
+/// Talks raw mux frames to `runner agent --stdio --mux`: each channel a session of the sync
+/// protocol, its frames reassembled from the channel's data.
+struct MuxPeer {
+    child: Child,
+    /// Each channel's bytes not yet read as frames, and whether the agent closed it (status).
+    got: BTreeMap<u32, (Vec<u8>, Option<i32>, String)>,
+}
+
+impl MuxPeer {
+    fn start() -> MuxPeer {
+        let child = Command::new(RUNNER)
+            .args(["agent", "--stdio", "--mux"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        MuxPeer {
+            child,
+            got: BTreeMap::new(),
+        }
+    }
+
+    fn raw(&mut self, op: u8, ch: u32, payload: &[u8]) {
+        let w = self.child.stdin.as_mut().unwrap();
+        mux::write_mux(w, op, ch, payload).unwrap();
+        w.flush().unwrap();
+    }
+
+    fn open(&mut self, ch: u32, root: &Path) {
+        self.raw(mux::OPEN, ch, root.as_os_str().as_encoded_bytes());
+    }
+
+    fn send(&mut self, ch: u32, m: &Msg) {
+        let mut b = Vec::new();
+        write_msg(&mut b, m).unwrap();
+        self.raw(mux::DATA, ch, &b);
+    }
+
+    fn data(&mut self, ch: u32, bytes: &[u8]) {
+        let mut b = Vec::new();
+        write_data(&mut b, bytes).unwrap();
+        self.raw(mux::DATA, ch, &b);
+    }
+
+    /// Reads the stream until `ch` has a whole frame (a message) or is closed (None).
+    fn recv(&mut self, ch: u32) -> Option<Msg> {
+        loop {
+            let (buf, status, _) = self.got.entry(ch).or_default();
+            if buf.len() >= 4 {
+                let len = u32::from_be_bytes(buf[..4].try_into().unwrap()) as usize;
+                if buf.len() >= 4 + len {
+                    let frame: Vec<u8> = buf.drain(..4 + len).collect();
+                    match read_frame(&mut &frame[..]).unwrap() {
+                        Frame::Msg(m) => return Some(m),
+                        Frame::Data(_) => panic!("data on channel {ch}"),
+                    }
+                }
+            }
+            if status.is_some() {
+                return None;
+            }
+            let f = mux::read_mux(self.child.stdout.as_mut().unwrap()).unwrap();
+            let (buf, status, said) = self.got.entry(f.channel).or_default();
+            match f.op {
+                mux::DATA => buf.extend_from_slice(&f.payload),
+                mux::SAID => said.push_str(&String::from_utf8_lossy(&f.payload)),
+                mux::CLOSE => *status = Some(i32::from_be_bytes(f.payload[..].try_into().unwrap())),
+                op => panic!("op {op} from the agent"),
+            }
+        }
+    }
+
+    fn hello(&mut self, ch: u32) {
+        self.send(
+            ch,
+            &Msg::Hello {
+                version: runner::agent::protocol::VERSION,
+                runner: "test".into(),
+            },
+        );
+        assert!(matches!(self.recv(ch), Some(Msg::Hello { .. })));
+    }
+
+    fn put_header(&mut self, ch: u32, path: &str, body: &[u8]) {
+        self.send(
+            ch,
+            &Msg::Put(WireEntry {
+                path: path.into(),
+                size: body.len() as u64,
+                mode: 0o644,
+                mtime_ns: 0,
+                sha256: sha_bytes(body),
+            }),
+        );
+    }
+
+    fn put(&mut self, ch: u32, path: &str, body: &[u8]) -> Msg {
+        self.put_header(ch, path, body);
+        self.data(ch, body);
+        self.send(ch, &Msg::End);
+        self.recv(ch).expect("an answer")
+    }
+}
+
+/// One agent serves several roots over one stream, each channel a session of its own with the
+/// same checks as `--root`: a channel's refusals, its interleaved data and its end leave the
+/// others alone; a channel that cannot be served is told why; a broken stream ends them all
+/// and writes nothing half.
+#[test]
+fn one_agent_serves_several_roots_over_one_stream() {
+    let sb = Sandbox::new("muxpeer");
+    let (a, b, outside) = (
+        sb.root.join("a"),
+        sb.root.join("b"),
+        sb.root.join("outside"),
+    );
+    fs::create_dir_all(&outside).unwrap();
+    fs::write(sb.root.join("file"), "not a dir").unwrap();
+    let mut p = MuxPeer::start();
+    p.open(1, &a);
+    p.open(2, &b);
+    p.hello(1);
+    p.hello(2);
+    // A root that cannot be made: that channel is told why and closed, the others go on.
+    p.open(3, &sb.root.join("file/sub"));
+    p.send(
+        3,
+        &Msg::Hello {
+            version: runner::agent::protocol::VERSION,
+            runner: "test".into(),
+        },
+    );
+    assert_eq!(p.recv(3), None);
+    assert_eq!(p.got[&3].1, Some(1));
+    assert!(p.got[&3].2.contains("file/sub"), "{:?}", p.got[&3].2);
+    // A file's data interleaved with another channel's whole session.
+    let big = noise(3 << 20, 7);
+    p.put_header(1, "lib/big.jar", &big);
+    p.data(1, &big[..1 << 20]);
+    match p.put(2, "../outside/x.jar", b"pwned") {
+        Msg::Error { message } => assert!(message.starts_with("../outside"), "{message}"),
+        other => panic!("accepted: {other:?}"),
+    }
+    assert!(matches!(p.put(2, "b.jar", b"bee"), Msg::Staged { .. }));
+    p.send(2, &Msg::Commit);
+    assert!(matches!(p.recv(2), Some(Msg::Committed { files: 1 })));
+    p.data(1, &big[1 << 20..2 << 20]);
+    p.data(1, &big[2 << 20..]);
+    p.send(1, &Msg::End);
+    assert!(matches!(p.recv(1), Some(Msg::Staged { .. })));
+    p.send(1, &Msg::Commit);
+    assert!(matches!(p.recv(1), Some(Msg::Committed { files: 1 })));
+    assert_eq!(fs::read(a.join("lib/big.jar")).unwrap(), big);
+    assert_eq!(fs::read(b.join("b.jar")).unwrap(), b"bee");
+    // The client closes channel 2: its session ends cleanly; data after that is dropped.
+    p.raw(mux::CLOSE, 2, &[]);
+    assert_eq!(p.recv(2), None);
+    assert_eq!(p.got[&2].1, Some(0));
+    p.data(2, b"late");
+    // Channel 1 is still served. A file staged and never committed, then a broken stream:
+    // every session ends, the agent exits 1 and names why, nothing half-written is left.
+    assert!(matches!(
+        p.put(1, "lib/later.jar", b"later"),
+        Msg::Staged { .. }
+    ));
+    let w = p.child.stdin.as_mut().unwrap();
+    w.write_all(&u32::MAX.to_be_bytes()).unwrap();
+    w.flush().unwrap();
+    let out = p.child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("exceeds the limit"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!a.join("lib/later.jar").exists());
+    assert_eq!(
+        fs::read_dir(a.join("lib")).unwrap().count(),
+        1,
+        "no temp file left"
+    );
+    assert!(fs::read_dir(&outside).unwrap().next().is_none());
+}
+
+/// Opening a channel that is open is a broken stream.
+#[test]
+fn a_channel_opened_twice_ends_the_stream() {
+    let sb = Sandbox::new("muxtwice");
+    let mut p = MuxPeer::start();
+    p.open(5, &sb.root.join("a"));
+    p.hello(5);
+    p.open(5, &sb.root.join("b"));
+    let out = p.child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("channel 5"));
+    assert!(!sb.root.join("b").exists());
 }
 
 /// Bytes that do not compress or repeat, as a jar's deflated entries.

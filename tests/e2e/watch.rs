@@ -448,3 +448,89 @@ fn the_service_status_and_a_reload_that_adds_and_removes_targets() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).contains("not running"));
 }
+
+/// The pids of `pid`'s children whose command is `comm`.
+fn children(pid: u32, comm: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let ppid = stat[close + 2..].split(' ').nth(1);
+        if &stat[open + 1..close] == comm && ppid == Some(&pid.to_string()) {
+            out.push(stat[..open].trim().parse().unwrap());
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The rows to one host share one ssh session and one agent there, even with the operator's
+/// own `ControlMaster=no`, and a reload (SIGHUP) keeps that session: three rows, one ssh, one
+/// login, before and after.
+#[test]
+fn a_hosts_rows_share_one_ssh_and_a_reload_keeps_it() {
+    let holder = Sandbox::new("wmuxsshd");
+    let log = holder.root.join("sshd.log");
+    let sshd = Sshd::start_logged(&holder.root, &log);
+    let sb = Sandbox::new("wmux");
+    let client_config = holder.root.join("sshd/ssh_config");
+    let mut rows = String::new();
+    let mut pairs = Vec::new();
+    for i in 0..3 {
+        let (src, dst) = (
+            sb.staging(&format!("app{i}")),
+            sb.root.join(format!("remote{i}")),
+        );
+        fs::create_dir_all(src.join("lib")).unwrap();
+        fs::write(
+            src.join("lib/a.jar"),
+            jar(&[("A", format!("{i}").as_bytes())]),
+        )
+        .unwrap();
+        rows.push_str(&format!(
+            "\n[[sync]]\nsource = \"{}\"\ntarget = \"{}\"\nssh_options = [\"-F\", \"{}\", \"-o\", \"ControlMaster=no\"]\nagent = \"{RUNNER}\"\n",
+            src.display(),
+            sshd.target(&dst),
+            client_config.display()
+        ));
+        pairs.push((src, dst));
+    }
+    let sb = sb.with_extra(&rows).write_config();
+    let w = Watch::start(&sb);
+    let synced = |w: &Watch| w.log().matches("\"synced\"").count();
+    wait_until(
+        "every row's first reconcile",
+        Duration::from_secs(30),
+        || synced(&w) >= 3,
+    );
+    for (src, dst) in &pairs {
+        assert_eq!(tree(dst), tree(src));
+    }
+    let pid = w.child.as_ref().unwrap().id();
+    let ssh = children(pid, "ssh");
+    assert_eq!(ssh.len(), 1, "one ssh for the three rows: {ssh:?}");
+    assert_eq!(Sshd::logins(&log), 1);
+    w.hup();
+    wait_until(
+        "every row reconciled again",
+        Duration::from_secs(30),
+        || synced(&w) >= 6,
+    );
+    fs::write(pairs[1].0.join("lib/new.jar"), jar(&[("N", b"new")])).unwrap();
+    wait_until("the new jar", Duration::from_secs(30), || {
+        tree(&pairs[1].1) == tree(&pairs[1].0)
+    });
+    assert_eq!(children(pid, "ssh"), ssh, "the same ssh after the reload");
+    assert_eq!(
+        Sshd::logins(&log),
+        1,
+        "{}",
+        fs::read_to_string(&log).unwrap()
+    );
+    assert!(w.stop().success());
+}

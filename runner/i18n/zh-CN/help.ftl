@@ -157,6 +157,7 @@ runner-agent-about = 同步目标的远端：在标准输入/输出上使用同�
 runner-agent--stdio = 使用标准输入/输出（唯一的传输方式）
 runner-agent--root = 允许写入的目录；目录之外的任何东西都不会动
 runner-agent--app = 提供本机配置中该应用的暂存目录，并为中控机的集群发布执行该应用的发布
+runner-agent--mux = 同时服务多个目录，每个目录由客户端在同一条流上打开（runner 发往同一主机的各条 ssh:// 同步共用它）
 
 runner-config-about = 配置相关命令
 runner-config-check-about = 解析并校验配置；打印解析后的结果

@@ -2,6 +2,7 @@
 //! target, and of a fleet release's session with this host.
 
 use std::io::Write;
+use std::os::fd::AsFd;
 use std::path::PathBuf;
 
 use crate::agent::{self, AppAgent, ReleaseCache, protocol};
@@ -10,9 +11,13 @@ use crate::report;
 
 use super::Globals;
 
-/// Serves one session on stdin/stdout. Errors are told to the client in the protocol (so it
-/// can show why) as well as on stderr, and become the exit code: nothing else reads them.
-pub fn run(g: &Globals, root: Option<PathBuf>, app: Option<String>) -> ExitCode {
+/// Serves one session on stdin/stdout (`--mux`: several, see `agent/mux.rs`). Errors are told
+/// to the client in the protocol (so it can show why) as well as on stderr, and become the exit
+/// code: nothing else reads them.
+pub fn run(g: &Globals, root: Option<PathBuf>, app: Option<String>, mux: bool) -> ExitCode {
+    if mux {
+        return run_mux(g);
+    }
     let (root, app, cache) = match served(g, root, app) {
         Ok(s) => s,
         Err(e) => {
@@ -32,6 +37,26 @@ pub fn run(g: &Globals, root: Option<PathBuf>, app: Option<String>) -> ExitCode 
     let stdin = std::io::stdin().lock();
     let stdout = std::io::stdout().lock();
     match agent::serve(&root, stdin, stdout, app.as_ref(), cache.as_ref()) {
+        Ok(()) => ExitCode::DONE,
+        Err(e) => {
+            let e = Error::Agent(Box::new(e));
+            report::print_error(&e);
+            e.exit_code()
+        }
+    }
+}
+
+/// `--mux`: each channel's root served as `--root` serves it, with its release cache.
+fn run_mux(g: &Globals) -> ExitCode {
+    let stdout = std::io::stdout()
+        .as_fd()
+        .try_clone_to_owned()
+        .map(std::fs::File::from);
+    let end = match stdout {
+        Ok(out) => agent::mux::serve(std::io::stdin().lock(), out, &|root| release_cache(g, root)),
+        Err(e) => Err(agent::AgentError::Client(e)),
+    };
+    match end {
         Ok(()) => ExitCode::DONE,
         Err(e) => {
             let e = Error::Agent(Box::new(e));

@@ -93,6 +93,8 @@ pub fn run(
                     "{}",
                     crate::t!("sync-watch-config-reread")
                 );
+                // The hosts it no longer syncs to: their connections end.
+                crate::sync::keep_only(&new.cfg.sync);
                 loaded = new;
             }
             Err(e) => tracing::error!(

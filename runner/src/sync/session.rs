@@ -6,10 +6,11 @@
 use std::collections::HashMap;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use super::mux::{Channel, Mux};
 use super::ssh::{Shared, shell_quote, ssh};
 use super::{Guard, SyncHook, SyncReport, app_of, local_manifest};
 use crate::address::{SshTarget, Url};
@@ -36,13 +37,23 @@ pub fn local_config(path: &Path) {
 /// A live `runner agent --stdio` on the other end.
 pub struct Session {
     target: String,
-    child: Child,
-    w: BufWriter<Counted<ChildStdin>>,
-    r: BufReader<Counted<ChildStdout>>,
-    stderr: Arc<Mutex<String>>,
-    stderr_reader: Option<std::thread::JoinHandle<()>>,
-    /// Its place on the host's shared ssh connection, if it has one.
-    shared: Option<Shared>,
+    transport: Transport,
+    w: BufWriter<Counted<Box<dyn Write + Send>>>,
+    r: BufReader<Counted<Box<dyn Read + Send>>>,
+}
+
+/// How a session reaches its agent.
+enum Transport {
+    /// A process of its own: the agent (`file://`), or ssh running it (a fleet host).
+    Process {
+        child: Child,
+        stderr: Arc<Mutex<String>>,
+        stderr_reader: Option<std::thread::JoinHandle<()>>,
+        /// Its place on the host's shared ssh connection, if it has one.
+        shared: Option<Shared>,
+    },
+    /// A channel of the one ssh session and agent this process has on the host (`ssh://`).
+    Channel(Channel),
 }
 
 impl Session {
@@ -60,15 +71,21 @@ impl Session {
                 }
                 (c, None)
             }
-            Url::Ssh { to, path } => ssh(
-                to,
-                &row.ssh_options,
-                &format!(
-                    "{} agent --stdio --root {}", // en: the remote command line
-                    shell_quote(&row.agent),
-                    shell_quote(path)
-                ),
-            ),
+            Url::Ssh { to, path } => {
+                let mux = Mux::get(to, &row.ssh_options, &row.agent).map_err(|e| Error::Sync {
+                    target: row.target.clone(),
+                    message: crate::t!("sync-cannot-start-transport", error = e.to_string()),
+                })?;
+                let mut channel = mux.open(path);
+                let (r, w) = channel.streams();
+                return Session::begin(
+                    &row.target,
+                    &row.agent,
+                    Transport::Channel(channel),
+                    Box::new(w),
+                    Box::new(r),
+                );
+            }
             Url::Rsync(_) => {
                 return Err(Error::Sync {
                     target: row.target.clone(),
@@ -115,16 +132,30 @@ impl Session {
                 buf.lock().unwrap_or_else(|e| e.into_inner()).push_str(&s);
             })
         });
-        let w = BufWriter::new(Counted::new(child.stdin.take().expect("piped")));
-        let r = BufReader::new(Counted::new(child.stdout.take().expect("piped")));
-        let mut s = Session {
-            target: target.to_string(),
+        let w = Box::new(child.stdin.take().expect("piped"));
+        let r = Box::new(child.stdout.take().expect("piped"));
+        let transport = Transport::Process {
             child,
-            w,
-            r,
             stderr,
             stderr_reader,
             shared,
+        };
+        Session::begin(target, agent, transport, w, r)
+    }
+
+    /// Says hello on a transport.
+    fn begin(
+        target: &str,
+        agent: &str,
+        transport: Transport,
+        w: Box<dyn Write + Send>,
+        r: Box<dyn Read + Send>,
+    ) -> Result<Session> {
+        let mut s = Session {
+            target: target.to_string(),
+            transport,
+            w: BufWriter::new(Counted::new(w)),
+            r: BufReader::new(Counted::new(r)),
         };
         let hello = Msg::Hello {
             version: protocol::VERSION,
@@ -134,9 +165,7 @@ impl Session {
             .and_then(|_| s.w.flush())
             .map_err(ProtoError::Io)
             .and_then(|()| read_frame(&mut s.r));
-        if let Some(shared) = s.shared.as_mut() {
-            shared.connected(answer.is_ok());
-        }
+        s.transport.connected(answer.is_ok());
         match answer {
             Ok(Frame::Msg(Msg::Hello { version, .. })) if version == protocol::VERSION => Ok(s),
             // An agent answers a hello with an error only when it speaks another version.
@@ -155,29 +184,17 @@ impl Session {
         }
     }
 
-    /// The transport's exit code. `closed`: it closed its end, so it has exited or is about
-    /// to (given a few seconds); otherwise it is stopped first.
-    fn exit_code(&mut self, closed: bool) -> Option<i32> {
-        if closed {
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline {
-                match self.child.try_wait() {
-                    Ok(Some(status)) => return status.code(),
-                    Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-                    Err(_) => break,
-                }
-            }
-        }
-        let _ = self.child.kill();
-        self.child.wait().ok().and_then(|s| s.code())
-    }
-
     /// The transport ended before any hello: the agent is missing when the remote shell says
     /// so by its exit status (127: not found, 126: not executable), else the transport failed.
     fn no_hello(&mut self, agent: &str, e: ProtoError) -> Error {
-        let status = self.exit_code(matches!(e, ProtoError::Closed));
-        let said = self.said();
+        let status = self.transport.exit_code(matches!(e, ProtoError::Closed));
+        let said = self.transport.said();
         match status {
+            // An older runner there, which does not know `--mux`.
+            Some(2) if said.contains("--mux") => Error::AgentVersion {
+                target: self.target.clone(),
+                message: crate::t!("sync-agent-no-mux", agent = agent, said = said),
+            },
             Some(code @ (126 | 127)) => Error::AgentMissing {
                 target: self.target.clone(),
                 agent: agent.to_string(),
@@ -194,18 +211,6 @@ impl Session {
         }
     }
 
-    /// What the transport printed on stderr, once it has exited.
-    fn said(&mut self) -> String {
-        if let Some(h) = self.stderr_reader.take() {
-            let _ = h.join();
-        }
-        self.stderr
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .trim()
-            .to_string()
-    }
-
     /// The session is unusable: stop the transport, and explain with what it printed.
     fn broken(&mut self, message: String) -> Error {
         let said = self.stop();
@@ -214,9 +219,8 @@ impl Session {
 
     /// Stops the transport; what it printed on stderr.
     fn stop(&mut self) -> String {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        self.said()
+        self.transport.stop();
+        self.transport.said()
     }
 
     fn fail(&self, message: String) -> Error {
@@ -512,10 +516,92 @@ impl Session {
         if ok {
             let _ = write_msg(&mut self.w, &Msg::Bye).and_then(|_| self.w.flush());
         } else {
-            let _ = self.child.kill();
+            self.transport.stop();
         }
         drop(self.w);
-        let _ = self.child.wait();
+        match &mut self.transport {
+            Transport::Process { child, .. } => {
+                let _ = child.wait();
+            }
+            Transport::Channel(channel) => channel.close(),
+        }
+    }
+}
+
+impl Transport {
+    /// The first hello on it was answered (or was not): the host's other sessions may go.
+    fn connected(&mut self, ok: bool) {
+        match self {
+            Transport::Process {
+                shared: Some(shared),
+                ..
+            } => shared.connected(ok),
+            Transport::Process { .. } => {}
+            Transport::Channel(channel) => channel.mux().connected(ok),
+        }
+    }
+
+    /// The transport's exit code (a channel's: the agent's for it, or ssh's when the whole
+    /// stream ended). `closed`: it closed its end, so it has exited or is about to (given a
+    /// few seconds); otherwise it is stopped first.
+    fn exit_code(&mut self, closed: bool) -> Option<i32> {
+        let wait = if closed {
+            Duration::from_secs(5)
+        } else {
+            Duration::ZERO
+        };
+        match self {
+            Transport::Process { child, .. } => {
+                let deadline = Instant::now() + wait;
+                while Instant::now() < deadline {
+                    match child.try_wait() {
+                        Ok(Some(status)) => return status.code(),
+                        Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+                        Err(_) => break,
+                    }
+                }
+                let _ = child.kill();
+                child.wait().ok().and_then(|s| s.code())
+            }
+            Transport::Channel(channel) => {
+                let (code, _) = channel.status(wait);
+                channel.close();
+                code
+            }
+        }
+    }
+
+    /// Stops it: the process killed and reaped, the channel closed.
+    fn stop(&mut self) {
+        match self {
+            Transport::Process { child, .. } => {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            Transport::Channel(channel) => channel.close(),
+        }
+    }
+
+    /// What the transport printed on stderr (a channel: what its agent said, and ssh when the
+    /// whole stream ended), once it has ended.
+    fn said(&mut self) -> String {
+        match self {
+            Transport::Process {
+                stderr,
+                stderr_reader,
+                ..
+            } => {
+                if let Some(h) = stderr_reader.take() {
+                    let _ = h.join();
+                }
+                stderr
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .trim()
+                    .to_string()
+            }
+            Transport::Channel(channel) => channel.status(Duration::ZERO).1,
+        }
     }
 }
 
