@@ -1,11 +1,12 @@
 //! `runner watch`: the long-running service. One worker per `[[sync]]` target watches its
-//! source (inotify, recursive), waits until changed files have settled — closed after writing,
+//! source (inotify, recursive; one inotify instance for all, `watch/hub.rs`), waits until changed files have settled — closed after writing,
 //! or quiet for `settle` where no close is seen; a jar also needs a readable central directory —
 //! then reconciles the target in one batch over one reused agent session. A full reconcile runs
 //! at start, after a queue overflow or a new directory, and every `reconcile_every`. A target
 //! that is down is retried with back-off without holding up the others.
 
 mod board;
+mod hub;
 
 pub use board::{Board, TargetStatus, WatchStatus, read_live};
 
@@ -17,7 +18,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use notify::event::{AccessKind, AccessMode, CreateKind, ModifyKind};
-use notify::{Event, EventKind, RecursiveMode, Watcher};
+use notify::{Event, EventKind};
 
 use crate::address::Url;
 use crate::config::{App, Config, SyncTarget};
@@ -108,11 +109,12 @@ pub fn run(
     if cfg.sync.is_empty() && auto.is_empty() {
         return Err(Error::Usage(crate::t!("sync-watch-nothing")));
     }
+    let hub = hub::Hub::default();
     std::thread::scope(|s| {
         for row in &cfg.sync {
-            let control = control.clone();
+            let (control, hub) = (control.clone(), &hub);
             s.spawn(move || {
-                if let Err(e) = worker(cfg, row, opts, &control, hook, board) {
+                if let Err(e) = worker(cfg, row, opts, &control, hub, hook, board) {
                     tracing::error!(
                         target = %row.target,
                         "{}",
@@ -122,9 +124,9 @@ pub fn run(
             });
         }
         for app in auto {
-            let control = control.clone();
+            let (control, hub) = (control.clone(), &hub);
             s.spawn(move || {
-                if let Err(e) = release_worker(app, opts, &control, release, board) {
+                if let Err(e) = release_worker(app, opts, &control, hub, release, board) {
                     tracing::error!(
                         app = %app.name,
                         "{}",
@@ -149,6 +151,7 @@ fn worker(
     row: &SyncTarget,
     opts: WatchOptions,
     control: &Control,
+    hub: &hub::Hub,
     hook: Option<sync::SyncHook>,
     board: &Board,
 ) -> Result<()> {
@@ -164,7 +167,7 @@ fn worker(
     if opts.guard == sync::Guard::AllowDeleteAll {
         std::fs::create_dir_all(&row.source).map_err(Error::io("create", &row.source))?;
     }
-    let res = settle_loop(&row.source, label, opts, control, board, |full| {
+    let res = settle_loop(&row.source, label, opts, control, hub, board, |full| {
         let t = Instant::now();
         match push(cfg, row, &mut session, hook, opts.guard) {
             Ok(r) => {
@@ -209,6 +212,7 @@ fn release_worker(
     app: &App,
     opts: WatchOptions,
     control: &Control,
+    hub: &hub::Hub,
     release: Release,
     board: &Board,
 ) -> Result<()> {
@@ -222,6 +226,7 @@ fn release_worker(
         &label,
         opts,
         control,
+        hub,
         board,
         |_| match release(app) {
             Ok(r) if r.outcome == Outcome::NoChange => Ok(()),
@@ -278,16 +283,12 @@ fn settle_loop(
     label: &str,
     opts: WatchOptions,
     control: &Control,
+    hub: &hub::Hub,
     board: &Board,
     mut batch: impl FnMut(bool) -> std::result::Result<(), BatchError>,
 ) -> Result<()> {
     let (tx, rx) = control.subscribe();
-    let mut watcher = notify::recommended_watcher(move |res| {
-        let _ = tx.send(res);
-    })
-    .map_err(|e| watch_error(root, label, e))?;
-    watcher
-        .watch(root, RecursiveMode::Recursive)
+    hub.subscribe(root, tx)
         .map_err(|e| watch_error(root, label, e))?;
     tracing::info!(source = %root.display(), target = %label, "{}", crate::t!("sync-watch-watching"));
 

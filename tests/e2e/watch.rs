@@ -534,3 +534,55 @@ fn a_hosts_rows_share_one_ssh_and_a_reload_keeps_it() {
     );
     assert!(w.stop().success());
 }
+
+/// One inotify instance serves every row: rows that share a source, one through a symlink to
+/// it, one whose source is a dir inside another's, and one elsewhere each get the changes under
+/// their own source, over one watching thread.
+#[test]
+fn one_watcher_serves_shared_symlinked_and_nested_sources() {
+    let sb = Sandbox::new("whub");
+    let (src, other) = (sb.staging("pdms"), sb.staging("crm"));
+    fs::create_dir_all(src.join("lib")).unwrap();
+    fs::create_dir_all(&other).unwrap();
+    let link = sb.root.join("pdms-link");
+    std::os::unix::fs::symlink(&src, &link).unwrap();
+    let rows = [
+        (src.clone(), sb.root.join("real")),
+        (link.clone(), sb.root.join("via-link")),
+        (src.join("lib"), sb.root.join("lib-only")),
+        (other.clone(), sb.root.join("other")),
+    ];
+    let mut extra = String::new();
+    for (s, d) in &rows {
+        extra.push_str(&format!(
+            "\n[[sync]]\nsource = \"{}\"\ntarget = \"file://{}\"\n",
+            s.display(),
+            d.display()
+        ));
+    }
+    let sb = sb.with_extra(&extra).write_config();
+    let w = Watch::start(&sb);
+    wait_until(
+        "every row's first reconcile",
+        Duration::from_secs(20),
+        || w.log().matches("\"synced\"").count() >= rows.len(),
+    );
+    let pid = w.child.as_ref().unwrap().id();
+    let watchers = fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+        .filter(|t| {
+            fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.starts_with("notify"))
+        })
+        .count();
+    assert_eq!(watchers, 1, "one watching thread for four rows");
+    fs::write(src.join("lib/x.jar"), jar(&[("X", b"x")])).unwrap();
+    fs::write(other.join("y.jar"), jar(&[("Y", b"y")])).unwrap();
+    wait_until("every row's copy", Duration::from_secs(20), || {
+        rows.iter().all(|(s, d)| tree(d) == tree(s))
+    });
+    assert!(sb.root.join("lib-only/x.jar").exists());
+    assert!(sb.root.join("via-link/lib/x.jar").exists());
+    assert!(!sb.root.join("real/y.jar").exists());
+    assert!(w.stop().success());
+}

@@ -231,7 +231,7 @@ impl Drop for Mux {
 impl Inner {
     /// Reads the host's stream, handing each channel its bytes, until it ends; then reaps ssh.
     fn demux(&self, stdout: impl Read, err_reader: std::thread::JoinHandle<()>) {
-        let mut r = BufReader::with_capacity(CHUNK, stdout);
+        let mut r = BufReader::with_capacity(64 << 10, stdout);
         let broken = loop {
             let f = match read_mux(&mut r) {
                 Ok(f) => f,
