@@ -107,6 +107,11 @@ impl Sshd {
         }
     }
 
+    /// The sshd's pid: the processes of its sessions descend from it.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn target(&self, path: &Path) -> String {
         let user = std::env::var("USER").unwrap_or_else(|_| "root".into());
         format!("ssh://{user}@127.0.0.1:{}{}", self.port, path.display())
@@ -431,6 +436,57 @@ fn an_ssh_target_without_runner_says_so() {
         "{err}"
     );
     assert!(!sb.root.join("remote").exists(), "nothing was written");
+}
+
+/// What answers where the row's `agent` points is not this runner: one from before `--mux`
+/// (clap refuses the flag), a program that writes something other than frames, or frames of
+/// an unknown kind. Each is a clear error naming what happened, and nothing is written.
+#[test]
+fn an_older_or_garbled_agent_is_a_clear_error() {
+    let sshd_root = Sandbox::new("sshd-badagent");
+    let sshd = Sshd::start(&sshd_root.root);
+    let bin = sshd_root.root.join("bin");
+    fs::create_dir_all(&bin).unwrap();
+    for (name, script, expect) in [
+        (
+            "old",
+            "echo \"error: unexpected argument '--mux' found\" >&2; exit 2",
+            "is an older runner",
+        ),
+        (
+            "garbage",
+            "printf 'garbage, not a frame'; sleep 30",
+            "exceeds the limit",
+        ),
+        (
+            "kind",
+            "printf '\\0\\0\\0\\5\\11\\0\\0\\0\\0'; sleep 30",
+            "unknown frame kind 9",
+        ),
+    ] {
+        let agent = bin.join(name);
+        fs::write(&agent, format!("#!/bin/sh\n{script}\n")).unwrap();
+        fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let sb = with_sync(&format!("badagent-{name}"), |sb| {
+            format!(
+                "source = \"{}\"\ntarget = \"{}\"\nssh_options = [\"-F\", \"{}\"]\nagent = \"{}\"",
+                sb.staging("pdms").display(),
+                sshd.target(&sb.root.join("remote")),
+                sshd.client_config.display(),
+                agent.display()
+            )
+        });
+        source(&sb);
+        let t = std::time::Instant::now();
+        let r = sb.run(&["sync"]).code_is(1);
+        let err = r.stderr();
+        assert!(err.contains(expect), "{name}: {err}");
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(20),
+            "{name}: runner dropped the stream at once rather than wait for the agent"
+        );
+        assert!(!sb.root.join("remote").exists(), "{name}: nothing written");
+    }
 }
 
 /// A peer of another protocol version is told both versions, in the protocol, and the agent

@@ -586,3 +586,92 @@ fn one_watcher_serves_shared_symlinked_and_nested_sources() {
     assert!(!sb.root.join("real/y.jar").exists());
     assert!(w.stop().success());
 }
+
+/// The pids of the processes whose command line has `arg` and that descend from `ancestor`.
+fn descendants_with(ancestor: u32, arg: &str) -> Vec<u32> {
+    let ppid = |pid: u32| -> Option<u32> {
+        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let close = stat.rfind(')')?;
+        stat[close + 2..].split(' ').nth(1)?.parse().ok()
+    };
+    let mut out = Vec::new();
+    for e in fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let cmdline = fs::read(e.path().join("cmdline")).unwrap_or_default();
+        if !cmdline.split(|b| *b == 0).any(|a| a == arg.as_bytes()) {
+            continue;
+        }
+        let mut p = pid;
+        while let Some(up) = ppid(p).filter(|up| *up > 1) {
+            if up == ancestor {
+                out.push(pid);
+                break;
+            }
+            p = up;
+        }
+    }
+    out
+}
+
+/// The host's agent dies (killed there): the rows to it fail, and the next try opens a new ssh
+/// session and agent that carry them again.
+#[test]
+fn a_killed_host_agent_is_replaced() {
+    let holder = Sandbox::new("wkillsshd");
+    let log = holder.root.join("sshd.log");
+    let sshd = Sshd::start_logged(&holder.root, &log);
+    let sb = Sandbox::new("wkill");
+    let client_config = holder.root.join("sshd/ssh_config");
+    let mut rows = String::new();
+    let mut pairs = Vec::new();
+    for i in 0..2 {
+        let (src, dst) = (
+            sb.staging(&format!("app{i}")),
+            sb.root.join(format!("remote{i}")),
+        );
+        fs::create_dir_all(&src).unwrap();
+        fs::write(src.join("a.jar"), jar(&[("A", b"a")])).unwrap();
+        rows.push_str(&format!(
+            "\n[[sync]]\nsource = \"{}\"\ntarget = \"{}\"\nssh_options = [\"-F\", \"{}\", \"-o\", \"ControlMaster=no\"]\nagent = \"{RUNNER}\"\n",
+            src.display(),
+            sshd.target(&dst),
+            client_config.display()
+        ));
+        pairs.push((src, dst));
+    }
+    let sb = sb.with_extra(&rows).write_config();
+    let w = Watch::start(&sb);
+    wait_until(
+        "every row's first reconcile",
+        Duration::from_secs(30),
+        || w.log().matches("\"synced\"").count() >= 2,
+    );
+    let pid = w.child.as_ref().unwrap().id();
+    let ssh = children(pid, "ssh");
+    let agents = descendants_with(sshd.pid(), "--mux");
+    assert_eq!(agents.len(), 1, "one agent for both rows: {agents:?}");
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &agents[0].to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (src, _) in &pairs {
+        fs::write(src.join("b.jar"), jar(&[("B", b"b")])).unwrap();
+    }
+    wait_until("both rows carried again", Duration::from_secs(30), || {
+        pairs.iter().all(|(s, d)| tree(d) == tree(s))
+    });
+    assert_ne!(children(pid, "ssh"), ssh, "a new ssh session");
+    assert_eq!(descendants_with(sshd.pid(), "--mux").len(), 1);
+    assert_eq!(
+        Sshd::logins(&log),
+        2,
+        "{}",
+        fs::read_to_string(&log).unwrap()
+    );
+    assert!(w.stop().success());
+}

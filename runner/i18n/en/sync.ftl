@@ -17,6 +17,7 @@ sync-rsync-exited = rsync exited with { $status }: { $stderr }
 sync-rsync-by-rsync = an rsync:// target is pushed by rsync, not by an agent
 sync-cannot-start-transport = cannot start the transport: { $error }
 sync-agent-no-mux = the agent { $agent } there is an older runner, which cannot serve several dirs on one connection (--mux): { $said }
+sync-agent-unasked = the agent sent more than { $limit } bytes nobody asked for
 sync-unexpected-hello = unexpected answer to hello: { $answer }
 sync-exit-status = exit status { $code }
 sync-agent-error = agent: { $error }

@@ -17,6 +17,7 @@ sync-rsync-exited = rsync 异常退出（{ $status }）：{ $stderr }
 sync-rsync-by-rsync = rsync:// 目标由 rsync 推送，不经过代理
 sync-cannot-start-transport = 无法启动传输进程：{ $error }
 sync-agent-no-mux = 那里的代理 { $agent } 是较旧的 runner，不能在一条连接上服务多个目录（--mux）：{ $said }
+sync-agent-unasked = 代理发来了超过 { $limit } 字节未被请求的数据
 sync-unexpected-hello = 握手应答异常：{ $answer }
 sync-exit-status = 退出码 { $code }
 sync-agent-error = 代理：{ $error }

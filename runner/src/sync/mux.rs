@@ -67,7 +67,7 @@ pub(super) struct Mux {
 struct Inner {
     chans: Mutex<HashMap<u32, Chan>>,
     child: Mutex<Child>,
-    /// What ssh printed on stderr.
+    /// What ssh printed on stderr, and why runner dropped the stream, if it did.
     stderr: Mutex<String>,
     /// The stream ended: ssh's exit code, once it exited.
     ended: Mutex<Option<Option<i32>>>,
@@ -93,8 +93,8 @@ impl Mux {
     /// The host's mux for this agent and these options: the one already open, or a new one.
     pub(super) fn get(to: &SshTarget, options: &[String], agent: &str) -> io::Result<Arc<Mux>> {
         let key = key(to, options, agent);
-        let mut muxes = MUXES.lock().unwrap_or_else(|e| e.into_inner());
-        let muxes = muxes.get_or_insert_with(HashMap::new);
+        let mut guard = MUXES.lock().unwrap_or_else(|e| e.into_inner());
+        let muxes = guard.get_or_insert_with(HashMap::new);
         if let Some(m) = muxes.get(&key)
             && !m.inner.dead.load(Ordering::SeqCst)
         {
@@ -106,7 +106,11 @@ impl Mux {
         );
         let (cmd, shared) = ssh(to, options, &remote);
         let m = Arc::new(Mux::start(cmd, shared)?);
-        muxes.insert(key, m.clone());
+        let ended = muxes.insert(key, m.clone());
+        drop(guard);
+        // The one it replaces (its stream ended) is reaped, if no session holds it, outside
+        // the lock.
+        drop(ended);
         Ok(m)
     }
 
@@ -127,17 +131,23 @@ impl Mux {
             ended_cv: Condvar::new(),
             dead: AtomicBool::new(false),
         });
+        // ssh's stderr, as it comes: with a shared connection the master holds the pipe for
+        // as long as the session runs there, even after this ssh is gone.
         let errs = inner.clone();
-        let err_reader = std::thread::spawn(move || {
-            let mut s = String::new();
-            let _ = BufReader::new(stderr).read_to_string(&mut s);
-            errs.stderr
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push_str(&s);
+        let (err_done, err_ended) = channel::<()>();
+        std::thread::spawn(move || {
+            let mut stderr = stderr;
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = stderr.read(&mut buf) {
+                errs.stderr
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+            drop(err_done);
         });
         let reader = inner.clone();
-        std::thread::spawn(move || reader.demux(stdout, err_reader));
+        std::thread::spawn(move || reader.demux(stdout, err_ended));
         Ok(Mux {
             stdin: Mutex::new(stdin),
             inner,
@@ -230,16 +240,13 @@ impl Drop for Mux {
 
 impl Inner {
     /// Reads the host's stream, handing each channel its bytes, until it ends; then reaps ssh.
-    fn demux(&self, stdout: impl Read, err_reader: std::thread::JoinHandle<()>) {
+    fn demux(&self, stdout: impl Read, err_ended: std::sync::mpsc::Receiver<()>) {
         let mut r = BufReader::with_capacity(64 << 10, stdout);
         let broken = loop {
             let f = match read_mux(&mut r) {
                 Ok(f) => f,
-                Err(ProtoError::Closed) => break false,
-                Err(e) => {
-                    tracing::debug!(error = %e, "agent stream broken");
-                    break true;
-                }
+                Err(ProtoError::Closed) => break None,
+                Err(e) => break Some(crate::t!("sync-agent-error", error = e.to_string())),
             };
             let mut chans = self.chans.lock().unwrap_or_else(|e| e.into_inner());
             let Some(c) = chans.get(&f.channel) else {
@@ -249,8 +256,7 @@ impl Inner {
                 DATA => {
                     let n = f.payload.len();
                     if c.unread.fetch_add(n, Ordering::Relaxed) + n > MAX_UNREAD {
-                        tracing::debug!(channel = f.channel, "agent sent more than was asked");
-                        break true;
+                        break Some(crate::t!("sync-agent-unasked", limit = MAX_UNREAD));
                     }
                     let _ = c.tx.send(f.payload);
                 }
@@ -267,20 +273,24 @@ impl Inner {
                     let _ = c.end.status.set(status);
                     chans.remove(&f.channel);
                 }
-                _ => break true,
+                op => break Some(crate::t!("fleet-proto-kind", kind = op)),
             }
         };
         self.dead.store(true, Ordering::SeqCst);
         // Every channel's reader sees the end of its stream.
         self.chans.lock().unwrap_or_else(|e| e.into_inner()).clear();
-        if broken {
+        if let Some(why) = broken {
+            tracing::debug!(%why, "agent stream dropped");
             self.kill();
+            let mut said = self.stderr.lock().unwrap_or_else(|e| e.into_inner());
+            said.insert_str(0, &format!("{why}\n"));
         }
         let code = {
             let mut child = self.child.lock().unwrap_or_else(|e| e.into_inner());
             child.wait().ok().and_then(|s| s.code())
         };
-        let _ = err_reader.join();
+        // What ssh said last, unless a shared connection's master keeps the pipe open.
+        let _ = err_ended.recv_timeout(Duration::from_millis(500));
         *self.ended.lock().unwrap_or_else(|e| e.into_inner()) = Some(code);
         self.ended_cv.notify_all();
     }
