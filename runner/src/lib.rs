@@ -6,7 +6,8 @@
 //!   `run(globals, args) -> Result<ExitCode>`; [`config`]: `runner.toml` → a validated
 //!   [`config::Config`], parsed once.
 //! - [`watch`] → [`sync`] → [`agent`]: settled staging files pushed to targets; the agent is
-//!   the far end (`agent/protocol.rs`: bounded, versioned frames).
+//!   the far end (`agent/protocol.rs`: bounded, versioned frames; `agent/mux.rs`: the rows to
+//!   one host as channels of one ssh session and one agent, `sync/mux.rs` their client side).
 //! - [`inventory`]: walking trees and hashing files with a persistent cache; [`jar`]: zip checks
 //!   and entry diffs.
 //! - [`plan`]: staged vs deployed → added / modified / removed / unchanged.
