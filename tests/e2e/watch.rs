@@ -449,24 +449,120 @@ fn the_service_status_and_a_reload_that_adds_and_removes_targets() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("not running"));
 }
 
+/// The command name and parent of a process.
+fn comm_and_parent(pid: u32) -> Option<(String, u32)> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // pid (comm) state ppid ...
+    let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+    let ppid = stat[close + 2..].split(' ').nth(1)?.parse().ok()?;
+    Some((stat[open + 1..close].to_string(), ppid))
+}
+
+fn pids() -> impl Iterator<Item = u32> {
+    fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_string_lossy().parse().ok())
+}
+
 /// The pids of `pid`'s children whose command is `comm`.
 fn children(pid: u32, comm: &str) -> Vec<u32> {
-    let mut out = Vec::new();
-    for e in fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(stat) = fs::read_to_string(e.path().join("stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid ...
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let ppid = stat[close + 2..].split(' ').nth(1);
-        if &stat[open + 1..close] == comm && ppid == Some(&pid.to_string()) {
-            out.push(stat[..open].trim().parse().unwrap());
-        }
-    }
+    let mut out: Vec<u32> = pids()
+        .filter(|p| comm_and_parent(*p).is_some_and(|(c, up)| c == comm && up == pid))
+        .collect();
     out.sort();
     out
+}
+
+/// The pids of the processes whose command line has `arg` and that descend from `ancestor`.
+fn descendants_with(ancestor: u32, arg: &str) -> Vec<u32> {
+    pids()
+        .filter(|pid| {
+            let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            cmdline.split(|b| *b == 0).any(|a| a == arg.as_bytes())
+        })
+        .filter(|pid| {
+            let mut p = *pid;
+            while let Some((_, up)) = comm_and_parent(p).filter(|(_, up)| *up > 1) {
+                if up == ancestor {
+                    return true;
+                }
+                p = up;
+            }
+            false
+        })
+        .collect()
+}
+
+/// `n` rows to one private sshd that logs its logins, each its own source holding a jar, with
+/// the operator's own `ControlMaster=no`; `runner watch` started and its first reconcile done.
+struct OneHost {
+    _holder: Sandbox,
+    sshd: Sshd,
+    log: PathBuf,
+    _sb: Sandbox,
+    pairs: Vec<(PathBuf, PathBuf)>,
+    w: Watch,
+}
+
+impl OneHost {
+    fn start(name: &str, n: usize) -> OneHost {
+        let holder = Sandbox::new(&format!("{name}sshd"));
+        let log = holder.root.join("sshd.log");
+        let sshd = Sshd::start_logged(&holder.root, &log);
+        let sb = Sandbox::new(name);
+        let client_config = holder.root.join("sshd/ssh_config");
+        let mut rows = String::new();
+        let mut pairs = Vec::new();
+        for i in 0..n {
+            let (src, dst) = (
+                sb.staging(&format!("app{i}")),
+                sb.root.join(format!("remote{i}")),
+            );
+            fs::create_dir_all(src.join("lib")).unwrap();
+            fs::write(
+                src.join("lib/a.jar"),
+                jar(&[("A", format!("{i}").as_bytes())]),
+            )
+            .unwrap();
+            rows.push_str(&format!(
+                "\n[[sync]]\nsource = \"{}\"\ntarget = \"{}\"\nssh_options = [\"-F\", \"{}\", \"-o\", \"ControlMaster=no\"]\nagent = \"{RUNNER}\"\n",
+                src.display(),
+                sshd.target(&dst),
+                client_config.display()
+            ));
+            pairs.push((src, dst));
+        }
+        let sb = sb.with_extra(&rows).write_config();
+        let w = Watch::start(&sb);
+        let h = OneHost {
+            _holder: holder,
+            sshd,
+            log,
+            _sb: sb,
+            pairs,
+            w,
+        };
+        h.synced_at_least(n);
+        for (src, dst) in &h.pairs {
+            assert_eq!(tree(dst), tree(src));
+        }
+        h
+    }
+
+    fn synced_at_least(&self, n: usize) {
+        wait_until("the rows' reconcile", Duration::from_secs(30), || {
+            self.w.log().matches("\"synced\"").count() >= n
+        });
+    }
+
+    fn pid(&self) -> u32 {
+        self.w.child.as_ref().unwrap().id()
+    }
+
+    fn logins(&self) -> usize {
+        Sshd::logins(&self.log)
+    }
 }
 
 /// The rows to one host share one ssh session and one agent there, even with the operator's
@@ -474,65 +570,52 @@ fn children(pid: u32, comm: &str) -> Vec<u32> {
 /// login, before and after.
 #[test]
 fn a_hosts_rows_share_one_ssh_and_a_reload_keeps_it() {
-    let holder = Sandbox::new("wmuxsshd");
-    let log = holder.root.join("sshd.log");
-    let sshd = Sshd::start_logged(&holder.root, &log);
-    let sb = Sandbox::new("wmux");
-    let client_config = holder.root.join("sshd/ssh_config");
-    let mut rows = String::new();
-    let mut pairs = Vec::new();
-    for i in 0..3 {
-        let (src, dst) = (
-            sb.staging(&format!("app{i}")),
-            sb.root.join(format!("remote{i}")),
-        );
-        fs::create_dir_all(src.join("lib")).unwrap();
-        fs::write(
-            src.join("lib/a.jar"),
-            jar(&[("A", format!("{i}").as_bytes())]),
-        )
-        .unwrap();
-        rows.push_str(&format!(
-            "\n[[sync]]\nsource = \"{}\"\ntarget = \"{}\"\nssh_options = [\"-F\", \"{}\", \"-o\", \"ControlMaster=no\"]\nagent = \"{RUNNER}\"\n",
-            src.display(),
-            sshd.target(&dst),
-            client_config.display()
-        ));
-        pairs.push((src, dst));
-    }
-    let sb = sb.with_extra(&rows).write_config();
-    let w = Watch::start(&sb);
-    let synced = |w: &Watch| w.log().matches("\"synced\"").count();
-    wait_until(
-        "every row's first reconcile",
-        Duration::from_secs(30),
-        || synced(&w) >= 3,
-    );
-    for (src, dst) in &pairs {
-        assert_eq!(tree(dst), tree(src));
-    }
-    let pid = w.child.as_ref().unwrap().id();
-    let ssh = children(pid, "ssh");
+    let h = OneHost::start("wmux", 3);
+    let ssh = children(h.pid(), "ssh");
     assert_eq!(ssh.len(), 1, "one ssh for the three rows: {ssh:?}");
-    assert_eq!(Sshd::logins(&log), 1);
-    w.hup();
-    wait_until(
-        "every row reconciled again",
-        Duration::from_secs(30),
-        || synced(&w) >= 6,
-    );
-    fs::write(pairs[1].0.join("lib/new.jar"), jar(&[("N", b"new")])).unwrap();
+    assert_eq!(descendants_with(h.sshd.pid(), "--mux").len(), 1);
+    assert_eq!(h.logins(), 1);
+    h.w.hup();
+    h.synced_at_least(6);
+    let (src, dst) = &h.pairs[1];
+    fs::write(src.join("lib/new.jar"), jar(&[("N", b"new")])).unwrap();
     wait_until("the new jar", Duration::from_secs(30), || {
-        tree(&pairs[1].1) == tree(&pairs[1].0)
+        tree(dst) == tree(src)
     });
-    assert_eq!(children(pid, "ssh"), ssh, "the same ssh after the reload");
     assert_eq!(
-        Sshd::logins(&log),
-        1,
-        "{}",
-        fs::read_to_string(&log).unwrap()
+        children(h.pid(), "ssh"),
+        ssh,
+        "the same ssh after the reload"
     );
-    assert!(w.stop().success());
+    assert_eq!(h.logins(), 1, "{}", fs::read_to_string(&h.log).unwrap());
+    assert!(h.w.stop().success());
+}
+
+/// The host's agent dies (killed there): the rows to it fail, and the next try opens a new ssh
+/// session and agent that carry them again.
+#[test]
+fn a_killed_host_agent_is_replaced() {
+    let h = OneHost::start("wkill", 2);
+    let ssh = children(h.pid(), "ssh");
+    let agents = descendants_with(h.sshd.pid(), "--mux");
+    assert_eq!(agents.len(), 1, "one agent for both rows: {agents:?}");
+    assert!(
+        Command::new("kill")
+            .args(["-KILL", &agents[0].to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (src, _) in &h.pairs {
+        fs::write(src.join("b.jar"), jar(&[("B", b"b")])).unwrap();
+    }
+    wait_until("both rows carried again", Duration::from_secs(30), || {
+        h.pairs.iter().all(|(s, d)| tree(d) == tree(s))
+    });
+    assert_ne!(children(h.pid(), "ssh"), ssh, "a new ssh session");
+    assert_eq!(descendants_with(h.sshd.pid(), "--mux").len(), 1);
+    assert_eq!(h.logins(), 2, "{}", fs::read_to_string(&h.log).unwrap());
+    assert!(h.w.stop().success());
 }
 
 /// One inotify instance serves every row: rows that share a source, one through a symlink to
@@ -584,94 +667,5 @@ fn one_watcher_serves_shared_symlinked_and_nested_sources() {
     assert!(sb.root.join("lib-only/x.jar").exists());
     assert!(sb.root.join("via-link/lib/x.jar").exists());
     assert!(!sb.root.join("real/y.jar").exists());
-    assert!(w.stop().success());
-}
-
-/// The pids of the processes whose command line has `arg` and that descend from `ancestor`.
-fn descendants_with(ancestor: u32, arg: &str) -> Vec<u32> {
-    let ppid = |pid: u32| -> Option<u32> {
-        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let close = stat.rfind(')')?;
-        stat[close + 2..].split(' ').nth(1)?.parse().ok()
-    };
-    let mut out = Vec::new();
-    for e in fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let cmdline = fs::read(e.path().join("cmdline")).unwrap_or_default();
-        if !cmdline.split(|b| *b == 0).any(|a| a == arg.as_bytes()) {
-            continue;
-        }
-        let mut p = pid;
-        while let Some(up) = ppid(p).filter(|up| *up > 1) {
-            if up == ancestor {
-                out.push(pid);
-                break;
-            }
-            p = up;
-        }
-    }
-    out
-}
-
-/// The host's agent dies (killed there): the rows to it fail, and the next try opens a new ssh
-/// session and agent that carry them again.
-#[test]
-fn a_killed_host_agent_is_replaced() {
-    let holder = Sandbox::new("wkillsshd");
-    let log = holder.root.join("sshd.log");
-    let sshd = Sshd::start_logged(&holder.root, &log);
-    let sb = Sandbox::new("wkill");
-    let client_config = holder.root.join("sshd/ssh_config");
-    let mut rows = String::new();
-    let mut pairs = Vec::new();
-    for i in 0..2 {
-        let (src, dst) = (
-            sb.staging(&format!("app{i}")),
-            sb.root.join(format!("remote{i}")),
-        );
-        fs::create_dir_all(&src).unwrap();
-        fs::write(src.join("a.jar"), jar(&[("A", b"a")])).unwrap();
-        rows.push_str(&format!(
-            "\n[[sync]]\nsource = \"{}\"\ntarget = \"{}\"\nssh_options = [\"-F\", \"{}\", \"-o\", \"ControlMaster=no\"]\nagent = \"{RUNNER}\"\n",
-            src.display(),
-            sshd.target(&dst),
-            client_config.display()
-        ));
-        pairs.push((src, dst));
-    }
-    let sb = sb.with_extra(&rows).write_config();
-    let w = Watch::start(&sb);
-    wait_until(
-        "every row's first reconcile",
-        Duration::from_secs(30),
-        || w.log().matches("\"synced\"").count() >= 2,
-    );
-    let pid = w.child.as_ref().unwrap().id();
-    let ssh = children(pid, "ssh");
-    let agents = descendants_with(sshd.pid(), "--mux");
-    assert_eq!(agents.len(), 1, "one agent for both rows: {agents:?}");
-    assert!(
-        Command::new("kill")
-            .args(["-KILL", &agents[0].to_string()])
-            .status()
-            .unwrap()
-            .success()
-    );
-    for (src, _) in &pairs {
-        fs::write(src.join("b.jar"), jar(&[("B", b"b")])).unwrap();
-    }
-    wait_until("both rows carried again", Duration::from_secs(30), || {
-        pairs.iter().all(|(s, d)| tree(d) == tree(s))
-    });
-    assert_ne!(children(pid, "ssh"), ssh, "a new ssh session");
-    assert_eq!(descendants_with(sshd.pid(), "--mux").len(), 1);
-    assert_eq!(
-        Sshd::logins(&log),
-        2,
-        "{}",
-        fs::read_to_string(&log).unwrap()
-    );
     assert!(w.stop().success());
 }

@@ -24,7 +24,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use super::protocol::{CHUNK, MAX_FRAME, ProtoError};
+use super::protocol::{CHUNK, MAX_FRAME, ProtoError, read_len};
 use super::{AgentError, ReleaseCache};
 
 pub const OPEN: u8 = 0;
@@ -49,19 +49,7 @@ pub struct MuxFrame {
 
 /// Reads one mux frame. `Closed` on a clean end of stream between frames.
 pub fn read_mux(r: &mut impl Read) -> Result<MuxFrame, ProtoError> {
-    let mut len = [0u8; 4];
-    match r.read_exact(&mut len) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(ProtoError::Closed),
-        Err(e) => return Err(e.into()),
-    }
-    let len = u32::from_be_bytes(len) as usize;
-    if len > MAX_MUX_FRAME {
-        return Err(ProtoError::TooLarge(len));
-    }
-    if len < 5 {
-        return Err(ProtoError::Empty);
-    }
+    let len = read_len(r, 5, MAX_MUX_FRAME)?;
     let mut head = [0u8; 5];
     r.read_exact(&mut head)?;
     let op = head[0];

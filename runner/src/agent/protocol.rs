@@ -176,6 +176,15 @@ pub enum ProtoError {
 
 /// Reads one frame. `Closed` on a clean end of stream between frames.
 pub fn read_frame(r: &mut impl Read) -> Result<Frame, ProtoError> {
+    let len = read_len(r, 1, MAX_FRAME)?;
+    let mut buf = vec![0u8; len];
+    r.read_exact(&mut buf)?;
+    decode(&buf)
+}
+
+/// Reads a frame's length prefix (`u32` big-endian) and checks it against `min` (`Empty`
+/// below) and `max` (`TooLarge` above). `Closed` on a clean end of stream before it.
+pub(crate) fn read_len(r: &mut impl Read, min: usize, max: usize) -> Result<usize, ProtoError> {
     let mut len = [0u8; 4];
     match r.read_exact(&mut len) {
         Ok(()) => {}
@@ -183,15 +192,13 @@ pub fn read_frame(r: &mut impl Read) -> Result<Frame, ProtoError> {
         Err(e) => return Err(e.into()),
     }
     let len = u32::from_be_bytes(len) as usize;
-    if len > MAX_FRAME {
+    if len > max {
         return Err(ProtoError::TooLarge(len));
     }
-    if len == 0 {
+    if len < min {
         return Err(ProtoError::Empty);
     }
-    let mut buf = vec![0u8; len];
-    r.read_exact(&mut buf)?;
-    decode(&buf)
+    Ok(len)
 }
 
 /// Decodes a frame body (kind byte + payload); the fuzz target's entry point.
