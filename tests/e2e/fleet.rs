@@ -532,6 +532,41 @@ fn a_host_without_runner_gets_a_clear_message() {
     assert!(h1.sb.version("demo").contains("app=1.0.0"));
 }
 
+/// A host where `[fleet] agent` answers with something other than frames and keeps running:
+/// the host fails at once, naming what was wrong, rather than waiting for an ssh whose shared
+/// connection's master keeps the session (and ssh's stderr) open as long as that program runs.
+#[test]
+fn a_host_whose_agent_speaks_garbage_fails_at_once() {
+    let keys = Sandbox::new("fleetgarbage-keys");
+    let h1 = host(&keys.root, "fleetgarbage-h1", "");
+    let c = central("fleetgarbage-central", &keys.root, &[&h1.addr], "");
+    let agent = keys.root.join("garbage-agent");
+    fs::write(
+        &agent,
+        "#!/bin/sh\nprintf 'garbage, not a frame'\nsleep 60\n",
+    )
+    .unwrap();
+    fs::set_permissions(&agent, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let text = fs::read_to_string(&c.config).unwrap().replace(
+        &format!("agent = \"{}\"", agent_runner()),
+        &format!("agent = \"{}\"", agent.display()),
+    );
+    fs::write(&c.config, text).unwrap();
+    let t = Instant::now();
+    let r = c.run(&["release", "demo", "--yes"]).code_is(1);
+    let out = format!("{}{}", r.stdout(), r.stderr());
+    assert!(
+        out.contains(&h1.addr) && out.contains("exceeds the limit"),
+        "{out}"
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(30),
+        "runner waited for the host's program to end: {:?}",
+        t.elapsed()
+    );
+    assert!(h1.sb.version("demo").contains("app=1.0.0"));
+}
+
 #[test]
 fn install_agent_copies_runner_to_a_host_that_lacks_it() {
     let keys = Sandbox::new("fleetinstall-keys");

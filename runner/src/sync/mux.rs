@@ -12,6 +12,7 @@ use std::sync::mpsc::{Sender, channel};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
+use super::session::{STDERR_WAIT, collect_stderr};
 use super::ssh::{Shared, shell_quote, ssh};
 use crate::address::{SshTarget, Url};
 use crate::agent::mux::{CLOSE, ChannelReader, DATA, OPEN, SAID, read_mux, write_mux};
@@ -68,7 +69,7 @@ struct Inner {
     chans: Mutex<HashMap<u32, Chan>>,
     child: Mutex<Child>,
     /// What ssh printed on stderr, and why runner dropped the stream, if it did.
-    stderr: Mutex<String>,
+    stderr: Arc<Mutex<String>>,
     /// The stream ended: ssh's exit code, once it exited.
     ended: Mutex<Option<Option<i32>>>,
     ended_cv: Condvar,
@@ -126,26 +127,12 @@ impl Mux {
         let inner = Arc::new(Inner {
             chans: Mutex::new(HashMap::new()),
             child: Mutex::new(child),
-            stderr: Mutex::new(String::new()),
+            stderr: Arc::new(Mutex::new(String::new())),
             ended: Mutex::new(None),
             ended_cv: Condvar::new(),
             dead: AtomicBool::new(false),
         });
-        // ssh's stderr, as it comes: with a shared connection the master holds the pipe for
-        // as long as the session runs there, even after this ssh is gone.
-        let errs = inner.clone();
-        let (err_done, err_ended) = channel::<()>();
-        std::thread::spawn(move || {
-            let mut stderr = stderr;
-            let mut buf = [0u8; 4096];
-            while let Ok(n @ 1..) = stderr.read(&mut buf) {
-                errs.stderr
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-            drop(err_done);
-        });
+        let err_ended = collect_stderr(stderr, inner.stderr.clone());
         let reader = inner.clone();
         std::thread::spawn(move || reader.demux(stdout, err_ended));
         Ok(Mux {
@@ -290,7 +277,7 @@ impl Inner {
             child.wait().ok().and_then(|s| s.code())
         };
         // What ssh said last, unless a shared connection's master keeps the pipe open.
-        let _ = err_ended.recv_timeout(Duration::from_millis(500));
+        let _ = err_ended.recv_timeout(STDERR_WAIT);
         *self.ended.lock().unwrap_or_else(|e| e.into_inner()) = Some(code);
         self.ended_cv.notify_all();
     }

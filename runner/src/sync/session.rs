@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use super::mux::{Channel, Mux};
@@ -48,7 +48,8 @@ enum Transport {
     Process {
         child: Child,
         stderr: Arc<Mutex<String>>,
-        stderr_reader: Option<std::thread::JoinHandle<()>>,
+        /// Closed when its stderr ended.
+        stderr_ended: Option<mpsc::Receiver<()>>,
         /// Its place on the host's shared ssh connection, if it has one.
         shared: Option<Shared>,
     },
@@ -124,20 +125,16 @@ impl Session {
                 message: crate::t!("sync-cannot-start-transport", error = e.to_string()),
             })?;
         let stderr = Arc::new(Mutex::new(String::new()));
-        let stderr_reader = child.stderr.take().map(|mut err| {
-            let buf = stderr.clone();
-            std::thread::spawn(move || {
-                let mut s = String::new();
-                let _ = err.read_to_string(&mut s);
-                buf.lock().unwrap_or_else(|e| e.into_inner()).push_str(&s);
-            })
-        });
+        let stderr_ended = child
+            .stderr
+            .take()
+            .map(|err| collect_stderr(err, stderr.clone()));
         let w = Box::new(child.stdin.take().expect("piped"));
         let r = Box::new(child.stdout.take().expect("piped"));
         let transport = Transport::Process {
             child,
             stderr,
-            stderr_reader,
+            stderr_ended,
             shared,
         };
         Session::begin(target, agent, transport, w, r)
@@ -588,11 +585,11 @@ impl Transport {
         match self {
             Transport::Process {
                 stderr,
-                stderr_reader,
+                stderr_ended,
                 ..
             } => {
-                if let Some(h) = stderr_reader.take() {
-                    let _ = h.join();
+                if let Some(ended) = stderr_ended.take() {
+                    let _ = ended.recv_timeout(STDERR_WAIT);
                 }
                 stderr
                     .lock()
@@ -603,6 +600,30 @@ impl Transport {
             Transport::Channel(channel) => channel.status(Duration::ZERO).1,
         }
     }
+}
+
+/// How long what ssh printed is waited for once it has exited: with a shared connection the
+/// master holds ssh's stderr for as long as the remote command runs, which a peer that broke the
+/// protocol may never end.
+pub(super) const STDERR_WAIT: Duration = Duration::from_millis(500);
+
+/// Collects a transport's stderr into `into` as it comes; the receiver returned is told (closed)
+/// when it ends.
+pub(super) fn collect_stderr(
+    mut stderr: impl Read + Send + 'static,
+    into: Arc<Mutex<String>>,
+) -> mpsc::Receiver<()> {
+    let (done, ended) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = stderr.read(&mut buf) {
+            into.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        drop(done);
+    });
+    ended
 }
 
 /// Writes one request per file to send (header, data frames of at most its announced size,
