@@ -1,9 +1,10 @@
 //! `runner watch`: the long-running service. One worker per `[[sync]]` target watches its
-//! source (inotify, recursive; one inotify instance for all, `watch/hub.rs`), waits until changed files have settled — closed after writing,
-//! or quiet for `settle` where no close is seen; a jar also needs a readable central directory —
-//! then reconciles the target in one batch over one reused agent session. A full reconcile runs
-//! at start, after a queue overflow or a new directory, and every `reconcile_every`. A target
-//! that is down is retried with back-off without holding up the others.
+//! source (inotify, recursive; one inotify instance for all, `watch/hub.rs`), waits until
+//! changed files have settled — closed after writing, or quiet for `settle` where no close is
+//! seen; a jar also needs a readable central directory — then reconciles the target in one
+//! batch over one reused agent session. A full reconcile runs at start, after a queue overflow
+//! or a new directory, and every `reconcile_every`. A target that is down is retried with
+//! back-off without holding up the others.
 
 mod board;
 mod hub;

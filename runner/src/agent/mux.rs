@@ -175,12 +175,14 @@ pub fn serve<W: Write + Send>(
                     let root = match String::from_utf8(f.payload) {
                         Ok(root) if !root.is_empty() => PathBuf::from(root),
                         _ => {
-                            refuse(&out, channel, "the root is not a UTF-8 path"); // en: on the wire
+                            // en: on the wire
+                            let why = "the root is not a UTF-8 path";
+                            end_channel(&out, channel, Some(why));
                             continue;
                         }
                     };
                     if live.load(Ordering::SeqCst) >= MAX_CHANNELS {
-                        refuse(&out, channel, "too many channels"); // en: on the wire
+                        end_channel(&out, channel, Some("too many channels")); // en: on the wire
                         continue;
                     }
                     live.fetch_add(1, Ordering::SeqCst);
@@ -212,7 +214,7 @@ pub fn serve<W: Write + Send>(
     })
 }
 
-/// One channel's session, then its `CLOSE` (after a `SAID` of why it failed).
+/// One channel's session, then its end.
 fn session<W: Write>(
     channel: u32,
     root: &Path,
@@ -222,25 +224,21 @@ fn session<W: Write>(
 ) {
     let cache = cache_for(root);
     let w = ChannelWriter { channel, out };
-    let status = match super::serve(root, ChannelReader::new(rx, None), w, None, cache.as_ref()) {
-        Ok(()) => 0,
-        Err(e) => {
-            let said = crate::i18n::english(|| e.to_string());
-            let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
-            let _ = write_mux(&mut *out, SAID, channel, said.as_bytes());
-            1
-        }
-    };
-    let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
-    let _ = write_mux(&mut *out, CLOSE, channel, &i32::to_be_bytes(status));
-    let _ = out.flush();
+    match super::serve(root, ChannelReader::new(rx, None), w, None, cache.as_ref()) {
+        Ok(()) => end_channel(out, channel, None),
+        Err(e) => end_channel(out, channel, Some(&crate::i18n::english(|| e.to_string()))),
+    }
 }
 
-/// Answers an `OPEN` it will not serve.
-fn refuse<W: Write>(out: &Mutex<W>, channel: u32, why: &str) {
+/// Ends a channel: `CLOSE` with status 0, or with 1 after a `SAID` of why it failed (or why
+/// its `OPEN` is not served).
+fn end_channel<W: Write>(out: &Mutex<W>, channel: u32, failed: Option<&str>) {
     let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
-    let _ = write_mux(&mut *out, SAID, channel, why.as_bytes());
-    let _ = write_mux(&mut *out, CLOSE, channel, &i32::to_be_bytes(1));
+    if let Some(why) = failed {
+        let _ = write_mux(&mut *out, SAID, channel, why.as_bytes());
+    }
+    let status: i32 = failed.map_or(0, |_| 1);
+    let _ = write_mux(&mut *out, CLOSE, channel, &status.to_be_bytes());
     let _ = out.flush();
 }
 

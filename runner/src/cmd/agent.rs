@@ -36,14 +36,13 @@ pub fn run(g: &Globals, root: Option<PathBuf>, app: Option<String>, mux: bool) -
     };
     let stdin = std::io::stdin().lock();
     let stdout = std::io::stdout().lock();
-    match agent::serve(&root, stdin, stdout, app.as_ref(), cache.as_ref()) {
-        Ok(()) => ExitCode::DONE,
-        Err(e) => {
-            let e = Error::Agent(Box::new(e));
-            report::print_error(&e);
-            e.exit_code()
-        }
-    }
+    ended(agent::serve(
+        &root,
+        stdin,
+        stdout,
+        app.as_ref(),
+        cache.as_ref(),
+    ))
 }
 
 /// `--mux`: each channel's root served as `--root` serves it, with its release cache.
@@ -52,10 +51,14 @@ fn run_mux(g: &Globals) -> ExitCode {
         .as_fd()
         .try_clone_to_owned()
         .map(std::fs::File::from);
-    let end = match stdout {
+    ended(match stdout {
         Ok(out) => agent::mux::serve(std::io::stdin().lock(), out, &|root| release_cache(g, root)),
         Err(e) => Err(agent::AgentError::Client(e)),
-    };
+    })
+}
+
+/// How serving ended, as an exit code; an error also on stderr.
+fn ended(end: std::result::Result<(), agent::AgentError>) -> ExitCode {
     match end {
         Ok(()) => ExitCode::DONE,
         Err(e) => {

@@ -22,31 +22,35 @@ struct Sub {
 
 #[derive(Default)]
 pub(super) struct Hub {
-    watcher: Mutex<Option<notify::RecommendedWatcher>>,
+    watcher: Mutex<Watching>,
     subs: Arc<Mutex<Vec<Sub>>>,
-    /// Real paths watched recursively.
-    watched: Mutex<Vec<PathBuf>>,
+}
+
+/// The watcher, made by the first subscriber, and the real paths it watches recursively.
+#[derive(Default)]
+struct Watching {
+    watcher: Option<notify::RecommendedWatcher>,
+    trees: Vec<PathBuf>,
 }
 
 impl Hub {
     /// Sends the events under `root` (and those about no path: an overflow) to `tx` from now
     /// on, watching `root` unless a tree it lies in is watched already.
     pub(super) fn subscribe(&self, root: &Path, tx: Tx) -> notify::Result<()> {
-        let mut watcher = self.watcher.lock().unwrap_or_else(|e| e.into_inner());
-        if watcher.is_none() {
-            let subs = self.subs.clone();
-            *watcher = Some(notify::recommended_watcher(move |res| {
-                dispatch(&subs.lock().unwrap_or_else(|e| e.into_inner()), res)
-            })?);
-        }
+        let mut w = self.watcher.lock().unwrap_or_else(|e| e.into_inner());
         let real = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-        let mut watched = self.watched.lock().unwrap_or_else(|e| e.into_inner());
-        if !watched.iter().any(|w| real.starts_with(w)) {
-            watcher
-                .as_mut()
-                .expect("made above")
-                .watch(&real, RecursiveMode::Recursive)?;
-            watched.push(real.clone());
+        if !w.trees.iter().any(|t| real.starts_with(t)) {
+            let watcher = match &mut w.watcher {
+                Some(watcher) => watcher,
+                none => {
+                    let subs = self.subs.clone();
+                    none.insert(notify::recommended_watcher(move |res| {
+                        dispatch(&subs.lock().unwrap_or_else(|e| e.into_inner()), res)
+                    })?)
+                }
+            };
+            watcher.watch(&real, RecursiveMode::Recursive)?;
+            w.trees.push(real.clone());
         }
         self.subs
             .lock()
